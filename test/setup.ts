@@ -1,2 +1,2 @@
-// Shared mocha setup: a lab or corpus test may skip only when not root / without ../shared, and never under CI=true.
+// Loaded by .mocharc.json before every test file.
 export {};
