@@ -158,8 +158,13 @@ export const Ipsec = z
   .object({
     /** xfrm: the kernel's IPsec (production). libipsec: strongSwan's userspace ESP on a TUN device (labs without ESP). */
     dataplane: z.enum(["xfrm", "libipsec"]).default("xfrm"),
-    /** Log levels per subsystem, -1 (silent) to 4 (everything). */
+    /** Log levels per subsystem, -1 (silent) to 4 (everything); read them with `journalctl -u strongswan`. */
     log: LogLevels.default({}),
+    /** Also log to this file (e.g. /var/log/charon.log), for hosts without the journal. */
+    logFile: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._\/-]+$/, "must be an absolute path")
+      .optional(),
     roadWarriors: z.array(RoadWarrior).default([]),
     sites: z.array(Site).default([]),
   })

@@ -1,0 +1,72 @@
+import { Concern, HostFile, ServiceUnit } from "../host/types";
+import { GatewayModel } from "../model/gateway";
+import { RenderContext } from "../model/context";
+import { renderStrongswanDropIn, STRONGSWAN_DROP_IN } from "./drop-in";
+import { renderGatewaySwanctl, renderSwanctlSecrets, SecretValues, SWANCTL_CONF, SWANCTL_SECRETS, swanctlPemFiles } from "./gateway-swanctl";
+
+/**
+ * strongswan.service runs charon-systemd; its ExecReload is `swanctl --reload` + `swanctl --load-all`: unchanged
+ * connections keep their SAs, changed ones are replaced. Without systemd (the namespace lab) charon runs directly and
+ * the same swanctl commands reload it.
+ */
+export const strongswanService: ServiceUnit = {
+  unit: "strongswan",
+  onChange: "reload",
+  direct: {
+    running: "swanctl --stats",
+    start:
+      "/usr/lib/ipsec/charon >/dev/null 2>&1 & for i in $(seq 50); do swanctl --stats >/dev/null 2>&1 && break; sleep 0.1; done; swanctl --load-all --noprompt >/dev/null",
+    reload: "swanctl --reload && swanctl --load-all --noprompt",
+  },
+};
+
+export function strongswanPackages(gw: GatewayModel): string[] {
+  return [
+    "charon-systemd",
+    "strongswan-swanctl",
+    // eap-mschapv2 and the openssl plugin (ECP groups, AES-GCM, MD4 for MSCHAPv2) are not in the base packages.
+    "libcharon-extauth-plugins",
+    "libstrongswan-standard-plugins",
+    ...(gw.ipsec.dataplane === "libipsec" ? ["libcharon-extra-plugins"] : []),
+  ];
+}
+
+/** Packages, the legacy ipsec.conf starter masked (it fights over UDP 500/4500), logging and dataplane drop-in. */
+export function strongswanInstallConcern(gw: GatewayModel): Concern {
+  return {
+    name: "strongswan-install",
+    packages: strongswanPackages(gw),
+    masked: ["strongswan-starter.service"],
+    files: [{ path: STRONGSWAN_DROP_IN, content: renderStrongswanDropIn(gw), mode: "0644" }],
+    services: [{ ...strongswanService, onChange: "none" }],
+    // Log levels apply on --reload-settings; a dataplane change loads other plugins, which only a restart does
+    // (it drops every tunnel, so it is the one change here that is not hitless).
+    activate: ["swanctl --reload-settings"],
+  };
+}
+
+/** swanctl.conf (connections, pools, public certificates): reloaded hitlessly, rolled back if charon rejects it. */
+export function swanctlConcern(gw: GatewayModel, ctx: RenderContext): Concern {
+  const pems: HostFile[] = swanctlPemFiles(gw, {}, { publicOnly: true })
+    .filter((f) => !f.secret)
+    .map((f) => ({ path: f.path, content: f.content, mode: "0644" }));
+  return {
+    name: "swanctl",
+    packages: [],
+    files: [{ path: SWANCTL_CONF, content: renderGatewaySwanctl(gw, ctx), mode: "0644" }, ...pems],
+    services: [strongswanService],
+  };
+}
+
+/** PSKs, EAP passwords and private keys: files of mode 0600 that reach the host only on stdin. */
+export function swanctlSecretsConcern(gw: GatewayModel, ctx: RenderContext, secrets: SecretValues): Concern {
+  const keys: HostFile[] = swanctlPemFiles(gw, secrets, { publicOnly: false })
+    .filter((f) => f.secret)
+    .map((f) => ({ path: f.path, content: f.content, mode: "0600", secret: true }));
+  return {
+    name: "swanctl-secrets",
+    packages: [],
+    files: [{ path: SWANCTL_SECRETS, content: renderSwanctlSecrets(gw, ctx, secrets), mode: "0600", secret: true }, ...keys],
+    services: [strongswanService],
+  };
+}
