@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
+import { UsageError } from "./args";
 
 /** A sub-command lives in cli/commands/<name>.ts and exports `summary` and `run`. */
 export interface Command {
@@ -43,5 +44,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${command.usage}\n`);
     return 0;
   }
-  return command.run(rest);
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    const usageError = err instanceof UsageError;
+    process.stderr.write(`stage2 ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (usageError) process.stderr.write(`\n${command.usage}\n`);
+    return usageError ? 2 : 1;
+  }
 }

@@ -1,0 +1,81 @@
+import { decodePayload } from "../../components/host/payload";
+import { parseArgs } from "../args";
+import { loadStack, STACK_FLAGS, stackFileFromFlags } from "../stack-source";
+import { previewStackFile, RecordedResource } from "../preview-runtime";
+
+export const summary = "print the resources `pulumi up` would create, per gateway (offline, in-process)";
+export const usage = `usage: stage2 preview (--stack <env> | --config-file <path>) [--json]
+
+Runs the stage2 program in-process under Pulumi's mocks (no cloud account, no Pulumi CLI) and prints each
+resource with the inputs that matter. --json prints the recorded resources (secret inputs redacted).`;
+
+function short(text: string, max = 60): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+export function describe(res: RecordedResource): string {
+  const i = res.inputs as Record<string, any>;
+  switch (res.type) {
+    case "hcloud:index/floatingIp:FloatingIp":
+      return `type=${i.type} homeLocation=${i.homeLocation}${res.importId ? ` import=${res.importId}` : ""}${res.protect ? " protected" : ""}`;
+    case "hcloud:index/floatingIpAssignment:FloatingIpAssignment":
+      return `floatingIpId=${i.floatingIpId} serverId=${i.serverId}`;
+    case "command:remote:Command": {
+      const c = i.connection ?? {};
+      const files = decodePayload(String(i.stdin ?? "")) ?? [];
+      const fileText = files.map((f) => `${f.path} ${f.mode}${f.secret ? " secret" : ""}`).join(", ");
+      const secret = res.secretPaths.filter((p) => p !== "connection.privateKey");
+      return [
+        `${c.user}@${c.host}:${c.port} hostKey ${c.hostKey ? `pinned (${short(String(c.hostKey), 28)})` : "NOT PINNED"}`,
+        files.length ? `files: ${fileText}` : `runs: ${short(String(i.create ?? "").split("\n")[0])}`,
+        secret.length ? `secret inputs: ${secret.join(", ")}` : "",
+      ]
+        .filter(Boolean)
+        .join("\n      ");
+    }
+    default:
+      return "";
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { flags } = parseArgs(argv, { values: STACK_FLAGS, booleans: ["json"] });
+  const file = stackFileFromFlags(flags);
+  loadStack(file); // every config problem, before anything runs
+  const result = await previewStackFile(file);
+  if (flags["json"]) {
+    const safe = result.resources.map((r) => ({ ...r, inputs: redactSecrets(r.inputs, r.secretPaths) }));
+    process.stdout.write(JSON.stringify({ stack: result.stack, resources: safe, notes: result.notes }, null, 2) + "\n");
+    return 0;
+  }
+  const byUrn = new Map(result.resources.map((r) => [r.urn, r]));
+  const children = new Map<string, RecordedResource[]>();
+  const roots: RecordedResource[] = [];
+  for (const r of result.resources) {
+    const parent = r.parent && byUrn.has(r.parent) ? r.parent : undefined;
+    if (parent) children.set(parent, [...(children.get(parent) ?? []), r]);
+    else roots.push(r);
+  }
+  process.stdout.write(`stack ${result.stack}: ${roots.length} gateway(s), ${result.resources.length} resources to create\n`);
+  const print = (r: RecordedResource, depth: number) => {
+    const pad = "  ".repeat(depth);
+    process.stdout.write(`${pad}+ ${r.type}  ${r.name}\n`);
+    const detail = describe(r);
+    if (detail) process.stdout.write(`${pad}    ${detail.replace(/\n/g, `\n${pad}`)}\n`);
+    for (const c of children.get(r.urn) ?? []) print(c, depth + 1);
+  };
+  for (const r of roots) print(r, 0);
+  for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
+  return 0;
+}
+
+function redactSecrets(inputs: Record<string, unknown>, paths: string[]): Record<string, unknown> {
+  const copy = JSON.parse(JSON.stringify(inputs)) as Record<string, any>;
+  for (const p of paths) {
+    const keys = p.split(".");
+    let at: any = copy;
+    for (const k of keys.slice(0, -1)) at = at?.[k];
+    if (at && keys[keys.length - 1] in at) at[keys[keys.length - 1]] = "[secret]";
+  }
+  return copy;
+}

@@ -1,0 +1,162 @@
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { rpc } from "./pulumi-internals";
+import { loadStackFile, StackFile } from "../stacks/load";
+
+/** A resource as `pulumi preview` would register it: what tests, `stage2 preview`, `render` and `policy` read. */
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  readonly custom: boolean;
+  readonly parent?: string;
+  /** URNs this resource waits for (dependsOn and inputs). */
+  readonly dependencies: string[];
+  /** Inputs with secrets unwrapped. */
+  readonly inputs: Record<string, unknown>;
+  /** Dotted paths of inputs that were secret ("stdin", "connection.privateKey"). */
+  readonly secretPaths: string[];
+  /** Options such as protect/import, as registered. */
+  readonly protect: boolean;
+  readonly importId?: string;
+}
+
+export interface PreviewResult {
+  readonly stack: string;
+  readonly resources: RecordedResource[];
+  readonly outputs: Record<string, unknown>;
+  /** Values the preview made up because only the cloud knows them (e.g. a new floating IP's address). */
+  readonly notes: string[];
+}
+
+/** A secret value the offline tools never see: what stands in for it in rendered files. */
+export const redacted = (key: string): string => `(redacted: secret stage2:${key})`;
+
+function secretPaths(value: unknown, at: string, out: string[]): void {
+  if (value === null || typeof value !== "object") return;
+  const obj = value as Record<string, unknown>;
+  if (obj[rpc.specialSigKey] === rpc.specialSecretSig) {
+    out.push(at);
+    return;
+  }
+  for (const [k, v] of Object.entries(obj)) secretPaths(v, at ? `${at}.${k}` : k, out);
+}
+
+/** A stand-in address from the documentation range, stable per name, for a floating IP Hetzner has not created. */
+export function previewAddress(name: string): string {
+  const n = crypto.createHash("sha256").update(name).digest()[0] % 200;
+  return `203.0.113.${n + 10}`;
+}
+
+/**
+ * Runs a Pulumi program in-process under mocks: no engine, no cloud, no Pulumi CLI. Every registered resource is
+ * recorded with its parent, dependencies and secret-ness, which the SDK's mocks alone do not report.
+ */
+export async function runPreview(
+  stack: string,
+  config: Record<string, string>,
+  secretKeys: string[],
+  program: () => Record<string, unknown> | void,
+  knownAddresses: Record<string, string> = {},
+): Promise<PreviewResult> {
+  const resources: RecordedResource[] = [];
+  const notes: string[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === "hcloud:index/floatingIp:FloatingIp") {
+          const known = knownAddresses[args.name];
+          state.ipAddress = known ?? previewAddress(args.name);
+          if (!known) notes.push(`${args.name}: Hetzner assigns the address on create; the preview uses ${state.ipAddress}`);
+        }
+        if (args.type === "command:remote:Command") {
+          state.stdout = "";
+          state.stderr = "";
+        }
+        return { id: args.id ?? `${args.name}-id`, state };
+      },
+      call(args) {
+        return args.inputs;
+      },
+    },
+    "stage2",
+    stack,
+    true,
+  );
+  pulumi.runtime.setAllConfig(config, secretKeys);
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, cb: (err: unknown, resp: unknown) => void): void;
+  };
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    const raw = req.getObject()?.toJavaScript() ?? {};
+    const paths: string[] = [];
+    secretPaths(raw, "", paths);
+    const type = req.getType();
+    const name = req.getName();
+    if (type !== "pulumi:pulumi:Stack") {
+      resources.push({
+        type,
+        name,
+        urn: `urn:pulumi:${stack}::stage2::${type}::${name}`,
+        custom: req.getCustom(),
+        parent: req.getParent() || undefined,
+        dependencies: req.getDependenciesList(),
+        inputs: rpc.deserializeProperties(req.getObject()) as Record<string, unknown>,
+        secretPaths: paths,
+        protect: Boolean(req.getProtect?.()),
+        importId: req.getImportid?.() || undefined,
+      });
+    }
+    original(req, cb);
+  };
+  let outputs: Record<string, unknown> = {};
+  await pulumi.runtime.runInPulumiStack(async () => {
+    const out = program();
+    outputs = (out ?? {}) as Record<string, unknown>;
+    return out;
+  });
+  const resolved: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(outputs)) {
+    resolved[key] = pulumi.Output.isInstance(value) ? await outputValue(value) : value;
+  }
+  return { stack, resources, outputs: resolved, notes: [...new Set(notes)] };
+}
+
+interface RegisterRequest {
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+  getType(): string;
+  getName(): string;
+  getCustom(): boolean;
+  getParent(): string;
+  getDependenciesList(): string[];
+  getProtect?(): boolean;
+  getImportid?(): string;
+}
+
+function outputValue(value: pulumi.Output<unknown>): Promise<unknown> {
+  return new Promise((resolve) => value.apply((v) => resolve(v)));
+}
+
+/** Config for the program from a stack file: plain values as-is, `secure:` values replaced by redacted stand-ins. */
+export function mockConfig(file: StackFile): { config: Record<string, string>; secretKeys: string[] } {
+  const config: Record<string, string> = {};
+  for (const [key, value] of Object.entries(file.config)) {
+    config[`stage2:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  for (const key of file.secureKeys) config[`stage2:${key}`] = redacted(key);
+  return { config, secretKeys: file.secureKeys.map((k) => `stage2:${k}`) };
+}
+
+/** Previews the stage2 program on a stack file. */
+export async function previewStackFile(path: string): Promise<PreviewResult> {
+  const file = loadStackFile(path);
+  const { config, secretKeys } = mockConfig(file);
+  const known: Record<string, string> = {};
+  const gateways = Array.isArray(file.config.gateways) ? (file.config.gateways as { name?: string; floatingIp?: { address?: string } }[]) : [];
+  for (const gw of gateways) if (gw?.name && gw.floatingIp?.address) known[`${gw.name}-fip`] = gw.floatingIp.address;
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { stage2Program } = require("../stacks/program") as typeof import("../stacks/program");
+  return runPreview(file.stack, config, secretKeys, stage2Program, known);
+}

@@ -1,0 +1,53 @@
+import { formatProblem, GatewayModel } from "../components/model/gateway";
+import { loadStackFile, stackFilePath, StackFile } from "../stacks/load";
+import { parseStack, ParsedStack } from "../stacks/schema";
+import { previewAddress, redacted } from "./preview-runtime";
+import { UsageError } from "./args";
+
+export const STACK_FLAGS = ["stack", "config-file"];
+
+/** `--stack <env>` (stacks/Pulumi.<env>.yaml) or `--config-file <path>`: exactly one. */
+export function stackFileFromFlags(flags: Record<string, string | true>): string {
+  const stack = flags["stack"];
+  const file = flags["config-file"];
+  if (typeof stack === "string" && typeof file === "string") throw new UsageError("give --stack or --config-file, not both");
+  if (typeof file === "string") return file;
+  if (typeof stack === "string") return stackFilePath(stack);
+  throw new UsageError("which stack? --stack <env> or --config-file <path>");
+}
+
+export interface LoadedStack {
+  readonly file: StackFile;
+  readonly stack: ParsedStack;
+  /** Every secret referenced, replaced by a redacted stand-in: offline tools never see secret values. */
+  readonly secrets: Record<string, string>;
+  /** Keys that hold secrets as plain values (acceptable in a lab stack only). */
+  readonly plainSecrets: string[];
+}
+
+/** Loads and validates a stack file; on bad config throws with every problem (path + value), before anything renders. */
+export function loadStack(path: string): LoadedStack {
+  const file = loadStackFile(path);
+  const present = new Set([...file.secureKeys, ...file.plainKeys]);
+  const parsed = parseStack(file.config, (key) => present.has(key));
+  if (!parsed.ok) {
+    throw new Error(`${path}: invalid stack configuration (${parsed.problems.length} problem(s)):\n  ${parsed.problems.map(formatProblem).join("\n  ")}`);
+  }
+  const secrets: Record<string, string> = {};
+  const plainSecrets: string[] = [];
+  for (const refs of parsed.stack.secretRefs.values()) {
+    for (const ref of refs) {
+      const plain = file.config[ref];
+      if (typeof plain === "string") {
+        secrets[ref] = plain;
+        plainSecrets.push(ref);
+      } else secrets[ref] = redacted(ref);
+    }
+  }
+  return { file, stack: parsed.stack, secrets, plainSecrets: [...new Set(plainSecrets)] };
+}
+
+/** The floating IP as the preview sees it: the configured address, else a stable documentation-range stand-in. */
+export function floatingIpOf(gw: GatewayModel): string {
+  return gw.floatingIp.address ?? previewAddress(`${gw.name}-fip`);
+}

@@ -1,0 +1,3 @@
+import { stage2Program } from "./program";
+
+export = stage2Program();

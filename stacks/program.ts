@@ -1,0 +1,23 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Stage2Gateway } from "../components/stage2-gateway";
+import { parseStack, StackConfigError } from "./schema";
+
+/**
+ * The deployable program: reads `stage2:*` config once, validates all of it before any resource exists, and builds
+ * one Stage2Gateway per gateway. Exports each gateway's floating IP and WireGuard public key.
+ */
+export function stage2Program(): Record<string, pulumi.Output<string>> {
+  const config = new pulumi.Config("stage2");
+  const raw = { gateways: config.getObject<unknown[]>("gateways") };
+  const parsed = parseStack(raw, (key) => config.getSecret(key) !== undefined);
+  if (!parsed.ok) throw new StackConfigError(parsed.problems);
+  const sshPrivateKey = config.requireSecret("sshPrivateKey");
+  const outputs: Record<string, pulumi.Output<string>> = {};
+  for (const gw of parsed.stack.gateways) {
+    const secrets = Object.fromEntries((parsed.stack.secretRefs.get(gw.name) ?? []).map((ref) => [ref, config.requireSecret(ref)]));
+    const gateway = new Stage2Gateway(gw.name, { gateway: gw, sshPrivateKey, secrets });
+    outputs[`${gw.name}-floatingIp`] = gateway.floatingIp;
+    outputs[`${gw.name}-wireguardPublicKey`] = gateway.wireguardPublicKey;
+  }
+  return outputs;
+}
