@@ -1,0 +1,74 @@
+import * as fs from "fs";
+import * as path from "path";
+
+/** Units this lab machine has enabled that a gateway does not run, or that only slow a one-minute VM down. */
+export const MASKED_IN_VM = [
+  "apt-daily.timer",
+  "apt-daily-upgrade.timer",
+  "dpkg-db-backup.timer",
+  "e2scrub_all.timer",
+  "fstrim.timer",
+  "man-db.timer",
+  "gobgpd.service",
+  "postgresql.service",
+  "systemd-timesyncd.service",
+] as const;
+
+/** Where the lab's own files sit inside the VM (upper layer only; nothing of stage2's production paths). */
+export const LAB_DIR_IN_VM = "/opt/stage2-lab";
+
+export interface LayerFile {
+  /** Absolute path inside the VM. */
+  readonly path: string;
+  readonly content?: string;
+  /** A symlink instead of a file. */
+  readonly link?: string;
+  readonly mode: number;
+}
+
+/** The lab layer for systemd mode: how the VM lets the converge in (sshd with a pinned key) and what it masks. */
+export function systemdLayer(hostKey: { priv: string; pub: string }, authorizedKey: string): LayerFile[] {
+  return [
+    { path: "/etc/ssh/ssh_host_ed25519_key", content: hostKey.priv, mode: 0o600 },
+    { path: "/etc/ssh/ssh_host_ed25519_key.pub", content: hostKey.pub, mode: 0o644 },
+    {
+      path: "/etc/ssh/sshd_config.d/stage2-kernel-lab.conf",
+      content: [
+        "# managed by stage2: the kernel lab's sshd (only the VM's own host key, key login only)",
+        "HostKey /etc/ssh/ssh_host_ed25519_key",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "UseDNS no",
+        "",
+      ].join("\n"),
+      mode: 0o644,
+    },
+    { path: "/root/.ssh/authorized_keys", content: authorizedKey, mode: 0o600 },
+    ...MASKED_IN_VM.map((unit) => ({ path: `/etc/systemd/system/${unit}`, link: "/dev/null", mode: 0o777 })),
+  ];
+}
+
+/**
+ * Writes the layer below `dir` (the 9p share's layer/ folder) with exact modes. A parent directory gets the
+ * mode it has on the machine (the upper layer's copy replaces the lower one's attributes), new ones 0700.
+ */
+export function writeLayer(dir: string, files: readonly LayerFile[]): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { mode: 0o755 });
+  for (const f of files) {
+    const parts = path.dirname(f.path).split("/").filter(Boolean);
+    parts.forEach((_, i) => {
+      const inVm = "/" + parts.slice(0, i + 1).join("/");
+      const target = path.join(dir, inVm);
+      if (fs.existsSync(target)) return;
+      fs.mkdirSync(target);
+      fs.chmodSync(target, fs.existsSync(inVm) ? fs.statSync(inVm).mode & 0o7777 : 0o700);
+    });
+    const target = path.join(dir, f.path);
+    if (f.link !== undefined) fs.symlinkSync(f.link, target);
+    else {
+      fs.writeFileSync(target, f.content ?? "", { mode: f.mode });
+      fs.chmodSync(target, f.mode);
+    }
+  }
+}

@@ -1,0 +1,277 @@
+import { ChildProcess, execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as path from "path";
+import { VmMode, renderScriptInit } from "./init-script";
+import { buildInitramfs } from "./initramfs";
+import { LAB_DIR_IN_VM, LayerFile, systemdLayer, writeLayer } from "./layer";
+import { pickKernel } from "./modules";
+import { MGMT, qemuArgs } from "./qemu";
+import { SshClient } from "./ssh";
+
+/** Where a run keeps its initramfs, keys, share and pid file: on tmpfs, removed by `stop`, cleaned by the next run. */
+export const RUN_BASE = "/run/stage2-kernel-lab";
+
+export interface VmOptions {
+  readonly mode: VmMode;
+  /** Run name: one VM per name (its directory is RUN_BASE/<name>). */
+  readonly name?: string;
+  readonly cpus?: number;
+  readonly memoryMiB?: number;
+  /** Script mode: the bash script run inside (as PID 1's child, without systemd). */
+  readonly script?: string;
+  /** Progress lines for the terminal. */
+  readonly log?: (line: string) => void;
+  /** Called with every console line of the VM. */
+  readonly console?: (line: string) => void;
+}
+
+const live = new Set<KernelVm>();
+let hooked = false;
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on("exit", () => live.forEach((vm) => vm.kill()));
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(sig, () => {
+      live.forEach((vm) => vm.kill());
+      process.exit(128 + (sig === "SIGINT" ? 2 : sig === "SIGTERM" ? 15 : 1));
+    });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Kills the qemu of a previous run of this name that did not stop (crash, kill -9), only if it is ours. */
+export function cleanStale(runDir: string): void {
+  const pidFile = path.join(runDir, "qemu.pid");
+  if (fs.existsSync(pidFile)) {
+    const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+    try {
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (cmdline.includes(runDir)) process.kill(pid, "SIGKILL");
+    } catch {
+      // no such process: nothing to clean
+    }
+  }
+  fs.rmSync(runDir, { recursive: true, force: true });
+}
+
+/** One Debian VM on Debian's kernel, root = this machine's root read-only + a tmpfs upper layer. */
+export class KernelVm {
+  private proc?: ChildProcess;
+  private exited: Promise<number | null> = Promise.resolve(null);
+  private consoleText = "";
+  private waiters: Array<() => void> = [];
+  readonly runDir: string;
+  ssh?: SshClient;
+  readonly bootStarted = Date.now();
+
+  private constructor(private readonly opts: VmOptions) {
+    this.runDir = path.join(RUN_BASE, opts.name ?? opts.mode);
+  }
+
+  get console(): string {
+    return this.consoleText;
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+
+  static async start(opts: VmOptions): Promise<KernelVm> {
+    const vm = new KernelVm(opts);
+    await vm.launch();
+    return vm;
+  }
+
+  private async launch(): Promise<void> {
+    const { mode } = this.opts;
+    hookExit();
+    cleanStale(this.runDir);
+    fs.mkdirSync(this.runDir, { recursive: true, mode: 0o700 });
+    const kernel = pickKernel();
+    const share = path.join(this.runDir, "share");
+    fs.mkdirSync(share, { mode: 0o755 });
+    let layer: LayerFile[];
+    let sshPort: number | undefined;
+    if (mode === "systemd") {
+      const keys = this.makeKeys();
+      sshPort = await freePort();
+      fs.writeFileSync(path.join(this.runDir, "known_hosts"), `[127.0.0.1]:${sshPort} ${keys.hostPub}`);
+      layer = systemdLayer({ priv: keys.hostPriv, pub: keys.hostPub }, keys.clientPub);
+      this.ssh = new SshClient(this.runDir, sshPort, path.join(this.runDir, "client_key"), path.join(this.runDir, "known_hosts"));
+    } else {
+      if (this.opts.script === undefined) throw new Error("script mode needs a script");
+      layer = [
+        { path: `${LAB_DIR_IN_VM}/pid1.sh`, content: renderScriptInit(`${LAB_DIR_IN_VM}/run.sh`), mode: 0o755 },
+        { path: `${LAB_DIR_IN_VM}/run.sh`, content: this.opts.script, mode: 0o755 },
+      ];
+    }
+    writeLayer(path.join(share, "layer"), layer);
+    const initrd = path.join(this.runDir, "initramfs.cpio");
+    fs.writeFileSync(
+      initrd,
+      buildInitramfs(kernel.modules, {
+        mode,
+        mgmt: mode === "systemd" ? { name: MGMT.name, address: MGMT.address } : undefined,
+        scriptInit: `${LAB_DIR_IN_VM}/pid1.sh`,
+      }),
+    );
+    const args = qemuArgs({
+      kernel: kernel.image,
+      initrd,
+      mode,
+      shareDir: share,
+      pidFile: path.join(this.runDir, "qemu.pid"),
+      cpus: this.opts.cpus ?? 2,
+      memoryMiB: this.opts.memoryMiB ?? 1024,
+      sshPort,
+    });
+    this.log(`kernel lab: booting Debian's kernel ${kernel.version} in qemu (TCG, ${mode} mode)`);
+    const proc = spawn("qemu-system-x86_64", args, { stdio: ["pipe", "pipe", "pipe"], detached: true });
+    this.proc = proc;
+    live.add(this);
+    const consoleLog = fs.createWriteStream(path.join(this.runDir, "console.log"));
+    let partial = "";
+    const onData = (d: Buffer): void => {
+      const text = d.toString("utf8").replace(/\r/g, "");
+      consoleLog.write(text);
+      this.consoleText += text;
+      partial += text;
+      const lines = partial.split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) this.opts.console?.(line);
+      this.waiters.forEach((w) => w());
+    };
+    proc.stdout?.on("data", onData);
+    proc.stderr?.on("data", onData);
+    this.exited = new Promise((resolve) => {
+      proc.once("exit", (code) => {
+        live.delete(this);
+        consoleLog.end();
+        this.waiters.forEach((w) => w());
+        resolve(code);
+      });
+      proc.once("error", (e) => {
+        live.delete(this);
+        this.consoleText += `\nqemu: ${e.message}\n`;
+        resolve(null);
+      });
+    });
+  }
+
+  private makeKeys(): { hostPriv: string; hostPub: string; clientPub: string } {
+    const host = path.join(this.runDir, "host_key");
+    const client = path.join(this.runDir, "client_key");
+    for (const [file, comment] of [[host, "stage2-kernel-lab-vm"], [client, "stage2-kernel-lab-converge"]]) {
+      execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], { stdio: "ignore" });
+    }
+    return {
+      hostPriv: fs.readFileSync(host, "utf8"),
+      hostPub: fs.readFileSync(`${host}.pub`, "utf8"),
+      clientPub: fs.readFileSync(`${client}.pub`, "utf8"),
+    };
+  }
+
+  get running(): boolean {
+    return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** Resolves when the console matches `re` (rejects when qemu exits first or after timeoutMs). */
+  waitConsole(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`VM console did not show ${re} within ${timeoutMs / 1000} s`)), timeoutMs);
+      const check = (): void => {
+        const m = this.consoleText.match(re);
+        if (m) done(undefined, m);
+        else if (!this.running) done(new Error(`VM stopped before its console showed ${re}:\n${this.consoleText.slice(-2000)}`));
+      };
+      const done = (err?: Error, m?: RegExpMatchArray): void => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== check);
+        if (err) reject(err);
+        else resolve(m as RegExpMatchArray);
+      };
+      this.waiters.push(check);
+      check();
+    });
+  }
+
+  /** systemd mode: waits for sshd and opens the SSH master connection. */
+  async waitSsh(timeoutMs: number): Promise<SshClient> {
+    if (!this.ssh) throw new Error("no SSH in script mode");
+    const deadline = Date.now() + timeoutMs;
+    await this.waitConsole(/stage2-init: switching root/, timeoutMs);
+    for (;;) {
+      if (!this.running) throw new Error(`VM stopped during boot:\n${this.consoleText.slice(-2000)}`);
+      try {
+        await this.ssh.connect(Math.min(5000, Math.max(0, deadline - Date.now())));
+        return this.ssh;
+      } catch (e) {
+        if (Date.now() > deadline) throw new Error(`sshd in the VM not reachable within ${timeoutMs / 1000} s: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  waitExit(timeoutMs: number): Promise<number | null> {
+    return Promise.race([
+      this.exited,
+      new Promise<number | null>((_, reject) =>
+        setTimeout(() => reject(new Error(`VM did not power off within ${timeoutMs / 1000} s`)), timeoutMs).unref(),
+      ),
+    ]);
+  }
+
+  /** Clean shutdown (systemctl poweroff), then qemu is killed if it lingers; the run directory is removed. */
+  async stop(timeoutMs = 30000): Promise<void> {
+    if (this.running && this.ssh) {
+      await this.ssh.exec("systemctl poweroff --no-block").catch(() => undefined);
+      this.ssh.close();
+      await this.waitExit(timeoutMs).catch(() => this.kill());
+    } else if (this.running) {
+      await this.waitExit(timeoutMs).catch(() => this.kill());
+    }
+    this.kill();
+    await this.exited;
+    fs.rmSync(this.runDir, { recursive: true, force: true });
+  }
+
+  /** Immediate: SIGKILL qemu's process group (it runs detached from the terminal's). */
+  kill(): void {
+    this.ssh?.close();
+    if (this.proc?.pid && this.running) {
+      try {
+        process.kill(-this.proc.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+/** Script mode: boots, runs `script` inside (no systemd), returns its exit code and the console output. */
+export async function runInVm(
+  script: string,
+  opts: Omit<VmOptions, "mode" | "script"> & { timeoutMs?: number } = {},
+): Promise<{ code: number; output: string; seconds: number }> {
+  const vm = await KernelVm.start({ ...opts, mode: "script", script, name: opts.name ?? "script" });
+  try {
+    const m = await vm.waitConsole(/stage2-vm: exit (\d+)/, opts.timeoutMs ?? 60000);
+    const start = vm.console.indexOf("stage2-vm: script start\n");
+    const output = start >= 0 ? vm.console.slice(start + "stage2-vm: script start\n".length, m.index) : vm.console;
+    await vm.waitExit(10000).catch(() => vm.kill());
+    return { code: Number(m[1]), output, seconds: (Date.now() - vm.bootStarted) / 1000 };
+  } finally {
+    await vm.stop(5000);
+  }
+}
