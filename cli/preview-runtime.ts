@@ -7,6 +7,7 @@ import { loadStackFile, StackFile } from "../stacks/load";
 export interface RecordedResource {
   readonly type: string;
   readonly name: string;
+  /** The URN the engine would give it (parent types included). */
   readonly urn: string;
   readonly custom: boolean;
   readonly parent?: string;
@@ -42,10 +43,24 @@ function secretPaths(value: unknown, at: string, out: string[]): void {
   for (const [k, v] of Object.entries(obj)) secretPaths(v, at ? `${at}.${k}` : k, out);
 }
 
+/** Replaces every secret wrapper left by deserialization with its value. */
+function unwrapSecrets(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  const obj = value as Record<string, unknown>;
+  if (obj[rpc.specialSigKey] === rpc.specialSecretSig) return unwrapSecrets(obj.value);
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v)]));
+}
+
 /** A stand-in address from the documentation range, stable per name, for a floating IP Hetzner has not created. */
 export function previewAddress(name: string): string {
   const n = crypto.createHash("sha256").update(name).digest()[0] % 200;
   return `203.0.113.${n + 10}`;
+}
+
+/** A stable stand-in for an id the cloud assigns. */
+export function previewId(name: string): number {
+  return 1_000_000 + crypto.createHash("sha256").update(name).digest().readUInt32BE(0) % 1_000_000;
 }
 
 /**
@@ -74,7 +89,9 @@ export async function runPreview(
           state.stdout = "";
           state.stderr = "";
         }
-        return { id: args.id ?? `${args.name}-id`, state };
+        // Hetzner ids are numbers; a stand-in keeps `id.apply(Number)` meaningful in the preview.
+        const id = args.type.startsWith("hcloud:") ? String(previewId(args.name)) : `${args.name}-id`;
+        return { id: args.id || id, state };
       },
       call(args) {
         return args.inputs;
@@ -95,21 +112,22 @@ export async function runPreview(
     secretPaths(raw, "", paths);
     const type = req.getType();
     const name = req.getName();
-    if (type !== "pulumi:pulumi:Stack") {
-      resources.push({
-        type,
-        name,
-        urn: `urn:pulumi:${stack}::stage2::${type}::${name}`,
-        custom: req.getCustom(),
-        parent: req.getParent() || undefined,
-        dependencies: req.getDependenciesList(),
-        inputs: rpc.deserializeProperties(req.getObject()) as Record<string, unknown>,
-        secretPaths: paths,
-        protect: Boolean(req.getProtect?.()),
-        importId: req.getImportid?.() || undefined,
-      });
-    }
-    original(req, cb);
+    const record = {
+      type,
+      name,
+      custom: req.getCustom(),
+      parent: req.getParent() || undefined,
+      dependencies: req.getDependenciesList(),
+      inputs: unwrapSecrets(rpc.deserializeProperties(req.getObject())) as Record<string, unknown>,
+      secretPaths: paths,
+      protect: Boolean(req.getProtect?.()),
+      importId: req.getImportid?.() || undefined,
+    };
+    original(req, (err, resp) => {
+      const urn = (resp as { getUrn?: () => string } | undefined)?.getUrn?.();
+      if (!err && urn && type !== "pulumi:pulumi:Stack") resources.push({ ...record, urn });
+      cb(err, resp);
+    });
   };
   let outputs: Record<string, unknown> = {};
   await pulumi.runtime.runInPulumiStack(async () => {
@@ -117,6 +135,8 @@ export async function runPreview(
     outputs = (out ?? {}) as Record<string, unknown>;
     return out;
   });
+  // Registrations still waiting on outputs are in flight after the program returns; disconnect waits for them all.
+  await pulumi.runtime.disconnect();
   const resolved: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(outputs)) {
     resolved[key] = pulumi.Output.isInstance(value) ? await outputValue(value) : value;

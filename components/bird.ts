@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { childOptions } from "./host/child-options";
 import { concernCommand } from "./host/concern-command";
 import { concernOutput } from "./host/concern-output";
 import { HostComponentArgs } from "./host/host-component-args";
@@ -16,7 +17,7 @@ export class Bird extends pulumi.ComponentResource {
 
   constructor(name: string, args: BirdArgs, opts?: pulumi.ComponentResourceOptions) {
     super("stage2:bird:Bird", name, {}, opts);
-    this.command = concernCommand(name, concernOutput(args.gateway, args.floatingIp, birdConcern), args.connection, { parent: this });
+    this.command = concernCommand(name, concernOutput(args.gateway, args.floatingIp, birdConcern), args.connection, childOptions(this, opts));
     this.registerOutputs({});
   }
 }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as hcloud from "@pulumi/hcloud";
 import * as command from "@pulumi/command";
+import { childOptions } from "./host/child-options";
 import { concernCommand } from "./host/concern-command";
 import { Connection } from "./host/concern-command";
 import { floatingIpHostConcern } from "./floating-ip-host/concern";
@@ -37,12 +38,12 @@ export class FloatingIp extends pulumi.ComponentResource {
           : {}),
       },
             // Deleting the IP would change every customer's peer configuration.
-      { parent: this, import: fip.id !== undefined ? String(fip.id) : undefined, protect: true },
+      { ...childOptions(this, opts), import: fip.id !== undefined ? String(fip.id) : undefined, protect: true },
     );
     this.assignment = new hcloud.FloatingIpAssignment(
       `${gw.name}-fip-assignment`,
       { floatingIpId: this.ip.id.apply(Number), serverId: gw.server.id },
-      { parent: this },
+      childOptions(this, opts),
     );
     this.address = this.ip.ipAddress.apply((address) => {
       if (fip.address !== undefined && address !== fip.address) {
@@ -54,7 +55,7 @@ export class FloatingIp extends pulumi.ComponentResource {
       name,
       this.address.apply((address) => floatingIpHostConcern(gw, { floatingIp: address })),
       args.connection,
-      { parent: this, dependsOn: [this.assignment] },
+      childOptions(this, opts, this.assignment),
     );
     this.registerOutputs({ address: this.address });
   }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { childOptions } from "./host/child-options";
 import { concernCommand } from "./host/concern-command";
 import { concernOutput } from "./host/concern-output";
 import { HostComponentArgs } from "./host/host-component-args";
@@ -16,7 +17,7 @@ export class Nftables extends pulumi.ComponentResource {
 
   constructor(name: string, args: NftablesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("stage2:nftables:Nftables", name, {}, opts);
-    this.command = concernCommand(name, concernOutput(args.gateway, args.floatingIp, nftablesConcern), args.connection, { parent: this });
+    this.command = concernCommand(name, concernOutput(args.gateway, args.floatingIp, nftablesConcern), args.connection, childOptions(this, opts));
     this.registerOutputs({});
   }
 }

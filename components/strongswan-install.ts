@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { childOptions } from "./host/child-options";
 import { concernCommand } from "./host/concern-command";
 import { concernOutput } from "./host/concern-output";
 import { HostComponentArgs } from "./host/host-component-args";
@@ -17,7 +18,7 @@ export class StrongswanInstall extends pulumi.ComponentResource {
   constructor(name: string, args: StrongswanInstallArgs, opts?: pulumi.ComponentResourceOptions) {
     super("stage2:strongswan:StrongswanInstall", name, {}, opts);
     const concern = concernOutput(args.gateway, args.floatingIp, (gw) => strongswanInstallConcern(gw));
-    this.command = concernCommand(name, concern, args.connection, { parent: this });
+    this.command = concernCommand(name, concern, args.connection, childOptions(this, opts));
     this.registerOutputs({});
   }
 }

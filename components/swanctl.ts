@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { childOptions } from "./host/child-options";
 import { concernCommand } from "./host/concern-command";
 import { concernOutput } from "./host/concern-output";
 import { HostComponentArgs } from "./host/host-component-args";
@@ -35,13 +36,10 @@ export class Swanctl extends pulumi.ComponentResource {
       `${name}-secrets`,
       pulumi.all([args.floatingIp, values]).apply(([floatingIp, s]) => swanctlSecretsConcern(gw, { floatingIp }, s)),
       args.connection,
-      { parent: this },
+      childOptions(this, opts),
       concernOutput(gw, args.floatingIp, (g, ctx) => swanctlSecretsConcern(g, ctx, redacted)),
     );
-    this.config = concernCommand(name, concernOutput(gw, args.floatingIp, swanctlConcern), args.connection, {
-      parent: this,
-      dependsOn: [this.secrets],
-    });
+    this.config = concernCommand(name, concernOutput(gw, args.floatingIp, swanctlConcern), args.connection, childOptions(this, opts, this.secrets));
     this.registerOutputs({});
   }
 }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { childOptions } from "./host/child-options";
 import { concernCommand } from "./host/concern-command";
 import { concernOutput } from "./host/concern-output";
 import { HostComponentArgs } from "./host/host-component-args";
@@ -13,7 +14,7 @@ export class Sysctl extends pulumi.ComponentResource {
 
   constructor(name: string, args: SysctlArgs, opts?: pulumi.ComponentResourceOptions) {
     super("stage2:sysctl:Sysctl", name, {}, opts);
-    this.command = concernCommand(name, concernOutput(args.gateway, args.floatingIp, sysctlConcern), args.connection, { parent: this });
+    this.command = concernCommand(name, concernOutput(args.gateway, args.floatingIp, sysctlConcern), args.connection, childOptions(this, opts));
     this.registerOutputs({});
   }
 }

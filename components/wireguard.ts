@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { childOptions } from "./host/child-options";
 import { concernCommand } from "./host/concern-command";
 import { concernOutput } from "./host/concern-output";
 import { HostComponentArgs } from "./host/host-component-args";
@@ -19,11 +20,11 @@ export class WireGuard extends pulumi.ComponentResource {
 
   constructor(name: string, args: WireGuardArgs, opts?: pulumi.ComponentResourceOptions) {
     super("stage2:wireguard:WireGuard", name, {}, opts);
-    this.command = concernCommand(name, concernOutput(args.gateway, args.floatingIp, wireguardConcern), args.connection, { parent: this });
+    this.command = concernCommand(name, concernOutput(args.gateway, args.floatingIp, wireguardConcern), args.connection, childOptions(this, opts));
     const pubkey = new command.remote.Command(
       `${name}-pubkey`,
       { connection: args.connection, create: wireguardPublicKeyCommand(args.gateway) },
-      { parent: this, dependsOn: [this.command] },
+      childOptions(this, opts, this.command),
     );
     this.publicKey = pubkey.stdout.apply((s) => s.trim());
     this.registerOutputs({ publicKey: this.publicKey });

@@ -1,0 +1,115 @@
+import { strict as assert } from "assert";
+import { decodePayload } from "../../components/host/payload";
+import { previewId, RecordedResource } from "../../cli/preview-runtime";
+import { fixtureGateway } from "../fixtures/gateway";
+import { previewConfig } from "../helpers/preview";
+
+const SECRETS = ["sshPrivateKey", "gw-key", "eap-alice", "psk-hq"];
+
+describe("Stage2Gateway under mocks", function () {
+  this.timeout(30000);
+  let resources: RecordedResource[];
+  const byName = (name: string, type = "command:remote:Command") => {
+    const r = resources.find((x) => x.name === name && x.type === type);
+    assert.ok(r, `no ${type} named ${name}`);
+    return r;
+  };
+
+  before(async () => {
+    resources = (await previewConfig({ gateways: [fixtureGateway()] }, SECRETS)).resources;
+  });
+
+  it("creates exactly these resources, each under its component", () => {
+    assert.deepEqual(
+      resources.map((r) => `${r.type} ${r.name}`).sort(),
+      [
+        "stage2:gateway:Stage2Gateway gw-test",
+        "stage2:hcloud:FloatingIp gw-test-floating-ip",
+        "stage2:sysctl:Sysctl gw-test-sysctl",
+        "stage2:nftables:Nftables gw-test-nftables",
+        "stage2:strongswan:StrongswanInstall gw-test-strongswan-install",
+        "stage2:strongswan:Swanctl gw-test-swanctl",
+        "stage2:bird:Bird gw-test-bird",
+        "stage2:wireguard:WireGuard gw-test-wireguard",
+        "hcloud:index/floatingIp:FloatingIp gw-test-fip",
+        "hcloud:index/floatingIpAssignment:FloatingIpAssignment gw-test-fip-assignment",
+        "command:remote:Command gw-test-floating-ip",
+        "command:remote:Command gw-test-sysctl",
+        "command:remote:Command gw-test-nftables",
+        "command:remote:Command gw-test-strongswan-install",
+        "command:remote:Command gw-test-swanctl-secrets",
+        "command:remote:Command gw-test-swanctl",
+        "command:remote:Command gw-test-bird",
+        "command:remote:Command gw-test-wireguard",
+        "command:remote:Command gw-test-wireguard-pubkey",
+      ].sort(),
+      // registration order depends on when inputs resolve; the set is what matters
+    );
+  });
+
+  it("hcloud: a protected floating IP in the gateway's location, assigned to its server", () => {
+    const ip = byName("gw-test-fip", "hcloud:index/floatingIp:FloatingIp");
+    assert.deepEqual(ip.inputs, {
+      type: "ipv4",
+      homeLocation: "fsn1",
+      description: "stage2 gateway gw-test: IKE/IPsec endpoint",
+      labels: { "managed-by": "stage2", gateway: "gw-test" },
+    });
+    assert.equal(ip.protect, true);
+    const assignment = byName("gw-test-fip-assignment", "hcloud:index/floatingIpAssignment:FloatingIpAssignment");
+    assert.deepEqual(assignment.inputs, { floatingIpId: previewId("gw-test-fip"), serverId: 7 });
+  });
+
+  it("every remote command pins the host key, keeps the SSH key secret and carries files on stdin", () => {
+    const commands = resources.filter((r) => r.type === "command:remote:Command");
+    assert.equal(commands.length, 9);
+    for (const c of commands) {
+      const conn = c.inputs.connection as Record<string, unknown>;
+      assert.equal(conn.hostKey, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPsQ2puD", c.name);
+      assert.equal(conn.host, "203.0.113.10");
+      assert.equal(conn.user, "root");
+      assert.ok(c.secretPaths.some((p) => p === "connection" || p === "connection.privateKey"), `${c.name}: private key not secret`);
+      if (c.name.endsWith("-pubkey")) continue;
+      assert.equal(c.inputs.create, c.inputs.update, c.name);
+      assert.ok(decodePayload(String(c.inputs.stdin)), `${c.name}: stdin is not a payload`);
+    }
+  });
+
+  it("secrets reach the host only on stdin, which is secret; the script and swanctl.conf stay readable", () => {
+    const secrets = byName("gw-test-swanctl-secrets");
+    assert.ok(secrets.secretPaths.includes("stdin"));
+    assert.ok(!secrets.secretPaths.includes("create"));
+    const files = decodePayload(String(secrets.inputs.stdin))!;
+    assert.deepEqual(
+      files.map((f) => [f.path, f.mode, f.secret]),
+      [
+        ["/etc/swanctl/conf.d/stage2-secrets.conf", "0600", true],
+        ["/etc/swanctl/private/acme-rw.pem", "0600", true],
+      ],
+    );
+    const config = byName("gw-test-swanctl");
+    assert.deepEqual(config.secretPaths, ["connection"]);
+    const swanctl = decodePayload(String(config.inputs.stdin))!.find((f) => f.path === "/etc/swanctl/swanctl.conf")!;
+    assert.match(swanctl.content, /\t\tlocal_addrs = 203\.0\.113\.100\n/);
+    for (const c of resources.filter((r) => r.type === "command:remote:Command")) {
+      assert.doesNotMatch(String(c.inputs.create), /redacted: secret/, `${c.name}: a secret in the command line`);
+    }
+  });
+
+  it("converges in order: floating IP, sysctl, nftables, strongSwan, secrets, swanctl, BIRD", () => {
+    const urn = (name: string) => byName(name).urn;
+    const dependsOn = (name: string, on: string) =>
+      assert.ok(byName(name).dependencies.includes(urn(on)), `${name} does not wait for ${on}: ${byName(name).dependencies.join(", ")}`);
+    dependsOn("gw-test-sysctl", "gw-test-floating-ip");
+    dependsOn("gw-test-nftables", "gw-test-sysctl");
+    dependsOn("gw-test-strongswan-install", "gw-test-nftables");
+    dependsOn("gw-test-swanctl-secrets", "gw-test-strongswan-install");
+    dependsOn("gw-test-swanctl", "gw-test-swanctl-secrets");
+    dependsOn("gw-test-bird", "gw-test-swanctl");
+    dependsOn("gw-test-wireguard", "gw-test-nftables");
+    dependsOn("gw-test-wireguard-pubkey", "gw-test-wireguard");
+    assert.ok(
+      byName("gw-test-floating-ip").dependencies.includes(byName("gw-test-fip-assignment", "hcloud:index/floatingIpAssignment:FloatingIpAssignment").urn),
+    );
+  });
+});
