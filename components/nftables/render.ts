@@ -81,8 +81,9 @@ function inputRules(gw: GatewayModel, ctx: RenderContext): string[] {
     'iif "lo" accept',
     "ct state established,related accept",
     "ct state invalid drop",
-    "icmp type { echo-request, destination-unreachable, time-exceeded, parameter-problem } accept",
-    "icmpv6 type { echo-request, destination-unreachable, packet-too-big, time-exceeded, parameter-problem, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept",
+    // Type-number order, as nft lists them: the loaded ruleset reads back exactly as rendered.
+    "icmp type { destination-unreachable, echo-request, time-exceeded, parameter-problem } accept",
+    "icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem, echo-request, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept",
     `iifname ${pub} ip daddr ${ctx.floatingIp} udp dport { 500, 4500 } accept ${comment("stage2: ike")}`,
     `iifname ${pub} ip daddr ${ctx.floatingIp} meta l4proto esp accept ${comment("stage2: esp")}`,
     `iifname ${pub} udp dport ${gw.wireguard.listenPort} accept ${comment("stage2: wireguard")}`,

@@ -26,7 +26,7 @@ const LEARN = [
   "}",
   "",
   "filter stage2_tunnels4 {",
-  "\tif net ~ [ 10.3.0.0/24+, 192.168.50.0/24+, 192.168.51.0/24+ ] then accept;",
+  "\tif net ~ [ 10.3.0.0/24+, 192.168.50.0/23+ ] then accept;",
   "\treject;",
   "}",
   "",

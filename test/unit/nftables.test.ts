@@ -20,8 +20,8 @@ const INPUT = [
   '\t\tiif "lo" accept',
   "\t\tct state established,related accept",
   "\t\tct state invalid drop",
-  "\t\ticmp type { echo-request, destination-unreachable, time-exceeded, parameter-problem } accept",
-  "\t\ticmpv6 type { echo-request, destination-unreachable, packet-too-big, time-exceeded, parameter-problem, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept",
+  "\t\ticmp type { destination-unreachable, echo-request, time-exceeded, parameter-problem } accept",
+  "\t\ticmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem, echo-request, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept",
   '\t\tiifname "eth0" ip daddr 203.0.113.10 udp dport { 500, 4500 } accept comment "stage2: ike"',
   '\t\tiifname "eth0" ip daddr 203.0.113.10 meta l4proto esp accept comment "stage2: esp"',
   '\t\tiifname "eth0" udp dport 51820 accept comment "stage2: wireguard"',
@@ -32,8 +32,8 @@ const INPUT = [
 ];
 
 const MSS = [
-  "\t\tip saddr { 10.3.0.0/24, 192.168.50.0/24, 192.168.51.0/24 } tcp flags syn / syn,rst tcp option maxseg size > 1360 tcp option maxseg size set 1360",
-  "\t\tip daddr { 10.3.0.0/24, 192.168.50.0/24, 192.168.51.0/24 } tcp flags syn / syn,rst tcp option maxseg size > 1360 tcp option maxseg size set 1360",
+  "\t\tip saddr { 10.3.0.0/24, 192.168.50.0/23 } tcp flags syn / syn,rst tcp option maxseg size > 1360 tcp option maxseg size set 1360",
+  "\t\tip daddr { 10.3.0.0/24, 192.168.50.0/23 } tcp flags syn / syn,rst tcp option maxseg size > 1360 tcp option maxseg size set 1360",
   '\t\tiifname "wg0" meta nfproto ipv4 tcp flags syn / syn,rst tcp option maxseg size > 1380 tcp option maxseg size set 1380',
   '\t\toifname "wg0" meta nfproto ipv4 tcp flags syn / syn,rst tcp option maxseg size > 1380 tcp option maxseg size set 1380',
 ];
@@ -75,8 +75,8 @@ describe("nftables renderer", () => {
       forward([
         '\t\tmeta ipsec exists ip saddr 10.3.0.0/24 accept comment "stage2: from road warrior staff"',
         '\t\tiifname "enp7s0" rt ipsec exists ip daddr 10.3.0.0/24 accept comment "stage2: to road warrior staff"',
-        '\t\tmeta ipsec exists ip saddr { 192.168.50.0/24, 192.168.51.0/24 } accept comment "stage2: from site office"',
-        '\t\tiifname "enp7s0" rt ipsec exists ip daddr { 192.168.50.0/24, 192.168.51.0/24 } accept comment "stage2: to site office"',
+        '\t\tmeta ipsec exists ip saddr 192.168.50.0/23 accept comment "stage2: from site office"',
+        '\t\tiifname "enp7s0" rt ipsec exists ip daddr 192.168.50.0/23 accept comment "stage2: to site office"',
       ]),
       postrouting(['\t\toifname "eth0" rt ipsec exists accept comment "stage2: never nat into a tunnel"']),
     );
@@ -90,8 +90,8 @@ describe("nftables renderer", () => {
       forward([
         '\t\tiifname "ipsec0" ip saddr 10.3.0.0/24 accept comment "stage2: from road warrior staff"',
         '\t\tiifname "enp7s0" oifname "ipsec0" ip daddr 10.3.0.0/24 accept comment "stage2: to road warrior staff"',
-        '\t\tiifname "ipsec0" ip saddr { 192.168.50.0/24, 192.168.51.0/24 } accept comment "stage2: from site office"',
-        '\t\tiifname "enp7s0" oifname "ipsec0" ip daddr { 192.168.50.0/24, 192.168.51.0/24 } accept comment "stage2: to site office"',
+        '\t\tiifname "ipsec0" ip saddr 192.168.50.0/23 accept comment "stage2: from site office"',
+        '\t\tiifname "enp7s0" oifname "ipsec0" ip daddr 192.168.50.0/23 accept comment "stage2: to site office"',
       ]),
       postrouting([]),
     );
@@ -137,11 +137,14 @@ describe("nftables renderer", () => {
     assert.equal(ipsecMss(gatewayFrom(input), 4), 1310);
   });
 
-  it("normalises prefixes: host bits cleared, covered ones dropped, families split", () => {
-    assert.deepEqual(byFamily(["10.0.0.7/16", "10.0.5.0/24", "2001:db8::1/64", "10.0.0.0/16", "192.0.2.1"]), {
-      v4: ["10.0.0.0/16", "192.0.2.1/32"],
+  it("puts prefixes in nft's canonical form: host bits cleared, sorted, covered dropped, adjacent merged", () => {
+    assert.deepEqual(byFamily(["192.0.2.1", "10.0.0.7/16", "10.0.5.0/24", "2001:db8::1/64", "10.0.0.0/16", "10.1.0.0/16"]), {
+      v4: ["10.0.0.0/15", "192.0.2.1/32"],
       v6: ["2001:db8::/64"],
     });
+    assert.deepEqual(byFamily(["10.1.0.0/16", "10.2.0.0/16"]).v4, ["10.1.0.0/16", "10.2.0.0/16"], "not siblings: 10.1/16 is a right half");
+    assert.deepEqual(byFamily(["2001:db8:0:0:1::/80", "2001:0db8:0:0:1:1::/96"]).v6, ["2001:db8:0:0:1::/80"], "RFC 5952: the longest zero run");
+    assert.throws(() => byFamily(["10.0.0.0/8 }"]), /not an address prefix/);
   });
 
   it("rejects hostile names and addresses instead of letting them open a rule", () => {
