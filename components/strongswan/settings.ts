@@ -17,7 +17,8 @@ export type SettingsEntry =
 
 export const MANAGED_HEADER = "# Managed by stage2. Local changes are overwritten on the next converge.";
 
-const KEY_RE = /^[A-Za-z0-9_\-@:%+/*]+$/;
+// No ":" (it introduces section references, `name : base {`) and no "." (a path separator), see settings-parser.ts.
+const KEY_RE = /^[A-Za-z0-9_\-@%+/*]+$/;
 // Unquoted values may hold anything the lexer keeps as one token; everything else is quoted.
 const BARE_RE = /^[A-Za-z0-9_\-@:%+/.,=*\[\]]+$/;
 
@@ -35,7 +36,7 @@ export class SettingsSyntaxError extends Error {
 /** Rejects a key that could open a section, start a comment or be read as a path ("a.b"). */
 export function checkKey(key: string, path: string): string {
   if (!KEY_RE.test(key) || key === "include") {
-    throw new SettingsSyntaxError(path, key, "a name may only hold letters, digits and _-@:%+/*, and not be 'include'");
+    throw new SettingsSyntaxError(path, key, "a name may only hold letters, digits and _-@%+/*, and not be 'include'");
   }
   return key;
 }
@@ -106,4 +107,21 @@ export function renderSettings(root: SettingsSection, header: string = MANAGED_H
   walk(root, 0, "");
   while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   return lines.join("\n") + "\n";
+}
+
+/**
+ * Formats any string as a value, like `formatValue` but escaping newline, CR and tab (`\n \r \t` inside quotes)
+ * instead of rejecting them: the parser uses it so that a parsed tree holds values the way `section()` formats them.
+ */
+export function quoteSettingsValue(text: string): string {
+  if (text !== "" && BARE_RE.test(text)) return text;
+  const escaped = text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t");
+  return `"${escaped}"`;
+}
+
+/** The string a formatted value stands for (the inverse of `formatValue` / `quoteSettingsValue`). */
+export function unquoteSettingsValue(formatted: string): string {
+  if (!formatted.startsWith('"')) return formatted;
+  const escapes: Record<string, string> = { n: "\n", r: "\r", t: "\t" };
+  return formatted.slice(1, -1).replace(/\\(.)/gs, (_, c: string) => escapes[c] ?? c);
 }
