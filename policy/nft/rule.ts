@@ -1,0 +1,187 @@
+import { Token } from "./lexer";
+
+/** One match of a rule: `<selector> [op] <values>`, e.g. `ip saddr != { 10.3.0.0/24 }`. */
+export interface Match {
+  /** Normalised selector: "iifname", "ip saddr", "meta ipsec" (also for `meta secpath`), "ipsec in", ... */
+  readonly selector: string;
+  readonly negate: boolean;
+  /** The values, named sets (`@name`) resolved to their elements when the set is known. */
+  readonly values: string[];
+}
+
+export type Verdict =
+  | { readonly kind: "accept" | "drop" | "reject" | "return" | "continue" | "queue" }
+  | { readonly kind: "jump" | "goto"; readonly target: string };
+
+export interface Rule {
+  readonly text: string;
+  readonly matches: Match[];
+  readonly verdict?: Verdict;
+  /** `tcp option maxseg size set ...`: the rule clamps the TCP MSS. */
+  readonly clampsMss: boolean;
+}
+
+// Longest first: the first that fits the next words wins.
+const SELECTORS: readonly string[][] = [
+  ["tcp", "option", "maxseg", "size"],
+  ["meta", "ipsec"],
+  ["meta", "secpath"],
+  ["meta", "iifname"],
+  ["meta", "oifname"],
+  ["meta", "iif"],
+  ["meta", "oif"],
+  ["meta", "l4proto"],
+  ["meta", "nfproto"],
+  ["meta", "protocol"],
+  ["meta", "mark"],
+  ["meta", "pkttype"],
+  ["ip", "saddr"],
+  ["ip", "daddr"],
+  ["ip", "protocol"],
+  ["ip6", "saddr"],
+  ["ip6", "daddr"],
+  ["ip6", "nexthdr"],
+  ["tcp", "dport"],
+  ["tcp", "sport"],
+  ["tcp", "flags"],
+  ["udp", "dport"],
+  ["udp", "sport"],
+  ["th", "dport"],
+  ["th", "sport"],
+  ["ct", "state"],
+  ["ct", "status"],
+  ["ct", "direction"],
+  ["ct", "mark"],
+  ["rt", "ipsec"],
+  ["iifname"],
+  ["oifname"],
+  ["iif"],
+  ["oif"],
+];
+
+const ALIASES: Record<string, string> = {
+  "meta secpath": "meta ipsec",
+  "meta iifname": "iifname",
+  "meta oifname": "oifname",
+  "meta iif": "iif",
+  "meta oif": "oif",
+};
+
+const OPS = new Map([
+  ["==", false],
+  ["eq", false],
+  ["!=", true],
+  ["ne", true],
+]);
+
+const PROTOCOL_KEYWORDS = new Set(["icmp", "icmpv6", "igmp", "tcp", "udp", "udplite", "sctp", "dccp", "ah", "esp", "comp", "ip", "ip6", "meta", "ct", "th", "ether", "vlan", "arp", "fib", "socket", "osf", "frag", "hbh", "rt", "dst", "mh", "srh", "gre", "vxlan"]);
+
+const VERDICTS = new Set(["accept", "drop", "reject", "return", "continue", "queue"]);
+
+/** Reads one value: a word, or an anonymous set `{ a, b }` (nested braces flattened). */
+function readValues(tokens: Token[], at: number, sets: ReadonlyMap<string, string[]>): { values: string[]; next: number } {
+  const t = tokens[at];
+  if (!t) return { values: [], next: at };
+  const resolve = (text: string): string[] => (text.startsWith("@") && sets.has(text.slice(1)) ? sets.get(text.slice(1))! : [text]);
+  if (t.kind === "punct" && t.text === "{") {
+    const values: string[] = [];
+    let depth = 1;
+    let i = at + 1;
+    for (; i < tokens.length && depth > 0; i++) {
+      const x = tokens[i];
+      if (x.kind === "punct" && x.text === "{") depth++;
+      else if (x.kind === "punct" && x.text === "}") depth--;
+      else if (x.kind !== "punct") values.push(...resolve(x.text));
+    }
+    return { values, next: i };
+  }
+  if (t.kind === "punct") return { values: [], next: at };
+  // A bare list: `ct state established,related`.
+  const values = resolve(t.text);
+  let i = at + 1;
+  while (tokens[i]?.kind === "punct" && tokens[i].text === "," && tokens[i + 1] && tokens[i + 1].kind !== "punct") {
+    values.push(...resolve(tokens[i + 1].text));
+    i += 2;
+  }
+  return { values, next: i };
+}
+
+export function parseRule(tokens: Token[], sets: ReadonlyMap<string, string[]>): Rule {
+  const text = tokens.map((t) => (t.kind === "string" ? `"${t.text}"` : t.text)).join(" ");
+  const matches: Match[] = [];
+  let verdict: Verdict | undefined;
+  let clampsMss = false;
+  let i = 0;
+  while (i < tokens.length) {
+    const words = tokens.slice(i, i + 4).map((t) => (t.kind === "word" ? t.text : ""));
+    const selector = SELECTORS.find((sel) => sel.every((w, k) => words[k] === w));
+    if (selector) {
+      i += selector.length;
+      const name = selector.join(" ");
+      if (name === "tcp option maxseg size" && tokens[i]?.text === "set") {
+        clampsMss = true;
+        i += 2;
+        while (i < tokens.length && tokens[i].kind === "word" && /^(rt|mtu|\d+|-|\+)$/.test(tokens[i].text)) i++;
+        continue;
+      }
+      // `meta mark set ...`, `ct mark set ...` are statements, not matches.
+      if (tokens[i]?.text === "set") {
+        i += 2;
+        continue;
+      }
+      let negate = false;
+      const op = tokens[i];
+      if (op && op.kind === "word" && OPS.has(op.text)) {
+        negate = OPS.get(op.text)!;
+        i++;
+      }
+      const read = readValues(tokens, i, sets);
+      i = read.next;
+      matches.push({ selector: ALIASES[name] ?? name, negate, values: read.values });
+      continue;
+    }
+    const t = tokens[i];
+    const field = tokens[i + 1];
+    if (t.kind === "word" && PROTOCOL_KEYWORDS.has(t.text) && field?.kind === "word" && /^[a-z][a-z0-9-]*$/.test(field.text) && !VERDICTS.has(field.text)) {
+      // Any other `<protocol> <field> [op] <value>`: kept so that the rule never looks unconditional.
+      i += 2;
+      let negate = false;
+      const op = tokens[i];
+      if (op && op.kind === "word" && OPS.has(op.text)) {
+        negate = OPS.get(op.text)!;
+        i++;
+      }
+      const read = readValues(tokens, i, sets);
+      i = read.next;
+      matches.push({ selector: `${t.text} ${field.text}`, negate, values: read.values });
+      continue;
+    }
+    if (t.kind === "word" && t.text === "ipsec" && (tokens[i + 1]?.text === "in" || tokens[i + 1]?.text === "out")) {
+      // `ipsec in reqid 1`, `ipsec in ip saddr X`: the packet was decrypted by the SA it names.
+      const dir = tokens[i + 1].text;
+      matches.push({ selector: `ipsec ${dir}`, negate: false, values: [] });
+      i += 2;
+      // Its own fields describe the SA (its tunnel endpoints), not the packet: `reqid 1`, `spi 2`, `ip saddr 192.0.2.1`.
+      if (tokens[i]?.text === "ip" || tokens[i]?.text === "ip6") i += 3;
+      else if (tokens[i]?.text === "reqid" || tokens[i]?.text === "spi") i += 2;
+      continue;
+    }
+    if (t.kind === "word" && VERDICTS.has(t.text)) {
+      verdict = { kind: t.text as "accept" };
+      i++;
+      if (t.text === "reject" && tokens[i]?.text === "with") i = tokens.length;
+      continue;
+    }
+    if (t.kind === "word" && (t.text === "jump" || t.text === "goto") && tokens[i + 1]) {
+      verdict = { kind: t.text, target: tokens[i + 1].text };
+      i += 2;
+      continue;
+    }
+    if (t.kind === "word" && (t.text === "comment" || t.text === "prefix" || t.text === "group" || t.text === "level")) {
+      i += 2;
+      continue;
+    }
+    i++;
+  }
+  return { text, matches, verdict, clampsMss };
+}

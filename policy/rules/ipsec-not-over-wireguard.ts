@@ -1,0 +1,77 @@
+import { Finding, violation } from "../model/finding";
+import { GatewayView } from "../model/gateways";
+import { rangesOverlap } from "../model/ranges";
+import { hookView } from "../nft/paths";
+import { Check } from "./check";
+import { connectionsOf, nftText, poolsOf, selectorAddress, wireguardInterfaces, wireguardRanges } from "./gateway-facts";
+import { admitsProtocol, admitsUdpPort, decidingAccepts, inputInterfaces } from "./nft-services";
+
+function addressFindings(gw: GatewayView): Finding[] {
+  const findings: Finding[] = [];
+  const wg = wireguardRanges(gw);
+  if (wg.length === 0) return findings;
+  const hit = (value: string) => wg.find((w) => rangesOverlap(w.range, value));
+  for (const { conn, file } of connectionsOf(gw)) {
+    const where = `${file.path}: connection "${conn.name}"`;
+    for (const addr of conn.remoteAddrs ?? []) {
+      const w = hit(addr);
+      if (w) findings.push(violation(file.subject, `${where}: remote_addrs ${addr} overlaps ${w.what}, so IKE and ESP would run inside WireGuard. Use the peer's public address.`));
+    }
+    for (const child of conn.children) {
+      for (const [key, list] of [["local_ts", child.localTs], ["remote_ts", child.remoteTs]] as const) {
+        for (const ts of list) {
+          const w = hit(selectorAddress(ts));
+          if (w) findings.push(violation(file.subject, `${where}, child "${child.name}": ${key} ${ts} overlaps ${w.what}. Remove it from ${key} or move WireGuard to a range IPsec does not use.`));
+        }
+      }
+    }
+  }
+  for (const pool of poolsOf(gw)) {
+    for (const addr of pool.addrs) {
+      const w = hit(addr);
+      if (w) findings.push(violation(pool.file.subject, `${pool.file.path}: pool "${pool.name}" addrs ${addr} overlaps ${w.what}. Give the pool a range outside every WireGuard range.`));
+    }
+  }
+  return findings;
+}
+
+function firewallFindings(gw: GatewayView): Finding[] {
+  if (connectionsOf(gw).length === 0 || gw.rulesets.length === 0) return [];
+  const findings: Finding[] = [];
+  const wgIfaces = wireguardInterfaces(gw);
+  const input = hookView(gw.rulesets.map((r) => r.ruleset), "input");
+  const fileOf = (ruleset: object) => gw.rulesets.find((r) => r.ruleset.tables.some((t) => t === ruleset))?.file ?? gw.rulesets[0].file;
+  const accepts = decidingAccepts(input);
+  const kinds = [
+    { what: "IKE (udp/500)", admits: (m: Parameters<typeof admitsUdpPort>[0]) => admitsUdpPort(m, 500), required: true },
+    { what: "IKE NAT-T (udp/4500)", admits: (m: Parameters<typeof admitsUdpPort>[0]) => admitsUdpPort(m, 4500), required: true },
+    { what: "ESP", admits: (m: Parameters<typeof admitsUdpPort>[0]) => admitsProtocol(m, 50), required: false },
+  ];
+  for (const kind of kinds) {
+    const paths = accepts.filter((p) => kind.admits(p.matches));
+    for (const p of paths) {
+      const ifaces = inputInterfaces(p.matches);
+      if (ifaces && ifaces.length > 0 && ifaces.every((i) => wgIfaces.includes(i))) {
+        findings.push(
+          violation(fileOf(p.table).subject, `${fileOf(p.table).path}: rule "${nftText(p.rule)}" accepts ${kind.what} only on ${ifaces.join(", ")}: IPsec must not run over WireGuard. Accept it on the public interface instead.`),
+        );
+      }
+    }
+    const onPublic = input.defaultAccept || paths.some((p) => !inputInterfaces(p.matches)?.every((i) => wgIfaces.includes(i)));
+    if (kind.required && !onPublic) {
+      const file = gw.rulesets[0].file;
+      findings.push(violation(file.subject, `${file.path}: the input chain drops ${kind.what} on the public interface. Add e.g. \`iifname "eth0" udp dport { 500, 4500 } accept\`.`));
+    }
+  }
+  return findings;
+}
+
+export const ipsecNotOverWireguard: Check = {
+  name: "ipsec-not-over-wireguard",
+  description: "No IPsec peer address, traffic selector or virtual-IP pool overlaps the WireGuard subnet or a WireGuard peer's AllowedIPs, and IKE/ESP are accepted on the public interface, not on WireGuard.",
+  enforcementLevel: "mandatory",
+  why:
+    "IPsec is meant to reach customers over the public floating IP; tunnelling it through WireGuard makes it depend on the WireGuard peer, " +
+    "and overlapping ranges make the kernel route one VPN's traffic into the other.",
+  check: (view) => view.gateways.flatMap((gw) => [...addressFindings(gw), ...firewallFindings(gw)]),
+};
