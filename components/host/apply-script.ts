@@ -16,7 +16,11 @@ function serviceLines(services: readonly ServiceUnit[], manager: ServiceManager)
       ensure.push(`systemctl is-active --quiet ${shq(svc.unit)} || { systemctl start ${shq(svc.unit)}; started=1; }`);
       if (svc.onChange !== "none") reload.push(`systemctl ${svc.onChange} ${shq(svc.unit)}`);
     } else {
-      ensure.push(`( ${svc.direct.running} ) >/dev/null 2>&1 || { ${svc.direct.start}; started=1; }`);
+      // A daemon started here must not hold the script's stdout (the SSH channel would stay open): its start-up
+      // output goes to a file that is shown when the start fails.
+      ensure.push(
+        `( ${svc.direct.running} ) >/dev/null 2>&1 || { ( ${svc.direct.start} ) </dev/null >"$stage/start.log" 2>&1 || fail "starting ${svc.unit} failed: $(cat "$stage/start.log")"; started=1; }`,
+      );
       if (svc.direct.reload) reload.push(svc.direct.reload);
     }
   }
@@ -69,8 +73,11 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
     '  if [ "$validate" != - ]; then checks+=("$path"$\'\\t\'"$(printf %s "$validate" | base64 -d)"); fi',
     "done",
     "started=0",
-    ...ensure.map((l) => l),
-    'if [ ${#changed[@]} -eq 0 ]; then say "unchanged"; exit 0; fi',
+    // Services start after the swap: a unit whose config this concern creates (wg-quick@wg0) cannot start before.
+    "ensure() {",
+    ...(ensure.length ? ensure.map((l) => `  ${l}`) : ["  :"]),
+    "}",
+    'if [ ${#changed[@]} -eq 0 ]; then ensure; say "unchanged"; exit 0; fi',
     'for check in "${checks[@]}"; do',
     '  path=${check%%$\'\\t\'*}; cmd=${check#*$\'\\t\'}',
     '  if ! out=$(STAGE="$stage/new" STAGED="$stage/new$path" bash -c "$cmd" 2>&1); then',
@@ -85,6 +92,7 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
     "done",
     'say "changed ${#changed[@]} file(s): ${changed[*]}"',
     "activate() {",
+    "  ensure",
     ...(activate.length ? activate.map((c) => `  ${c}`) : ["  :"]),
     "}",
     'if ! out=$(activate 2>&1); then',

@@ -1,0 +1,150 @@
+import { planGateway } from "../../components/plan";
+import { parseArgs, UsageError } from "../args";
+import { Fact } from "../../lab/checks";
+import { killRunning } from "../../lab/exec";
+import { DEFAULT_PREFIX, defaultStateDir, Lab } from "../../lab/lab";
+import { destroyLab } from "../../lab/netns";
+import { LAB_STACK_FILE, stackFilePath } from "../../lab/stack";
+
+export const summary = "network-namespace lab: up | check | down | run (= up, check, down)";
+
+export const usage = `usage: stage2 lab <up|check|down|run> [--stack <env> | --config-file <path>] [--gateway <name>] [--prefix <name>]
+
+  up      build the namespaces, converge the gateway over SSH, bring up the peers (cleans a crashed run first)
+  check   print one line per fact with its evidence; exit 1 when one fails
+  down    remove everything: processes, mounts, namespaces, state
+  run     up, check, down, and a summary (npm run lab)
+
+  --stack <env>        use stacks/Pulumi.<env>.yaml (default: lab)
+  --config-file <path> use this stack file
+  --gateway <name>     the stack's gateway to converge (default: the first)
+  --prefix <name>      namespace prefix, default ${DEFAULT_PREFIX}
+  --keep               run: leave the lab up after the checks
+Needs root. Secrets must be plain values in the stack file (the lab runs without Pulumi).`;
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+export function formatFact(f: Fact): string {
+  const mark = f.ok === undefined ? "n/a " : f.ok ? "PASS" : "FAIL";
+  return `${mark} ${f.id.padEnd(17)} ${f.what}\n     ${"".padEnd(17)} ${f.evidence}`;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs(argv, { values: ["stack", "config-file", "gateway", "prefix"], booleans: ["keep"] });
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`stage2 lab: ${e.message}\n\n${usage}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const [action, ...extra] = args.positionals;
+  if (!action || extra.length || !["up", "check", "down", "run"].includes(action)) {
+    process.stderr.write(`${usage}\n`);
+    return 2;
+  }
+  if (process.getuid?.() !== 0) {
+    process.stderr.write("stage2 lab: needs root (network namespaces, mounts and daemons)\n");
+    return 2;
+  }
+  if (args.flags.stack && args.flags["config-file"]) {
+    process.stderr.write("stage2 lab: give --stack or --config-file, not both\n");
+    return 2;
+  }
+  const stackFile =
+    typeof args.flags["config-file"] === "string" ? args.flags["config-file"] : typeof args.flags.stack === "string" ? stackFilePath(args.flags.stack) : LAB_STACK_FILE;
+  const prefix = typeof args.flags.prefix === "string" ? args.flags.prefix : DEFAULT_PREFIX;
+  const gateway = typeof args.flags.gateway === "string" ? args.flags.gateway : undefined;
+
+  // Ctrl-C while building: stop the running commands and leave nothing behind.
+  let interrupted = false;
+  const onInt = () => {
+    if (interrupted) return;
+    interrupted = true;
+    out("\nlab: interrupted, cleaning up");
+    killRunning();
+    const clean = action === "check" ? Promise.resolve([]) : destroyLab(prefix, defaultStateDir(prefix));
+    clean.then(
+      (removed) => {
+        if (removed.length) out(`lab: removed ${removed.join(", ")}`);
+        process.exit(130);
+      },
+      () => process.exit(130),
+    );
+  };
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onInt);
+
+  try {
+    switch (action) {
+      case "up":
+        await up(stackFile, gateway, prefix);
+        return 0;
+      case "check":
+        return report(await Lab.attach(prefix, planGateway, out).check()) ? 0 : 1;
+      case "down": {
+        const removed = await destroyLab(prefix, defaultStateDir(prefix));
+        out(removed.length ? `lab: removed ${removed.join(", ")}` : "lab: nothing to remove");
+        return 0;
+      }
+      default:
+        return await runAll(stackFile, gateway, prefix, args.flags.keep === true);
+    }
+  } catch (e) {
+    if (interrupted) return 130;
+    process.stderr.write(`stage2 lab ${action}: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (action === "up" || action === "run") {
+      out(`lab: left up for inspection (prefix ${prefix}); \`stage2 lab down${prefix === DEFAULT_PREFIX ? "" : ` --prefix ${prefix}`}\` removes it`);
+    }
+    return 1;
+  } finally {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onInt);
+  }
+}
+
+async function up(stackFile: string, gateway: string | undefined, prefix: string): Promise<{ lab: Lab; ms: number; activated: number }> {
+  const t0 = Date.now();
+  out(`lab: up from ${stackFile}`);
+  const { lab, converge } = await Lab.up({ stackFile, gateway, prefix, progress: out }, planGateway);
+  const ms = Date.now() - t0;
+  out(`lab: up in ${(ms / 1000).toFixed(1)} s (${converge.activated} of ${converge.results.length} concerns activated)`);
+  return { lab, ms, activated: converge.activated };
+}
+
+function report(facts: readonly Fact[]): boolean {
+  for (const f of facts) out(formatFact(f));
+  const failed = facts.filter((f) => f.ok === false);
+  out(`lab: ${facts.filter((f) => f.ok).length} passed, ${failed.length} failed${failed.length ? `: ${failed.map((f) => f.id).join(", ")}` : ""}`);
+  return failed.length === 0;
+}
+
+async function runAll(stackFile: string, gateway: string | undefined, prefix: string, keep: boolean): Promise<number> {
+  const t0 = Date.now();
+  const { lab, ms, activated } = await up(stackFile, gateway, prefix);
+  const tc = Date.now();
+  const facts = await lab.check();
+  const green = report(facts);
+  const checkMs = Date.now() - tc;
+  const t1 = Date.now();
+  const again = await lab.converge();
+  const noopMs = Date.now() - t1;
+  out(`lab: re-converge of the unchanged stack: ${again.activated} activations in ${noopMs} ms`);
+  let downMs = 0;
+  if (!keep) {
+    const td = Date.now();
+    await lab.down();
+    downMs = Date.now() - td;
+  }
+  out("");
+  out("summary");
+  out(`  stack        ${stackFile} (gateway ${lab.state.gateway})`);
+  out(`  up           ${(ms / 1000).toFixed(1)} s, ${activated} concerns activated`);
+  out(`  checks       ${facts.filter((f) => f.ok).length}/${facts.filter((f) => f.ok !== undefined).length} passed in ${(checkMs / 1000).toFixed(1)} s`);
+  out(`  idempotent   ${again.activated === 0 ? "yes" : "NO"}: second converge activated ${again.activated} (${noopMs} ms)`);
+  out(`  down         ${keep ? "kept up (--keep)" : `${downMs} ms, nothing left`}`);
+  out(`  total        ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return green && again.activated === 0 ? 0 : 1;
+}

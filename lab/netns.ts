@@ -1,0 +1,139 @@
+import * as fs from "fs";
+import * as path from "path";
+import { run, runOk } from "./exec";
+import { NamespaceHost, sh } from "./host";
+import { LabLayout, Role } from "./layout";
+
+/**
+ * Builds and removes the lab's namespaces. Every veth is created with both ends already inside lab
+ * namespaces (`ip link add ... netns A type veth peer ... netns B`), so no lab interface ever exists in
+ * the machine's own namespace and no route leads out of the lab.
+ */
+
+const mountDir = (stateDir: string): string => path.join(stateDir, "mnt");
+
+export function namespaceHosts(layout: LabLayout, stateDir: string): Map<Role, NamespaceHost> {
+  return new Map(layout.hosts.map((h) => [h.role, new NamespaceHost(h.role, h.ns, path.join(mountDir(stateDir), h.role))]));
+}
+
+/** Network namespace + mount namespace with private /etc and /var (overlays), /run and /tmp (tmpfs), and its own /sys. */
+async function createHost(stateDir: string, role: Role, ns: string): Promise<void> {
+  const dir = path.join(stateDir, "hosts", role);
+  for (const sub of ["etc.up", "etc.work", "var.up", "var.work"]) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  const mountFile = path.join(mountDir(stateDir), role);
+  fs.writeFileSync(mountFile, "");
+  await runOk(["ip", "netns", "add", ns]);
+  const overlay = (target: string, name: string) =>
+    `mount -t overlay stage2-lab -o lowerdir=${target},upperdir=${dir}/${name}.up,workdir=${dir}/${name}.work ${target}`;
+  // /run last: it hides the state directory when that lives below /run. sysfs is mounted from inside the
+  // network namespace so /sys/class/net shows the host's own interfaces.
+  const setup = [
+    overlay("/etc", "etc"),
+    overlay("/var", "var"),
+    "mount -t tmpfs -o mode=1777 stage2-lab /tmp",
+    "mount -t tmpfs -o mode=0755 stage2-lab /run",
+    "mkdir -p /run/lock /run/sshd",
+    "mount -t sysfs stage2-lab /sys",
+  ].join(" && ");
+  await runOk(["nsenter", `--net=/run/netns/${ns}`, "--", "unshare", `--mount=${mountFile}`, "--propagation", "private", "bash", "-c", setup]);
+}
+
+export async function createLab(layout: LabLayout, stateDir: string): Promise<Map<Role, NamespaceHost>> {
+  const mnt = mountDir(stateDir);
+  fs.mkdirSync(mnt, { recursive: true });
+  // A mount namespace can only be bound to a file on a private mount.
+  await runOk(["mount", "--bind", mnt, mnt]);
+  await runOk(["mount", "--make-private", mnt]);
+  await Promise.all(layout.hosts.map((h) => createHost(stateDir, h.role, h.ns)));
+  const hosts = namespaceHosts(layout, stateDir);
+  const nsOf = (role: Role) => layout.hosts.find((h) => h.role === role)!.ns;
+  for (const link of layout.links) {
+    await runOk(["ip", "link", "add", "name", link.a.ifname, "netns", nsOf(link.a.role), "type", "veth", "peer", "name", link.b.ifname, "netns", nsOf(link.b.role)]);
+  }
+  await Promise.all(
+    layout.hosts.map((h) => {
+      const lines = [
+        "set -e",
+        "ip link set lo up",
+        `sysctl -qw net.ipv4.ip_forward=${h.forward ? 1 : 0}`,
+        ...h.ifaces.flatMap((i) => [...i.addrs.map((a) => `ip addr add ${a} dev ${i.name}`), `ip link set ${i.name} up`]),
+        ...h.routes.map((r) => `ip route replace ${r.join(" ")}`),
+      ];
+      if (h.masqueradeOut) {
+        lines.push(`nft -f - <<'EOF'\ntable ip lab-nat {\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n\t\toifname "${h.masqueradeOut}" masquerade\n\t}\n}\nEOF`);
+      }
+      return sh(hosts.get(h.role)!, lines.join("\n"));
+    }),
+  );
+  return hosts;
+}
+
+/** Network namespaces whose name starts with `${prefix}-`. */
+export async function labNamespaces(prefix: string): Promise<string[]> {
+  const out = await runOk(["ip", "netns", "list"]);
+  return out
+    .split("\n")
+    .map((l) => l.split(" ")[0])
+    .filter((n) => n.startsWith(`${prefix}-`));
+}
+
+/** Ids of the processes whose network namespace is one of `namespaces`. */
+export function processesIn(namespaces: readonly string[]): number[] {
+  const inodes = new Set<number>();
+  for (const ns of namespaces) {
+    try {
+      inodes.add(fs.statSync(`/run/netns/${ns}`).ino);
+    } catch {
+      // already gone
+    }
+  }
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (inodes.has(fs.statSync(`/proc/${entry}/ns/net`).ino)) pids.push(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return pids;
+}
+
+/**
+ * Removes everything a lab with this prefix may have left, also after a crash: its processes (found by
+ * network namespace, never by name), the mount namespace files, the network namespaces, the state directory.
+ */
+export async function destroyLab(prefix: string, stateDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  const namespaces = await labNamespaces(prefix);
+  for (let round = 0; round < 20; round++) {
+    const pids = processesIn(namespaces);
+    if (pids.length === 0) break;
+    if (round === 0) removed.push(`${pids.length} process(es)`);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const mnt = mountDir(stateDir);
+  if (fs.existsSync(mnt)) {
+    for (const f of fs.readdirSync(mnt)) await run(["umount", path.join(mnt, f)]);
+    await run(["umount", mnt]);
+  }
+  for (const ns of namespaces) {
+    await runOk(["ip", "netns", "del", ns]);
+    removed.push(`netns ${ns}`);
+  }
+  if (fs.existsSync(stateDir)) {
+    // Unbound files stay as plain files; anything still mounted makes rm fail loudly rather than reach into it.
+    await runOk(["rm", "-rf", "--one-file-system", stateDir]);
+    removed.push(stateDir);
+  }
+  const parent = path.dirname(stateDir);
+  if (path.basename(parent) === "stage2-lab" && fs.existsSync(parent) && fs.readdirSync(parent).length === 0) fs.rmdirSync(parent);
+  return removed;
+}

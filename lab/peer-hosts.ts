@@ -1,0 +1,69 @@
+import { shq } from "../components/host/apply-script";
+import { networkOf } from "../components/model/net";
+import { LabHost, sh } from "./host";
+import { LabLayout } from "./layout";
+import { renderGobgpdConfig, renderPeerStrongswanConf, ROUTE_POLLER } from "./peers";
+
+/** Starts and drives the lab's peers (configured directly by the lab: they are not stage2 hosts). */
+
+/** Writes a file inside the host; the content travels on stdin. */
+export function putFile(host: LabHost, file: string, content: string, mode = "0644"): Promise<string> {
+  const q = shq(file);
+  return sh(host, `mkdir -p "$(dirname ${q})" && (umask 077 && cat > ${q}.lab-tmp) && chmod ${mode} ${q}.lab-tmp && mv -f ${q}.lab-tmp ${q}`, { input: content });
+}
+
+/** A detached daemon: no inherited pipes, so the lab's command returns while it keeps running. */
+const detach = (cmd: string): string => `setsid ${cmd} </dev/null >/dev/null 2>&1 &`;
+
+export async function startPeerCharon(host: LabHost, swanctl: string): Promise<void> {
+  await putFile(host, "/etc/strongswan.d/zz-stage2-lab.conf", renderPeerStrongswanConf());
+  await putFile(host, "/etc/swanctl/swanctl.conf", swanctl, "0600");
+  await sh(
+    host,
+    [
+      detach("/usr/lib/ipsec/charon"),
+      "for i in $(seq 100); do swanctl --stats >/dev/null 2>&1 && break; sleep 0.05; done",
+      "swanctl --load-all --noprompt",
+    ].join("\n"),
+  );
+}
+
+/** Initiates a CHILD_SA and waits for it; the error is charon's own account of what failed. */
+export async function initiate(host: LabHost, child: string, timeoutS = 15): Promise<void> {
+  await sh(host, `swanctl --initiate --child ${shq(child)} --timeout ${timeoutS} --loglevel 1`, { timeoutMs: (timeoutS + 5) * 1000 });
+}
+
+export async function startNode(host: LabHost, layout: LabLayout): Promise<void> {
+  await putFile(host, "/etc/gobgpd.toml", renderGobgpdConfig(layout));
+  await putFile(host, "/etc/stage2-lab/bgp-routes", ROUTE_POLLER, "0755");
+  await sh(
+    host,
+    [
+      "gobgpd -t toml -f /etc/gobgpd.toml --dry-run >/dev/null",
+      detach("gobgpd -t toml -f /etc/gobgpd.toml -l info --log-plain --pprof-disable --api-hosts 127.0.0.1:50051"),
+      detach("/etc/stage2-lab/bgp-routes"),
+      "for i in $(seq 100); do gobgp global >/dev/null 2>&1 && break; sleep 0.05; done",
+      "gobgp global",
+    ].join("\n"),
+  );
+}
+
+/** The WireGuard client's key pair; the private key never leaves wgpeer. Returns the public key. */
+export async function wgpeerKey(host: LabHost): Promise<string> {
+  return (await sh(host, "umask 077; mkdir -p /etc/wireguard; [ -s /etc/wireguard/lab.key ] || wg genkey > /etc/wireguard/lab.key; wg pubkey < /etc/wireguard/lab.key")).trim();
+}
+
+export async function startWgpeer(host: LabHost, layout: LabLayout, gatewayPublicKey: string): Promise<void> {
+  const wg = layout.wg;
+  if (!wg) return;
+  await sh(
+    host,
+    [
+      "set -e",
+      "ip link show wg0 >/dev/null 2>&1 || wireguard-go wg0 >/dev/null 2>&1",
+      `wg set wg0 private-key /etc/wireguard/lab.key peer ${shq(gatewayPublicKey)} endpoint ${shq(wg.endpoint)} allowed-ips ${shq(networkOf(wg.address))}`,
+      `ip addr replace ${shq(wg.address)} dev wg0`,
+      "ip link set wg0 up",
+    ].join("\n"),
+  );
+}
