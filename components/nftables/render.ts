@@ -65,8 +65,8 @@ function matches(nets: ByFamily, dir: "saddr" | "daddr"): string[] {
   ];
 }
 
-function clamp(match: string, mss: number): string {
-  return `${match} tcp flags syn / syn,rst tcp option maxseg size > ${mss} tcp option maxseg size set ${mss}`;
+function clamp(match: string, mss: number, path: string): string {
+  return `${match} tcp flags syn / syn,rst tcp option maxseg size > ${mss} tcp option maxseg size set ${mss} ${comment(`stage2: mss for ${path}`)}`;
 }
 
 function inputRules(gw: GatewayModel, ctx: RenderContext): string[] {
@@ -105,9 +105,9 @@ function forwardRules(gw: GatewayModel): string[] {
   const wgFamilies = byFamily([gw.wireguard.address, ...gw.wireguard.peers.flatMap((p) => p.allowedIps)]);
   const mss = ([4, 6] as const).flatMap((f) => {
     const nets = f === 4 ? { v4: tunnels.v4, v6: [] } : { v4: [], v6: tunnels.v6 };
-    const ipsec = [...matches(nets, "saddr"), ...matches(nets, "daddr")].map((m) => clamp(m, ipsecMss(gw, f)));
+    const ipsec = [...matches(nets, "saddr"), ...matches(nets, "daddr")].map((m) => clamp(m, ipsecMss(gw, f), "ipsec"));
     const wireguard = (f === 4 ? wgFamilies.v4 : wgFamilies.v6).length
-      ? [`iifname ${wg}`, `oifname ${wg}`].map((m) => clamp(`${m} meta nfproto ipv${f}`, wireguardMss(gw, f)))
+      ? [`iifname ${wg}`, `oifname ${wg}`].map((m) => clamp(`${m} meta nfproto ipv${f}`, wireguardMss(gw, f), "wireguard"))
       : [];
     return [...ipsec, ...wireguard];
   });
@@ -158,6 +158,7 @@ export function renderNftables(gw: GatewayModel, ctx: RenderContext): string {
   const lines = [
     "#!/usr/sbin/nft -f",
     "# managed by stage2: do not edit, every apply overwrites it",
+    `# Replaces only table ${NFT_TABLE}, in one transaction; other tables are left alone.`,
     `table ${NFT_TABLE} {}`,
     `delete table ${NFT_TABLE}`,
     "",
