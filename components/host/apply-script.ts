@@ -93,7 +93,8 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
     'say "changed ${#changed[@]} file(s): ${changed[*]}"',
     "activate() {",
     "  ensure",
-    ...(activate.length ? activate.map((c) => `  ${c}`) : ["  :"]),
+    // Called as an `if` condition, where bash ignores `set -e`: without `|| return` a failed step would be hidden by the next.
+    ...(activate.length ? activate.map((c) => `  ${c} || return`) : ["  :"]),
     "}",
     'if ! out=$(activate 2>&1); then',
     '  for path in "${changed[@]}"; do',

@@ -85,6 +85,14 @@ describe("apply script (bash, executed)", () => {
     assert.equal(fs.readFileSync(path.join(dir, "log"), "utf8"), "start\nreload\nreload\n");
   });
 
+  it("a failed activate step is not hidden by a later one that succeeds", () => {
+    const c: Concern = { ...concern([file("a.conf", "x\n")], reload()), activate: [`echo "step 1 broke" >&2; false`, `echo step2 >> ${dir}/log`] };
+    const r = apply(c);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /activation failed, previous files restored: step 1 broke/);
+    assert.equal(fs.existsSync(path.join(dir, "etc/a.conf")), false);
+  });
+
   it("a file that did not exist before is removed again when activation fails", () => {
     const r = apply(concern([file("new.conf", "x\n")], "false"));
     assert.equal(r.code, 1);
