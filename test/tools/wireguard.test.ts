@@ -3,6 +3,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { renderApplyScript } from "../../components/host/apply-script";
+import { encodePayload } from "../../components/host/payload";
 import { WIREGUARD_VALIDATE, wireguardConcern } from "../../components/wireguard/concern";
 import { renderWireguard, wireguardPublicKeyCommand } from "../../components/wireguard/render";
 import { requireRoot, requireTools } from "../helpers/env";
@@ -17,8 +19,12 @@ function sh(script: string, env: Record<string, string> = {}): { status: number;
  * A throwaway host: own network, mount and PID namespaces, a private /run (wireguard-go's socket) and a private
  * /etc/wireguard, so the concern's commands run at their real paths and every process dies with the script.
  */
-function inHost(scriptFile: string): { status: number; out: string } {
-  const setup = "mount -t tmpfs stage2-run /run; mount -t tmpfs -o mode=0700 stage2-wg /etc/wireguard; ip link set lo up";
+function inHost(scriptFile: string, varLib?: string): { status: number; out: string } {
+  const setup = [
+    "mount -t tmpfs stage2-run /run; mount -t tmpfs -o mode=0700 stage2-wg /etc/wireguard; ip link set lo up",
+    // The apply script keeps its state under /var/lib/stage2: a writable overlay, dpkg's database still visible.
+    ...(varLib ? [`mkdir -p ${varLib}/u ${varLib}/w; mount -t overlay stage2-var -o lowerdir=/var/lib,upperdir=${varLib}/u,workdir=${varLib}/w /var/lib`] : []),
+  ].join("; ");
   return sh(`unshare --net --mount --pid --fork --mount-proc --propagation private bash -c '${setup}; bash ${scriptFile}'`);
 }
 
@@ -109,5 +115,33 @@ describe("WireGuard: wg-quick and wg parse the rendered config; the concern's co
     ]);
     assert.deepEqual(section(r.out, "synced"), ["private key kept", "C/d28GCXPCU2eKCaxlZeuZo4boQVoTUIxGd4b3DrO3M=\t15", "mtu 1400"]);
     assert.deepEqual(section(r.out, "naive syncconf"), ["(none)"]);
+  });
+
+  it("the real apply script (direct): first run brings wg0 up, a re-run changes nothing, a peer change syncs and keeps the key", () => {
+    const input = fixtureInput();
+    input.wireguard.peers = input.wireguard.peers!.slice(1);
+    const plans = [fixtureGateway(), fixtureGateway(), gatewayFrom(input)].map((gw) => wireguardConcern(gw, FIXTURE_CONTEXT));
+    const lines = ["set -uo pipefail"];
+    plans.forEach((concern, i) => {
+      const script = path.join(dir, `apply-${i}.sh`);
+      const payload = path.join(dir, `payload-${i}`);
+      fs.writeFileSync(script, renderApplyScript(concern, "direct"));
+      fs.writeFileSync(payload, encodePayload(concern.files));
+      lines.push(`echo '== run ${i}'; bash ${script} < ${payload} 2>&1 | grep '^stage2:'`);
+      lines.push("wg show wg0 peers | sort; [ \"$(wg show wg0 private-key)\" = \"$(cat /etc/wireguard/wg0.key)\" ] && echo key in use; sha256sum < /etc/wireguard/wg0.key");
+    });
+    lines.push("ip link del wg0");
+    const file = path.join(dir, "apply.sh");
+    fs.writeFileSync(file, lines.join("\n"));
+    const r = inHost(file, path.join(dir, "var-lib"));
+    assert.equal(r.status, 0, r.out);
+    const [first, second, third] = [0, 1, 2].map((i) => section(r.out, `run ${i}`));
+    const [branch, laptop] = ["/sof+Mu7JtVt2k02YyhOpuB0jj0RgwUWFuPBFwBfA1E=", "C/d28GCXPCU2eKCaxlZeuZo4boQVoTUIxGd4b3DrO3M="];
+    const key = first[5];
+    assert.match(key, /^[0-9a-f]{64} {2}-$/);
+    const changed = "stage2: wireguard: changed 1 file(s): /etc/wireguard/wg0.conf";
+    assert.deepEqual(first, [changed, "stage2: wireguard: activated", branch, laptop, "key in use", key]);
+    assert.deepEqual(second, ["stage2: wireguard: unchanged", branch, laptop, "key in use", key]);
+    assert.deepEqual(third, [changed, "stage2: wireguard: activated", branch, "key in use", key]);
   });
 });
