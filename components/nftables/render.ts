@@ -53,6 +53,11 @@ function comment(text: string): string {
   return `comment "${text}"`;
 }
 
+function port(value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`nftables: port ${value} is not an integer in 1..65535`);
+  return value;
+}
+
 function anyOf(items: readonly string[]): string {
   return items.length === 1 ? items[0] : `{ ${items.join(", ")} }`;
 }
@@ -75,8 +80,8 @@ function inputRules(gw: GatewayModel, ctx: RenderContext): string[] {
   const priv = nftIfname(gw.private.interface);
   const privateNets = byFamily(gw.private.networks);
   const sshFrom = byFamily(gw.sshFrom);
-  const port = gw.server.port;
-  const publicSsh = gw.sshFrom.length === 0 ? [`iifname ${pub} tcp dport ${port}`] : matches(sshFrom, "saddr").map((m) => `iifname ${pub} ${m} tcp dport ${port}`);
+  const ssh = port(gw.server.port);
+  const publicSsh = gw.sshFrom.length === 0 ? [`iifname ${pub} tcp dport ${ssh}`] : matches(sshFrom, "saddr").map((m) => `iifname ${pub} ${m} tcp dport ${ssh}`);
   return [
     'iif "lo" accept',
     "ct state established,related accept",
@@ -86,9 +91,9 @@ function inputRules(gw: GatewayModel, ctx: RenderContext): string[] {
     "icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem, echo-request, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept",
     `iifname ${pub} ip daddr ${ctx.floatingIp} udp dport { 500, 4500 } accept ${comment("stage2: ike")}`,
     `iifname ${pub} ip daddr ${ctx.floatingIp} meta l4proto esp accept ${comment("stage2: esp")}`,
-    `iifname ${pub} udp dport ${gw.wireguard.listenPort} accept ${comment("stage2: wireguard")}`,
+    `iifname ${pub} udp dport ${port(gw.wireguard.listenPort)} accept ${comment("stage2: wireguard")}`,
     ...publicSsh.map((m) => `${m} accept ${comment("stage2: ssh")}`),
-    ...matches(privateNets, "saddr").map((m) => `iifname ${priv} ${m} tcp dport ${port} accept ${comment("stage2: ssh from the private network")}`),
+    ...matches(privateNets, "saddr").map((m) => `iifname ${priv} ${m} tcp dport ${ssh} accept ${comment("stage2: ssh from the private network")}`),
     ...(gw.bgp ? matches(privateNets, "saddr").map((m) => `iifname ${priv} ${m} tcp dport 179 accept ${comment("stage2: bgp")}`) : []),
   ];
 }

@@ -157,6 +157,7 @@ describe("nftables renderer", () => {
       ["pool that is not a prefix", (gw) => (gw.ipsec.roadWarriors[0].pool = "10.3.0.0/24 } accept")],
       ["masquerade prefix with a rule in it", (gw) => (gw.masquerade = ["0.0.0.0/0 accept;"])],
       ["sshFrom with a newline", (gw) => (gw.sshFrom = ["10.0.0.0/8\naccept"])],
+      ["SSH port that is not an integer", (gw) => (gw.server.port = 22.5)],
     ];
     for (const [what, mutate] of cases) {
       assert.throws(() => renderNftables(hostile(mutate), FIXTURE_CONTEXT), /nftables|prefix/, what);
