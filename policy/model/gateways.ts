@@ -91,7 +91,7 @@ export function buildStackView(subjects: readonly Subject[], secretsVisible: boo
     const root = rootOf(s);
     const rootKey = root ? `root:${urnKey(root.urn)}` : undefined;
     if (host.kind === "known") hostOf.set(s, host.value);
-    else if (host.kind === "unknown") notes.push(note(s, `${s.name}: connection.host is unknown at preview; the resource is judged on its own`));
+    else if (host.kind === "unknown") notes.push(note(s, `connection.host is unknown at preview; the resource is judged on its own`));
     const key = host.kind === "known" ? `host:${host.value}` : (rootKey ?? `urn:${s.urn}`);
     keyOf.set(s, key);
     if (rootKey && (root?.type === TYPES.gateway || key === rootKey)) groups.union(key, rootKey);
@@ -158,7 +158,7 @@ export function buildStackView(subjects: readonly Subject[], secretsVisible: boo
 
 function readFiles(gw: GatewayView, notes: Finding[]): void {
   const fail = (file: HostFileView, what: string, err: unknown) =>
-    notes.push(note(file.subject, `${file.subject.name}: ${file.path} could not be read as ${what} (${(err as Error).message}); it is not checked`));
+    notes.push(note(file.subject, `${file.path} could not be read as ${what} (${(err as Error).message}); it is not checked`));
   const swanctlFiles = gw.files.filter((f) => SWANCTL_RE.test(f.path));
   for (const file of swanctlFiles) {
     try {
@@ -172,7 +172,7 @@ function readFiles(gw: GatewayView, notes: Finding[]): void {
     for (const pattern of config.includes) {
       const abs = pattern.startsWith("/") ? pattern : `${file.path.slice(0, file.path.lastIndexOf("/"))}/${pattern}`;
       if (!/[*?[]/.test(abs) && !swanctlFiles.some((f) => globMatch(abs, f.path))) {
-        notes.push(note(file.subject, `${file.subject.name}: ${file.path} includes ${abs}, which no resource of this stack writes; it is not checked`));
+        notes.push(note(file.subject, `${file.path} includes ${abs}, which no resource of this stack writes; it is not checked`));
       }
     }
   }

@@ -28,7 +28,7 @@ export function filesOf(subject: Subject): { files: HostFileView[]; notes: Findi
   if (subject.type !== TYPES.command) return { files, notes };
   const stdin = readString(subject.props, "stdin");
   if (stdin.kind === "unknown") {
-    notes.push(note(subject, `${subject.name}: stdin is unknown at preview, so the files it carries cannot be checked until it is known`));
+    notes.push(note(subject, `stdin is unknown at preview, so the files it carries cannot be checked until it is known`));
   } else if (stdin.kind === "known") {
     for (const file of decodePayload(stdin.value) ?? []) {
       files.push({ path: file.path, content: file.content, mode: file.mode, secretFlag: file.secret === true, via: "payload", subject });
@@ -38,7 +38,7 @@ export function filesOf(subject: Subject): { files: HostFileView[]; notes: Findi
   for (const field of SCRIPT_FIELDS) {
     const script = readString(subject.props, field);
     if (script.kind === "unknown") {
-      notes.push(note(subject, `${subject.name}: \`${field}\` is unknown at preview, so the files it writes cannot be checked until it is known`));
+      notes.push(note(subject, `\`${field}\` is unknown at preview, so the files it writes cannot be checked until it is known`));
       continue;
     }
     if (script.kind !== "known") continue;

@@ -20,8 +20,8 @@ export function connectionsOf(gw: GatewayView): ConnectionAt[] {
 /** The WireGuard interface's own subnet(s) and every peer's AllowedIPs, with what each is. */
 export function wireguardRanges(gw: GatewayView): { range: string; what: string }[] {
   return gw.wireguard.flatMap(({ conf }) => [
-    ...conf.addresses.map((a) => ({ range: a, what: `the ${conf.iface} subnet ${a}` })),
-    ...conf.peers.flatMap((p, i) => p.allowedIps.map((a) => ({ range: a, what: `${conf.iface} peer ${i + 1}'s AllowedIPs ${a}` }))),
+    ...conf.addresses.map((a) => ({ range: a, what: `the WireGuard subnet ${a} (${conf.iface})` })),
+    ...conf.peers.flatMap((p, i) => p.allowedIps.map((a) => ({ range: a, what: `WireGuard peer ${i + 1}'s AllowedIPs ${a} (${conf.iface})` }))),
   ]);
 }
 

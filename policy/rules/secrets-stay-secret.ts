@@ -47,7 +47,7 @@ function check(view: StackView): Finding[] {
       const where = COMMAND_TYPES.has(s.type) ? `the command line (\`${path}\`)` : `the input \`${path}\``;
       const plain = view.secretsVisible && !secret ? " in plain state" : "";
       findings.push(
-        violation(s, `${s.name}: ${what} is in ${where}${plain}, where logs and process lists show it. Send it on stdin as a 0600 file (a stage2 payload) and keep the value a pulumi.secret.`),
+        violation(s, `${what} is in ${where}${plain}, where logs and process lists show it. Send it on stdin as a 0600 file (a stage2 payload) and keep the value a pulumi.secret.`),
       );
     }
     if (s.type !== TYPES.command) continue;
@@ -56,7 +56,7 @@ function check(view: StackView): Finding[] {
       const kinds = secretKinds(file.content);
       const holds = kinds.length > 0 || file.secretFlag;
       if (holds && !ownerOnly(file.mode)) {
-        findings.push(violation(s, `${s.name}: ${file.path} holds ${kinds.join(" and ") || "a secret"} but has mode ${file.mode}. Give it mode 0600.`));
+        findings.push(violation(s, `${file.path} holds ${kinds.join(" and ") || "a secret"} but has mode ${file.mode}. Give it mode 0600.`));
       }
     }
     if (!view.secretsVisible) continue;
@@ -64,13 +64,13 @@ function check(view: StackView): Finding[] {
     const carries = files.filter((f) => f.via === "payload" && (f.secretFlag || secretKinds(f.content).length > 0));
     if (stdin.kind === "known" && !stdin.secret && carries.length > 0) {
       findings.push(
-        violation(s, `${s.name}: stdin carries ${carries.map((f) => f.path).join(", ")} with secrets but is not a secret input, so state keeps it in clear. Wrap it in pulumi.secret().`),
+        violation(s, `stdin carries ${carries.map((f) => f.path).join(", ")} with secrets but is not a secret input, so state keeps it in clear. Wrap it in pulumi.secret().`),
       );
     }
     for (const path of CREDENTIALS) {
       const read = readString(s.props, path);
       if (read.kind === "known" && !read.secret) {
-        findings.push(violation(s, `${s.name}: ${path} is not a secret input, so state keeps it in clear. Wrap it in pulumi.secret().`));
+        findings.push(violation(s, `${path} is not a secret input, so state keeps it in clear. Wrap it in pulumi.secret().`));
       }
     }
   }
