@@ -52,6 +52,8 @@ export interface ParsedSettings {
   readonly warnings: readonly SettingsWarning[];
   /** Every file read, the given one first. */
   readonly files: readonly string[];
+  /** Every `name : ref` inheritance, by the path of the inheriting section and the referenced path. */
+  readonly references: readonly { readonly from: string; readonly to: string; readonly pos: SourcePos }[];
 }
 
 export interface ParseOptions {
@@ -187,16 +189,17 @@ class Parser {
   readonly positions = new Map<string, SourcePos>();
   readonly warnings: SettingsWarning[] = [];
   readonly files: string[] = [];
+  readonly references: { from: string; to: string; pos: SourcePos }[] = [];
 
   constructor(private readonly maxDepth: number) {}
 
-  parseText(text: string, file: string, into: RawSection, depth: number): void {
+  parseText(text: string, file: string, into: RawSection, depth: number, at: string[] = []): void {
     this.files.push(file);
     const lx = new Lexer(text, file);
-    this.statements(lx, into, false, path.dirname(file === "<string>" ? path.resolve("x") : path.resolve(file)), depth);
+    this.statements(lx, into, at, false, path.dirname(file === "<string>" ? path.resolve("x") : path.resolve(file)), depth);
   }
 
-  private statements(lx: Lexer, sec: RawSection, nested: boolean, dir: string, depth: number): void {
+  private statements(lx: Lexer, sec: RawSection, at: string[], nested: boolean, dir: string, depth: number): void {
     for (;;) {
       lx.skip(false);
       const c = lx.peek();
@@ -209,13 +212,13 @@ class Parser {
         lx.next();
         return;
       }
-      const at = lx.pos();
+      const start = lx.pos();
       const name = lx.run(NAME_STOP);
       if (name === "") lx.fail(`unexpected ${lx.describe()}, expecting a name`);
       if (name === "include" && isBlank(lx.peek())) {
         lx.skip(true);
         if (lx.peek() !== "=") {
-          this.include(lx, sec, dir, depth, at);
+          this.include(lx, sec, at, dir, depth, start);
           continue;
         }
       }
@@ -223,7 +226,7 @@ class Parser {
       const op = lx.peek();
       if (op === "=") {
         lx.next();
-        this.setValue(sec, name, this.value(lx), at);
+        this.setValue(sec, name, this.value(lx), start);
       } else if (op === "{" || op === ":") {
         const refs: { path: string; pos: SourcePos }[] = [];
         if (op === ":") {
@@ -241,9 +244,10 @@ class Parser {
           if (lx.peek() !== "{") lx.fail(`unexpected ${lx.describe()}, expecting ',' or '{'`);
         }
         lx.next();
-        const sub = this.openSection(sec, name, at);
+        const sub = this.openSection(sec, name, start);
         sub.refs.push(...refs);
-        this.statements(lx, sub, true, dir, depth);
+        refs.forEach((ref) => this.references.push({ from: pathKey([...at, name]), to: ref.path, pos: ref.pos }));
+        this.statements(lx, sub, [...at, name], true, dir, depth);
       } else {
         lx.fail(`unexpected ${lx.describe()} after '${name}', expecting '=', '{' or ':'`);
       }
@@ -261,7 +265,7 @@ class Parser {
     return words.length ? words.join(" ") : undefined;
   }
 
-  private include(lx: Lexer, sec: RawSection, dir: string, depth: number, at: SourcePos): void {
+  private include(lx: Lexer, sec: RawSection, secPath: string[], dir: string, depth: number, at: SourcePos): void {
     const pattern = lx.peek() === '"' ? lx.quoted() : lx.run(WORD_STOP);
     if (pattern === "") lx.fail("include needs a file name or pattern");
     if (depth >= this.maxDepth) lx.fail(`includes nested deeper than ${this.maxDepth} (an include loop?)`, at);
@@ -278,7 +282,7 @@ class Parser {
       } catch (err) {
         lx.fail(`cannot read included file '${file}': ${(err as Error).message}`, at);
       }
-      this.parseText(text, file, sec, depth + 1);
+      this.parseText(text, file, sec, depth + 1, secPath);
     }
   }
 
@@ -383,7 +387,7 @@ function parseInto(text: string, file: string, options: ParseOptions): ParsedSet
   parser.parseText(text, file, root, 0);
   const positions = new Map<string, SourcePos>();
   const tree = resolve(root, positions);
-  return { tree, positions, warnings: parser.warnings, files: parser.files };
+  return { tree, positions, warnings: parser.warnings, files: parser.files, references: parser.references };
 }
 
 /** Parses settings text; `options.file` names it in errors and anchors relative includes. */
