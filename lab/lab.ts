@@ -11,7 +11,7 @@ import { applyLabOverrides, LabOverrides } from "./model";
 import { createLab, destroyLab, namespaceHosts } from "./netns";
 import { initiate, startNode, startPeerCharon, startWgpeer, wgpeerKey } from "./peer-hosts";
 import { renderRoadWarriorSwanctl, renderSiteSwanctl } from "./peers";
-import { operatorKey, SshClient, sshRun, SshTarget, startSshd, writeKnownHosts } from "./ssh";
+import { openMaster, operatorKey, SshClient, sshRun, SshTarget, startSshd, writeKnownHosts } from "./ssh";
 import { loadLabStack } from "./stack";
 
 /** Renders what a gateway receives; planGateway in production, injectable for other labs. */
@@ -51,6 +51,7 @@ export interface UpTimings {
 export class Lab implements CheckContext {
   readonly layout: LabLayout;
   private readonly hosts: Map<Role, NamespaceHost>;
+  private mastered = false;
 
   constructor(
     readonly state: LabState,
@@ -156,6 +157,10 @@ export class Lab implements CheckContext {
     const plan = this.plan(gw, { floatingIp: this.layout.addrs.floatingIp }, secrets);
     const target = this.target(gw);
     const client = this.client();
+    if (!this.mastered) {
+      await openMaster(client, target);
+      this.mastered = true;
+    }
     return converge(plan, (command, stdin) => sshRun(client, target, command, { input: stdin, timeoutMs: 120_000 }), manager, this.progress);
   }
 
@@ -177,12 +182,15 @@ export class Lab implements CheckContext {
   async connectPeers(): Promise<void> {
     const { layout } = this;
     const gwWgKey = layout.wg ? (await sh(this.host("gw"), `wg show ${layout.wg.interface} public-key`)).trim() : "";
+    const t0 = Date.now();
     await Promise.all([
       initiate(this.host("rw"), layout.rw.conn),
       layout.site ? initiate(this.host("site"), layout.site.conn) : undefined,
       layout.wg ? startWgpeer(this.host("wgpeer"), layout, gwWgKey) : undefined,
     ]);
+    const t1 = Date.now();
     await this.waitForBgp();
+    this.progress(`  tunnels: initiated in ${t1 - t0} ms, node had the BGP route ${Date.now() - t1} ms later`);
   }
 
   /** Waits until node's kernel has a BGP route for every established road warrior's virtual IP (max 15 s). */

@@ -72,31 +72,66 @@ export function writeKnownHosts(file: string, targets: readonly SshTarget[]): vo
   fs.writeFileSync(file, lines.join("\n") + "\n", { mode: 0o600 });
 }
 
+const controlPath = (client: SshClient): string => path.join(path.dirname(client.keyFile), "cm-%C");
+
+const baseArgs = (client: SshClient, target: SshTarget): string[] => [
+  "-F",
+  "none",
+  "-i",
+  client.keyFile,
+  "-o",
+  `UserKnownHostsFile=${client.knownHostsFile}`,
+  "-o",
+  "GlobalKnownHostsFile=/dev/null",
+  "-o",
+  "StrictHostKeyChecking=yes",
+  "-o",
+  "BatchMode=yes",
+  "-o",
+  "ConnectTimeout=5",
+  "-o",
+  "LogLevel=ERROR",
+  "-o",
+  `ControlPath=${controlPath(client)}`,
+  "-p",
+  String(target.port),
+  "-l",
+  target.user,
+];
+
+/**
+ * One authenticated connection that later commands multiplex over (the lab's converge runs a dozen commands
+ * in a row; a handshake each would dominate its time). The master checks the pinned host key like any other
+ * connection; without it, every command connects on its own.
+ */
+export async function openMaster(client: SshClient, target: SshTarget): Promise<void> {
+  const res = await client.from.execNet([
+    "ssh",
+    ...baseArgs(client, target),
+    "-o",
+    "ControlMaster=yes",
+    "-o",
+    "ControlPersist=yes",
+    "-f",
+    "-N",
+    "-E",
+    path.join(path.dirname(client.keyFile), "master.log"),
+    target.host,
+  ]);
+  if (res.code !== 0) {
+    const log = path.join(path.dirname(client.keyFile), "master.log");
+    throw new Error(`ssh to ${target.user}@${target.host}:${target.port} failed: ${fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim() : res.stderr.trim()}`);
+  }
+}
+
 /** Runs `command` on the target over SSH with `input` on stdin. */
 export function sshRun(client: SshClient, target: SshTarget, command: string, opts: RunOptions = {}): Promise<RunResult> {
   return client.from.execNet(
     [
       "ssh",
-      "-F",
-      "none",
-      "-i",
-      client.keyFile,
+      ...baseArgs(client, target),
       "-o",
-      `UserKnownHostsFile=${client.knownHostsFile}`,
-      "-o",
-      "GlobalKnownHostsFile=/dev/null",
-      "-o",
-      "StrictHostKeyChecking=yes",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "ConnectTimeout=5",
-      "-o",
-      "LogLevel=ERROR",
-      "-p",
-      String(target.port),
-      "-l",
-      target.user,
+      "ControlMaster=no",
       target.host,
       "--",
       command,

@@ -1,0 +1,168 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import { planGateway } from "../../components/plan";
+import { GatewayModel } from "../../components/model/gateway";
+import { requireRoot, requireTools } from "../helpers/env";
+import { listSas } from "../../lab/checks";
+import { ConvergeError } from "../../lab/converge";
+import { run } from "../../lab/exec";
+import { killGatewayCharon, waitForTunnels } from "../../lab/faults";
+import { pingWhile, rwChildSpis } from "../../lab/hitless";
+import { Lab } from "../../lab/lab";
+import { labNamespaces, processesIn } from "../../lab/netns";
+import { LAB_STACK_FILE } from "../../lab/stack";
+
+const PREFIX = "s2test";
+const TOOLS = ["ip", "nsenter", "unshare", "sshd", "ssh", "/usr/lib/ipsec/charon", "swanctl", "bird", "birdc", "gobgpd", "gobgp", "wireguard-go", "wg", "nft", "tcpdump"];
+
+const rootLinks = async (): Promise<string[]> =>
+  (await run(["ip", "-o", "link", "show"])).stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.split(": ")[1].split("@")[0])
+    .sort();
+
+describe("lab (network namespaces, real daemons, converge over SSH)", function () {
+  this.timeout(120_000);
+  let lab: Lab;
+  let linksBefore: string[];
+
+  before(async function () {
+    requireRoot(this);
+    requireTools(this, ...TOOLS);
+    linksBefore = await rootLinks();
+    lab = (await Lab.up({ stackFile: LAB_STACK_FILE, prefix: PREFIX }, planGateway)).lab;
+  });
+
+  after(async function () {
+    if (lab) await lab.down();
+  });
+
+  it("stays contained: no lab interface in the machine's namespace, every veth's peer in a lab namespace", async () => {
+    assert.deepEqual(await rootLinks(), linksBefore);
+    const namespaces = await labNamespaces(PREFIX);
+    assert.equal(namespaces.length, lab.layout.hosts.length);
+    for (const ns of namespaces) {
+      const links = JSON.parse((await run(["ip", "-n", ns, "-j", "-d", "link", "show", "type", "veth"])).stdout) as { ifname: string; link_netnsid?: number }[];
+      const ids = (await run(["ip", "-n", ns, "netns", "list-id"])).stdout;
+      for (const link of links) {
+        assert.ok(link.link_netnsid !== undefined, `${ns}/${link.ifname}: its peer is in the machine's own namespace`);
+        const peer = new RegExp(`nsid ${link.link_netnsid} \\(iproute2 netns name: ([^)]+)\\)`).exec(ids)?.[1];
+        assert.ok(peer && peer.startsWith(`${PREFIX}-`), `${ns}/${link.ifname}: peer namespace ${peer ?? "unnamed"} is not the lab's`);
+      }
+      // Nothing else could carry a packet out: loopback, those veths, and the tunnels' TUN devices (ipsec0, wg0).
+      const all = JSON.parse((await run(["ip", "-n", ns, "-j", "-d", "link", "show"])).stdout) as { ifname: string; linkinfo?: { info_kind?: string } }[];
+      for (const link of all) {
+        const kind = link.ifname === "lo" ? "loopback" : (link.linkinfo?.info_kind ?? "none");
+        assert.ok(["loopback", "veth", "tun"].includes(kind), `${ns}/${link.ifname} is a ${kind} device`);
+      }
+    }
+  });
+
+  it("check: every fact passes, with its evidence", async () => {
+    const facts = await lab.check();
+    assert.deepEqual(
+      facts.map((f) => f.id),
+      ["ike-sa", "rw-vip", "rw-to-node", "node-bgp", "node-to-rw", "site-to-node", "wireguard", "ipsec-not-on-wg0", "spoof-dropped"],
+    );
+    for (const f of facts) assert.equal(f.ok, true, `${f.id}: ${f.what} — ${f.evidence}`);
+    const ike = facts.find((f) => f.id === "ike-sa")!;
+    assert.match(ike.evidence, /^laptops ESTABLISHED local 203\.0\.113\.20\[4500\] remote 198\.51\.100\.2\[4500\] nat-remote=yes$/);
+    assert.match(facts.find((f) => f.id === "node-bgp")!.evidence, /RIB: \*> 10\.3\.0\.\d+\/32 10\.0\.0\.2 65010 /);
+    assert.match(facts.find((f) => f.id === "ipsec-not-on-wg0")!.evidence, / 0 IKE\/ESP packets on wg0, [1-9]\d* on eth0$/);
+  });
+
+  it("an unchanged re-converge activates nothing", async () => {
+    const res = await lab.converge();
+    assert.equal(res.activated, 0, res.results.map((r) => `${r.concern}: ${r.status}`).join(", "));
+    assert.equal(res.results.length, 8);
+  });
+
+  const hitless = async (change: ((gw: GatewayModel) => GatewayModel) | undefined, expectActivated: string[]) => {
+    const spis = await rwChildSpis(lab);
+    const window = await pingWhile(lab, () => lab.converge(lab.model(change)));
+    const activated = window.result.results.filter((r) => r.status === "activated").map((r) => r.concern);
+    assert.deepEqual(activated, expectActivated);
+    assert.ok(window.sent >= 20, `only ${window.sent} pings sent`);
+    assert.deepEqual(window.lost, [], `lost echo requests ${window.lost.join(",")} of ${window.sent}`);
+    assert.equal(await rwChildSpis(lab), spis, "rw's CHILD_SA was replaced");
+  };
+
+  it("hitless: (a) unchanged stack under a 20 Hz ping: 0 lost, same SPIs, nothing activated", () => hitless(undefined, []));
+
+  it("hitless: (b) a changed nftables setting (sshFrom) and a BIRD setting (another neighbour): 0 lost, same SPIs", async () => {
+    await hitless((gw) => ({ ...gw, sshFrom: [...gw.sshFrom, "198.51.100.64/26"] }), ["nftables"]);
+    await hitless(
+      (gw) => ({ ...gw, sshFrom: [...gw.sshFrom, "198.51.100.64/26"], bgp: { ...gw.bgp!, neighbors: [...gw.bgp!.neighbors, { name: "node2", address: "10.0.1.2", asn: 64512 }] } }),
+      ["bird"],
+    );
+  });
+
+  it("hitless: (c) one more connection (a second road-warrior pool): 0 lost, same SPIs; back to the stack afterwards", async () => {
+    const more = (gw: GatewayModel): GatewayModel => ({
+      ...gw,
+      ipsec: {
+        ...gw.ipsec,
+        roadWarriors: [...gw.ipsec.roadWarriors, { ...gw.ipsec.roadWarriors[0], name: "contractors", pool: "10.4.0.0/24", clients: { kind: "psk", ids: ["contractor@lab.example"], secret: "lab-rw-psk" } }],
+      },
+    });
+    const spis = await rwChildSpis(lab);
+    const window = await pingWhile(lab, () => lab.converge(lab.model(more)));
+    assert.deepEqual(window.lost, []);
+    assert.ok(window.result.results.some((r) => r.concern === "swanctl" && r.status === "activated"));
+    assert.equal(await rwChildSpis(lab), spis);
+    const conns = await lab.host("gw").exec("swanctl --list-conns | grep -o '^[a-z]*:' | sort | tr '\\n' ' '");
+    assert.equal(conns.stdout.trim(), "branch: contractors: laptops:");
+    const back = await pingWhile(lab, () => lab.converge());
+    assert.deepEqual(back.lost, []);
+    assert.equal(await rwChildSpis(lab), spis);
+  });
+
+  it("fault: a config charon rejects fails with charon's message; the previous config stays active", async () => {
+    const gw = lab.host("gw");
+    const before = { spis: await rwChildSpis(lab), conf: (await gw.exec("cat /etc/swanctl/swanctl.conf")).stdout, nft: (await gw.exec("nft list ruleset")).stdout };
+    const bad = lab.model((m) => ({
+      ...m,
+      ipsec: { ...m.ipsec, roadWarriors: m.ipsec.roadWarriors.map((r) => ({ ...r, proposals: { ...r.proposals, ike: ["aes256-sha999-modp2048"] } })) },
+    }));
+    await assert.rejects(lab.converge(bad), (e: unknown) => {
+      assert.ok(e instanceof ConvergeError);
+      assert.equal(e.concern, "swanctl");
+      assert.match(e.message, /loading connection 'laptops' failed: invalid value for: proposals, config discarded/);
+      assert.match(e.message, /previous files restored/);
+      return true;
+    });
+    assert.equal((await gw.exec("cat /etc/swanctl/swanctl.conf")).stdout, before.conf);
+    assert.equal(await rwChildSpis(lab), before.spis);
+    const conns = (await gw.exec("swanctl --list-conns")).stdout;
+    assert.match(conns, /^laptops: IKEv2/m);
+    assert.equal((await gw.exec("nft list ruleset")).stdout, before.nft);
+    assert.equal((await lab.converge()).activated, 0);
+    const sas = await listSas(gw, "laptops");
+    assert.equal(sas[0]?.state, "ESTABLISHED");
+  });
+
+  it("fault: charon killed on gw; a re-converge starts it and the tunnels come back", async () => {
+    const pid = await killGatewayCharon(lab);
+    assert.ok(pid > 1);
+    assert.notEqual((await lab.host("gw").exec("swanctl --stats")).code, 0, "charon still answers");
+    const res = await lab.converge();
+    assert.equal(res.activated, 0);
+    assert.ok((await lab.host("gw").exec("swanctl --stats")).code === 0, "charon did not start");
+    const ms = await waitForTunnels(lab, 40_000);
+    assert.ok(ms < 40_000);
+    const facts = await lab.check();
+    for (const f of facts) assert.equal(f.ok, true, `${f.id}: ${f.evidence}`);
+  });
+
+  it("down leaves nothing: no namespaces, processes, mounts or state directory", async () => {
+    const namespaces = await labNamespaces(PREFIX);
+    const stateDir = lab.state.stateDir;
+    await lab.down();
+    assert.deepEqual(await labNamespaces(PREFIX), []);
+    assert.deepEqual(processesIn(namespaces), []);
+    assert.ok(!fs.readFileSync("/proc/self/mountinfo", "utf8").includes(stateDir), "a lab mount is left");
+    assert.ok(!fs.existsSync(stateDir), `${stateDir} is left`);
+    assert.deepEqual(await rootLinks(), linksBefore);
+  });
+});
