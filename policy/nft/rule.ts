@@ -107,7 +107,10 @@ function readValues(tokens: Token[], at: number, sets: ReadonlyMap<string, strin
 }
 
 export function parseRule(tokens: Token[], sets: ReadonlyMap<string, string[]>): Rule {
-  const text = tokens.map((t) => (t.kind === "string" ? `"${t.text}"` : t.text)).join(" ");
+  const text = tokens
+    .map((t) => (t.kind === "string" ? `"${t.text}"` : t.text))
+    .join(" ")
+    .replace(/ ,/g, ",");
   const matches: Match[] = [];
   let verdict: Verdict | undefined;
   let clampsMss = false;

@@ -10,7 +10,10 @@ function addressFindings(gw: GatewayView): Finding[] {
   const findings: Finding[] = [];
   const wg = wireguardRanges(gw);
   if (wg.length === 0) return findings;
-  const hit = (value: string) => wg.find((w) => rangesOverlap(w.range, value));
+  const hit = (value: string): { what: string } | undefined => {
+    const all = wg.filter((w) => rangesOverlap(w.range, value));
+    return all.length ? { what: all.map((w) => w.what).join(" and ") } : undefined;
+  };
   for (const { conn, file } of connectionsOf(gw)) {
     const where = `${file.path}: connection "${conn.name}"`;
     for (const addr of conn.remoteAddrs ?? []) {

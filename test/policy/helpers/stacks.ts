@@ -103,7 +103,12 @@ export function foreignProgram(spec: ForeignSpec): () => void {
 }
 
 export async function foreignStack(spec: ForeignSpec): Promise<Violation[]> {
-  const preview = await runPreview("foreign", {}, [], foreignProgram(spec));
+  return programStack(foreignProgram(spec));
+}
+
+/** Any Pulumi program, previewed under mocks, then judged. */
+export async function programStack(program: () => void): Promise<Violation[]> {
+  const preview = await runPreview("foreign", {}, [], program);
   return runPolicies(preview.resources, policies);
 }
 
@@ -126,12 +131,27 @@ export const GOOD_FILES: readonly ForeignFile[] = [
       "        pools = home-pool",
       "        proposals = aes256gcm16-prfsha384-ecp384",
       "        dpd_delay = 30s",
-      "        local { auth = pubkey; certs = gw.pem }",
-      "        remote { auth = eap-mschapv2; eap_id = %any }",
-      "        children { home { local_ts = 10.0.0.0/16; esp_proposals = aes256gcm16-ecp384 } }",
+      "        local {",
+      "            auth = pubkey",
+      "            certs = gw.pem",
+      "        }",
+      "        remote {",
+      "            auth = eap-mschapv2",
+      "            eap_id = %any",
+      "        }",
+      "        children {",
+      "            home {",
+      "                local_ts = 10.0.0.0/16",
+      "                esp_proposals = aes256gcm16-ecp384",
+      "            }",
+      "        }",
       "    }",
       "}",
-      "pools { home-pool { addrs = 10.3.0.0/24 } }",
+      "pools {",
+      "    home-pool {",
+      "        addrs = 10.3.0.0/24",
+      "    }",
+      "}",
       "",
     ].join("\n"),
   },
