@@ -12,12 +12,18 @@ export interface RunOptions {
   readonly input?: string;
   /** Kills the command (SIGKILL) after this long; the result then has code 124. Default 60 s. */
   readonly timeoutMs?: number;
+  /** Runs even after an interrupt (the teardown's own commands). */
+  readonly afterInterrupt?: boolean;
 }
 
 const running = new Set<ReturnType<typeof spawn>>();
+let interrupted = false;
+
+export class InterruptedError extends Error {}
 
 /** Runs argv[0] with the rest as arguments (no shell on this side). */
 export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  if (interrupted && !opts.afterInterrupt) return Promise.reject(new InterruptedError(`interrupted: not running ${argv[0]}`));
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
     running.add(child);
@@ -71,8 +77,12 @@ function describe(argv: readonly string[]): string {
   return shown.length > 160 ? `${shown.slice(0, 157)}...` : shown;
 }
 
-/** Kills every command still running (Ctrl-C): the lab's teardown then runs on a quiet machine. */
-export function killRunning(): void {
+/**
+ * Ctrl-C: kills every command still running and refuses new ones, so that whatever was building the lab stops
+ * and the teardown (its commands marked afterInterrupt) runs on a quiet machine.
+ */
+export function interruptAll(): void {
+  interrupted = true;
   for (const child of running) child.kill("SIGKILL");
 }
 

@@ -70,7 +70,7 @@ export async function createLab(layout: LabLayout, stateDir: string): Promise<Ma
 
 /** Network namespaces whose name starts with `${prefix}-`. */
 export async function labNamespaces(prefix: string): Promise<string[]> {
-  const out = await runOk(["ip", "netns", "list"]);
+  const out = await runOk(["ip", "netns", "list"], { afterInterrupt: true });
   return out
     .split("\n")
     .map((l) => l.split(" ")[0])
@@ -105,6 +105,7 @@ export function processesIn(namespaces: readonly string[]): number[] {
  */
 export async function destroyLab(prefix: string, stateDir: string): Promise<string[]> {
   const removed: string[] = [];
+  const always = { afterInterrupt: true };
   const namespaces = await labNamespaces(prefix);
   for (let round = 0; round < 20; round++) {
     const pids = processesIn(namespaces);
@@ -121,16 +122,16 @@ export async function destroyLab(prefix: string, stateDir: string): Promise<stri
   }
   const mnt = mountDir(stateDir);
   if (fs.existsSync(mnt)) {
-    for (const f of fs.readdirSync(mnt)) await run(["umount", path.join(mnt, f)]);
-    await run(["umount", mnt]);
+    for (const f of fs.readdirSync(mnt)) await run(["umount", path.join(mnt, f)], always);
+    await run(["umount", mnt], always);
   }
   for (const ns of namespaces) {
-    await runOk(["ip", "netns", "del", ns]);
+    await runOk(["ip", "netns", "del", ns], always);
     removed.push(`netns ${ns}`);
   }
   if (fs.existsSync(stateDir)) {
     // Unbound files stay as plain files; anything still mounted makes rm fail loudly rather than reach into it.
-    await runOk(["rm", "-rf", "--one-file-system", stateDir]);
+    await runOk(["rm", "-rf", "--one-file-system", stateDir], always);
     removed.push(stateDir);
   }
   const parent = path.dirname(stateDir);

@@ -1,7 +1,7 @@
 import { planGateway } from "../../components/plan";
 import { parseArgs, UsageError } from "../args";
 import { Fact } from "../../lab/checks";
-import { killRunning } from "../../lab/exec";
+import { interruptAll } from "../../lab/exec";
 import { DEFAULT_PREFIX, defaultStateDir, Lab } from "../../lab/lab";
 import { destroyLab } from "../../lab/netns";
 import { LAB_STACK_FILE, stackFilePath } from "../../lab/stack";
@@ -22,7 +22,9 @@ export const usage = `usage: stage2 lab <up|check|down|run> [--stack <env> | --c
   --keep               run: leave the lab up after the checks
 Needs root. Secrets must be plain values in the stack file (the lab runs without Pulumi).`;
 
-const out = (line: string) => process.stdout.write(`${line}\n`);
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
 
 export function formatFact(f: Fact): string {
   const mark = f.ok === undefined ? "n/a " : f.ok ? "PASS" : "FAIL";
@@ -58,20 +60,16 @@ export async function run(argv: string[]): Promise<number> {
   const prefix = typeof args.flags.prefix === "string" ? args.flags.prefix : DEFAULT_PREFIX;
   const gateway = typeof args.flags.gateway === "string" ? args.flags.gateway : undefined;
 
-  // Ctrl-C while building: stop the running commands and leave nothing behind.
-  let interrupted = false;
+  // Ctrl-C while building: stop the running commands, refuse new ones, and leave nothing behind.
+  let cleaning: Promise<void> | undefined;
   const onInt = () => {
-    if (interrupted) return;
-    interrupted = true;
+    if (cleaning) return;
     out("\nlab: interrupted, cleaning up");
-    killRunning();
-    const clean = action === "check" ? Promise.resolve([]) : destroyLab(prefix, defaultStateDir(prefix));
-    clean.then(
-      (removed) => {
-        if (removed.length) out(`lab: removed ${removed.join(", ")}`);
-        process.exit(130);
-      },
-      () => process.exit(130),
+    interruptAll();
+    const removing = action === "check" ? Promise.resolve([] as string[]) : destroyLab(prefix, defaultStateDir(prefix));
+    cleaning = removing.then(
+      (removed) => out(removed.length ? `lab: removed ${removed.join(", ")}` : "lab: nothing to remove"),
+      (e: unknown) => out(`lab: cleaning up failed: ${e instanceof Error ? e.message : String(e)}`),
     );
   };
   process.on("SIGINT", onInt);
@@ -93,13 +91,17 @@ export async function run(argv: string[]): Promise<number> {
         return await runAll(stackFile, gateway, prefix, args.flags.keep === true);
     }
   } catch (e) {
-    if (interrupted) return 130;
+    if (cleaning) {
+      await cleaning;
+      return 130;
+    }
     process.stderr.write(`stage2 lab ${action}: ${e instanceof Error ? e.message : String(e)}\n`);
     if (action === "up" || action === "run") {
       out(`lab: left up for inspection (prefix ${prefix}); \`stage2 lab down${prefix === DEFAULT_PREFIX ? "" : ` --prefix ${prefix}`}\` removes it`);
     }
     return 1;
   } finally {
+    if (cleaning) await cleaning;
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onInt);
   }
