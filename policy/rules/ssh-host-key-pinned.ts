@@ -9,7 +9,7 @@ const HOST_KEY_RE = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(s
 function check(view: StackView): Finding[] {
   const findings: Finding[] = [];
   for (const s of view.subjects.filter(isRemoteCommand)) {
-    const hops = ["connection", ...(lookup(s.props, "connection.proxy").kind === "absent" ? [] : ["connection.proxy"])];
+    const hops = ["connection", ...(lookup(s.props, "connection.proxy").kind === "known" ? ["connection.proxy"] : [])];
     for (const hop of hops) {
       const key = readString(s.props, `${hop}.hostKey`);
       if (key.kind === "unknown") {

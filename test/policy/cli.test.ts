@@ -1,0 +1,58 @@
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { run } from "../../cli/commands/policy";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const FIXTURES = path.join(__dirname, "fixtures");
+
+/** Runs `stage2 policy` in-process and captures what it prints. */
+async function policy(...argv: string[]): Promise<{ code: number; out: string[] }> {
+  const chunks: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => (chunks.push(String(chunk)), true)) as typeof process.stdout.write;
+  try {
+    const code = await run(argv);
+    return { code, out: chunks.join("").trimEnd().split("\n") };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+describe("stage2 policy", () => {
+  it("--stack dev: no mandatory violation, exit 0", async () => {
+    const { code, out } = await policy("--stack", "dev");
+    assert.strictEqual(code, 0);
+    assert.ok(out.every((l) => !l.startsWith("[mandatory]")), out.join("\n"));
+    assert.match(out[out.length - 1], /^stack dev: \d+ resources, 12 policies, 0 mandatory and \d+ advisory finding\(s\)$/);
+  });
+
+  it("--stack prod: no mandatory violation, exit 0", async () => {
+    const { code, out } = await policy("--stack", "prod");
+    assert.strictEqual(code, 0);
+    assert.match(out[out.length - 1], /^stack prod: \d+ resources, 12 policies, 0 mandatory and \d+ advisory finding\(s\)$/);
+  });
+
+  it("--program with a foreign stack that binds IKE to the WireGuard address: exit 1, naming the policy and the resource", async () => {
+    const { code, out } = await policy("--program", path.join(FIXTURES, "foreign-wg-local-addrs.ts"));
+    assert.strictEqual(code, 1);
+    assert.deepStrictEqual(out.filter((l) => l.startsWith("[mandatory]")), [
+      '[mandatory] ipsec-binds-floating-ip: vpn-config: /etc/swanctl/swanctl.conf: connection "home": local_addrs 10.8.0.1 is inside the WireGuard subnet 10.8.0.1/24 (wg0): IKE would be offered over WireGuard. Set local_addrs = 198.51.100.139.',
+    ]);
+  });
+
+  it("--program with the good foreign stack: exit 0", async () => {
+    assert.strictEqual((await policy("--program", path.join(FIXTURES, "foreign-good.ts"))).code, 0);
+  });
+
+  it("the bin script exits 1 on a mandatory violation (end to end, its own process)", function () {
+    this.timeout(120000);
+    const res = spawnSync(path.join(ROOT, "bin", "stage2"), ["policy", "--program", path.join(FIXTURES, "foreign-wg-local-addrs.ts"), "--json"], { encoding: "utf8" });
+    assert.strictEqual(res.status, 1, res.stderr);
+    const report = JSON.parse(res.stdout) as { violations: { policy: string; enforcementLevel: string; resource: string }[] };
+    assert.deepStrictEqual(
+      report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => [v.policy, v.resource]),
+      [["ipsec-binds-floating-ip", "vpn-config"]],
+    );
+  });
+});
