@@ -24,7 +24,8 @@ export function describe(res: RecordedResource): string {
       const c = i.connection ?? {};
       const files = decodePayload(String(i.stdin ?? "")) ?? [];
       const fileText = files.map((f) => `${f.path} ${f.mode}${f.secret ? " secret" : ""}`).join(", ");
-      const secret = res.secretPaths.filter((p) => p !== "connection.privateKey");
+      // The command provider always keeps the connection secret; only other secret inputs are news.
+      const secret = res.secretPaths.filter((p) => p !== "connection" && p !== "connection.privateKey");
       return [
         `${c.user}@${c.host}:${c.port} hostKey ${c.hostKey ? `pinned (${short(String(c.hostKey), 28)})` : "NOT PINNED"}`,
         files.length ? `files: ${fileText}` : `runs: ${short(String(i.create ?? "").split("\n")[0])}`,
