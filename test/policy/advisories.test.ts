@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { foreignStack, GOOD_FILES, mandatory, MASK_STARTER, of, stage2Stack, withFile } from "./helpers/stacks";
+import { foreignStack, GOOD_FILES, mandatory, MASK_STARTER, stage2Stack, withFile } from "./helpers/stacks";
 import { Violation } from "../../policy/runner";
 
 const ADVISORY = ["weak-crypto", "start-action-start", "rw-without-dpd", "missing-mss-clamp", "legacy-starter-enabled"];

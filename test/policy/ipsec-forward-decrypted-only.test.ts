@@ -1,11 +1,10 @@
 import * as assert from "assert";
-import { foreignStack, MASK_STARTER, of, stage2Stack, withFile } from "./helpers/stacks";
+import { ForeignFile, foreignStack, MASK_STARTER, of, rows, stage2Stack, withFile } from "./helpers/stacks";
 
 const POLICY = "ipsec-forward-decrypted-only";
 const GOOD_RULE = "meta secpath exists iifname $wan ip saddr 10.3.0.0/24 oifname $wan ct state new counter accept";
 const forwardRule = (rule: string) => withFile("/etc/nftables.conf", (c) => c.replace(GOOD_RULE, rule));
-const messages = async (files: ReturnType<typeof withFile>) =>
-  of(await foreignStack({ files, extra: [MASK_STARTER], floatingIp: { assigned: true } }), POLICY).map((x) => [x.enforcementLevel, x.resource, x.message]);
+const messages = async (files: readonly ForeignFile[]) => rows(await foreignStack({ files, extra: [MASK_STARTER], floatingIp: { assigned: true } }), POLICY);
 
 describe(`policy ${POLICY}`, () => {
   it("passes a stage2 gateway with the kernel dataplane (meta ipsec exists)", async () => {

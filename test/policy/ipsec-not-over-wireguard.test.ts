@@ -1,9 +1,9 @@
 import * as assert from "assert";
-import { foreignStack, GOOD_FILES, MASK_STARTER, of, stage2Stack, withFile } from "./helpers/stacks";
+import { ForeignFile, foreignStack, GOOD_FILES, MASK_STARTER, of, rows, stage2Stack, withFile } from "./helpers/stacks";
 
 const POLICY = "ipsec-not-over-wireguard";
-const foreign = (files: ReturnType<typeof withFile>) => foreignStack({ files, extra: [MASK_STARTER], floatingIp: { assigned: true } });
-const messages = async (files: ReturnType<typeof withFile>) => of(await foreign(files), POLICY).map((x) => [x.enforcementLevel, x.resource, x.message]);
+const foreign = (files: readonly ForeignFile[]) => foreignStack({ files, extra: [MASK_STARTER], floatingIp: { assigned: true } });
+const messages = async (files: readonly ForeignFile[]) => rows(await foreign(files), POLICY);
 
 const SITE = [
   "    hq {",

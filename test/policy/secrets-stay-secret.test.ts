@@ -4,14 +4,13 @@ import * as command from "@pulumi/command";
 import { encodePayload } from "../../components/host/payload";
 import { runPreview } from "../../cli/preview-runtime";
 import { policies } from "../../policy/policies";
-import { runPolicies } from "../../policy/runner";
-import { foreignProgram, foreignStack, GOOD_FILES, HOST_KEY, MASK_STARTER, of, programStack, stage2Stack } from "./helpers/stacks";
+import { runPolicies, Violation } from "../../policy/runner";
+import { foreignProgram, foreignStack, GOOD_FILES, HOST_KEY, MASK_STARTER, of, programStack, rows, stage2Stack } from "./helpers/stacks";
 
 const POLICY = "secrets-stay-secret";
 const SECRETS_CONF = 'secrets {\n    ike-hq {\n        id = hq.example.com\n        secret = "staple-tuna-violin"\n    }\n}\n';
 const connection = { host: "198.51.100.10", user: "root", hostKey: HOST_KEY, privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n") };
-const messages = async (v: Promise<{ policy: string; enforcementLevel: string; resource?: string; message: string }[]>) =>
-  of(await v, POLICY).map((x) => [x.enforcementLevel, x.resource, x.message]);
+const messages = async (v: Promise<Violation[]>) => rows(await v, POLICY);
 
 describe(`policy ${POLICY}`, () => {
   it("passes a stage2 gateway: PSKs travel on a secret stdin in a 0600 file", async () => {

@@ -113,6 +113,11 @@ export async function programStack(program: () => void): Promise<Violation[]> {
 }
 
 export const of = (violations: readonly Violation[], policy: string): Violation[] => violations.filter((v) => v.policy === policy);
+
+/** A policy's findings as [enforcement, resource, message] rows, for exact comparison. */
+export type Row = [level: string, resource: string, message: string];
+export const rows = (violations: readonly Violation[], policy: string): Row[] =>
+  of(violations, policy).map((v) => [v.enforcementLevel, v.resource ?? "(stack)", v.message]);
 export const mandatory = (violations: readonly Violation[]): Violation[] => violations.filter((v) => v.enforcementLevel === "mandatory");
 
 /** A hand-written gateway that passes every policy: the foreign stack's good case. */
