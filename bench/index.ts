@@ -1,0 +1,43 @@
+import * as fs from "fs";
+import * as path from "path";
+import { benchPreview } from "./preview";
+
+/**
+ * `npm run bench`: the figures the issues name, measured here (never asserted by a timed test).
+ * Optional parts (the labs) run when their modules exist and we are root; `--only preview|lab|kernel` picks one.
+ */
+async function main(): Promise<void> {
+  const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+  const want = (part: string) => !only || only === part;
+  if (want("preview")) {
+    console.log("preview: the stage2 program in-process under mocks (target: 100 gateways under 10 s)");
+    await benchPreview(1); // warm-up: module loading is not the figure
+    const rows = [];
+    for (const n of [1, 10, 100]) rows.push(await benchPreview(n));
+    for (const r of rows) {
+      console.log(`  ${String(r.gateways).padStart(3)} gateways  ${String(r.resources).padStart(5)} resources  ${r.seconds.toFixed(2)} s  (${((r.seconds / r.gateways) * 1000).toFixed(0)} ms/gateway)`);
+    }
+    const hundred = rows[rows.length - 1];
+    console.log(`  growth 1 → 10 → 100: ×${(rows[1].seconds / rows[0].seconds).toFixed(1)}, ×${(rows[2].seconds / rows[1].seconds).toFixed(1)}; 100 gateways ${hundred.seconds < 10 ? "meets" : "MISSES"} the 10 s target`);
+  }
+  for (const part of ["lab", "kernel"]) {
+    if (!want(part)) continue;
+    const file = path.join(__dirname, `${part}.ts`);
+    if (!fs.existsSync(file)) continue;
+    if (process.getuid?.() !== 0) {
+      console.log(`${part}: skipped (needs root)`);
+      continue;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const mod = require(file) as { bench?: () => Promise<void> };
+    if (mod.bench) await mod.bench();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
