@@ -140,6 +140,7 @@ function chainBody(c: Cursor, b: Builder, table: Table, chain: Chain): void {
   expect(c, "{");
   for (;;) {
     skipSeparators(c);
+    if (!peek(c)) throw new NftSyntaxError(lineOf(c), `chain ${chain.name} is not closed`);
     if (isPunct(peek(c), "}")) {
       c.at++;
       return;
@@ -157,6 +158,7 @@ function setBody(c: Cursor, b: Builder): string[] {
   const elements: string[] = [];
   for (;;) {
     skipSeparators(c);
+    if (!peek(c)) throw new NftSyntaxError(lineOf(c), "set block is not closed");
     if (isPunct(peek(c), "}")) {
       c.at++;
       return elements;

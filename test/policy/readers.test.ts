@@ -1,0 +1,99 @@
+import * as assert from "assert";
+import { configuredAddresses } from "../../policy/host/interface-addresses";
+import { parseWgConf } from "../../policy/host/wg-conf";
+import { heredocFiles } from "../../policy/model/heredoc";
+import { rangeContains, rangesOverlap } from "../../policy/model/ranges";
+import { lookup, normalize, Sealed, UNKNOWN } from "../../policy/model/values";
+import { parseSwanctl } from "../../policy/swanctl/config";
+
+describe("policy readers", () => {
+  it("heredocFiles: `cat >`, `cat <<EOF >`, `tee`, `<<-` with tabs, and the chmod of the same path", () => {
+    const script = [
+      "set -e",
+      "cat > /etc/swanctl/swanctl.conf <<'EOF'",
+      "connections {",
+      "}",
+      "EOF",
+      'cat <<"END" >/etc/nftables.conf',
+      "table inet t {}",
+      "END",
+      "tee -a /etc/network/interfaces.d/fip <<-X",
+      "\taddress 198.51.100.139/32",
+      "\tX",
+      "chmod 600 /etc/swanctl/swanctl.conf",
+      "cat <<EOF",
+      "to stdout, not a file",
+      "EOF",
+    ].join("\n");
+    assert.deepStrictEqual(heredocFiles(script), [
+      { path: "/etc/swanctl/swanctl.conf", content: "connections {\n}\n", mode: "0600" },
+      { path: "/etc/nftables.conf", content: "table inet t {}\n", mode: undefined },
+      { path: "/etc/network/interfaces.d/fip", content: "address 198.51.100.139/32\n", mode: undefined },
+    ]);
+  });
+
+  it("parseWgConf: addresses, port, peers' AllowedIPs, and whether a private key is inline", () => {
+    const conf = parseWgConf(
+      "/etc/wireguard/wg1.conf",
+      "[Interface]\nAddress = 10.8.0.1/24, fd00::1/64\nListenPort = 51821\nPrivateKey = x\n\n[Peer]\nPublicKey = a\nAllowedIPs = 10.8.0.10/32,10.9.0.0/24 # two\n[Peer]\nAllowedIPs = 10.8.0.11/32\n",
+    );
+    assert.deepStrictEqual(conf, {
+      iface: "wg1",
+      addresses: ["10.8.0.1/24", "fd00::1/64"],
+      listenPort: 51821,
+      peers: [{ publicKey: "a", allowedIps: ["10.8.0.10/32", "10.9.0.0/24"] }, { allowedIps: ["10.8.0.11/32"] }],
+      hasPrivateKey: true,
+    });
+  });
+
+  it("configuredAddresses: ifupdown address + netmask, networkd Address=, netplan list items, `ip addr add`", () => {
+    assert.deepStrictEqual(
+      configuredAddresses("/etc/network/interfaces.d/a", "iface eth0:1 inet static\n  address 198.51.100.139\n  netmask 255.255.255.255\n# address 192.0.2.1\n  up ip -4 addr add 198.51.100.140/32 dev eth0\n"),
+      [
+        { address: "198.51.100.139", prefix: 32, path: "/etc/network/interfaces.d/a" },
+        { address: "198.51.100.140", prefix: 32, path: "/etc/network/interfaces.d/a" },
+      ],
+    );
+    assert.deepStrictEqual(configuredAddresses("/etc/systemd/network/10-eth0.network", "[Network]\nAddress=198.51.100.141/32\n"), [
+      { address: "198.51.100.141", prefix: 32, path: "/etc/systemd/network/10-eth0.network" },
+    ]);
+  });
+
+  it("parseSwanctl: lists, quoted values unquoted, includes taken out and reported (never read from this machine)", () => {
+    const config = parseSwanctl(
+      'connections {\n  a {\n    local_addrs = 198.51.100.139\n    remote_addrs = "203.0.113.20, 203.0.113.21"\n    children {\n      a {\n        remote_ts = 172.20.0.0/16 172.21.0.0/16\n        start_action = trap|start\n      }\n    }\n  }\n}\nsecrets {\n  ike-a {\n    secret = "a b\\"c"\n  }\n  private-k {\n    file = k.pem\n  }\n}\ninclude /etc/swanctl/conf.d/*.conf\n',
+      "/etc/swanctl/swanctl.conf",
+    );
+    assert.deepStrictEqual(config.connections[0].remoteAddrs, ["203.0.113.20", "203.0.113.21"]);
+    assert.deepStrictEqual(config.connections[0].children[0].remoteTs, ["172.20.0.0/16", "172.21.0.0/16"]);
+    assert.strictEqual(config.connections[0].children[0].startAction, "trap|start");
+    assert.deepStrictEqual(config.secrets, [
+      { name: "ike-a", inline: true, values: ['a b"c'] },
+      { name: "private-k", inline: false, values: [] },
+    ]);
+    assert.deepStrictEqual(config.includes, ["/etc/swanctl/conf.d/*.conf"]);
+  });
+
+  it("normalize/lookup: secret and unknown markers in the spellings the engine and the mocks use", () => {
+    const tree = normalize({
+      connection: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: { host: "198.51.100.10", privateKey: "k" } },
+      stdin: { __pulumiUnknown: true },
+      create: "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+      sealed: new Sealed("s"),
+    });
+    assert.deepStrictEqual(lookup(tree, "connection.host"), { kind: "known", value: "198.51.100.10", secret: true });
+    assert.deepStrictEqual(lookup(tree, "stdin"), { kind: "unknown" });
+    assert.deepStrictEqual(lookup(tree, "create"), { kind: "unknown" });
+    assert.deepStrictEqual(lookup(tree, "sealed"), { kind: "known", value: "s", secret: true });
+    assert.deepStrictEqual(lookup(tree, "missing.path"), { kind: "absent" });
+    assert.strictEqual(normalize(undefined), UNKNOWN);
+  });
+
+  it("ranges: prefixes, bare addresses and a-b ranges overlap and contain as address sets", () => {
+    assert.strictEqual(rangesOverlap("10.8.0.1/24", "10.8.0.200-10.8.1.5"), true);
+    assert.strictEqual(rangesOverlap("10.8.0.0/24", "10.8.1.0-10.8.1.5"), false);
+    assert.strictEqual(rangesOverlap("%any", "10.8.0.0/24"), false);
+    assert.strictEqual(rangeContains("10.0.0.0/8", "10.3.0.0/24"), true);
+    assert.strictEqual(rangeContains("10.3.0.0/25", "10.3.0.0/24"), false);
+  });
+});
