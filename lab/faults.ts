@@ -12,6 +12,18 @@ export async function killGatewayCharon(lab: Lab): Promise<number> {
 }
 
 /**
+ * What a restart-based tool does (`systemctl restart strongswan`): charon stops gracefully (deleting every SA,
+ * telling the peers), then the converge's service check starts it again and loads the connections.
+ */
+export async function restartGatewayCharon(lab: Lab): Promise<void> {
+  await sh(
+    lab.host("gw"),
+    "pid=$(cat /run/charon.pid); kill -TERM \"$pid\"; for i in $(seq 100); do kill -0 \"$pid\" 2>/dev/null || break; sleep 0.05; done",
+  );
+  await lab.converge();
+}
+
+/**
  * Waits until rw has a virtual IP and reaches node, and (when the stack has a site) the site's LAN host
  * reaches node too. Returns the time it took.
  */

@@ -10,6 +10,9 @@ import { LabLayout, RoadWarriorPeer, SitePeer } from "./layout";
 export const PEER_HEADER = "# Managed by stage2 lab: a lab peer, not a stage2 host.";
 
 /**
+ * The peers behave like always-on clients: they re-initiate when the gateway goes silent (DPD) or deletes their
+ * SAs (close_action), so a gateway restart costs an outage, not a manual reconnect.
+ *
  * charon on a peer: userspace ESP, nothing the namespace lacks, and quick retransmits so a peer notices a
  * restarted gateway within seconds (clients' defaults wait minutes).
  */
@@ -46,7 +49,7 @@ export function renderRoadWarriorSwanctl(layout: LabLayout, psk: string): string
           local: section({ auth: "psk", id: rw.auth.id }),
           remote: section({ auth: "psk", id: rw.gatewayId }),
           children: section({
-            [rw.conn]: section({ remote_ts: rw.remoteTs, esp_proposals: rw.esp, dpd_action: "restart", start_action: "none" }),
+            [rw.conn]: section({ remote_ts: rw.remoteTs, esp_proposals: rw.esp, dpd_action: "restart", close_action: "restart", start_action: "none" }),
           }),
         }),
       }),
@@ -63,6 +66,7 @@ export function renderSiteSwanctl(layout: LabLayout, psk: string): string {
     remote_ts: site.remoteTs,
     esp_proposals: site.esp,
     dpd_action: "restart",
+    close_action: "restart",
     start_action: "none",
   };
   return renderSettings(

@@ -1,0 +1,76 @@
+import { planGateway } from "../components/plan";
+import { GatewayModel } from "../components/model/gateway";
+import { restartGatewayCharon, waitForTunnels } from "../lab/faults";
+import { pingWhile } from "../lab/hitless";
+import { Lab } from "../lab/lab";
+import { LAB_STACK_FILE } from "../lab/stack";
+
+/** The namespace lab's figures (the kernel lab prints the same ones beside them). */
+export interface LabFigures {
+  /** Cold `lab up` (from nothing: namespaces, sshd, converge, peers, tunnels, BGP). */
+  readonly upMs: number;
+  readonly checkMs: number;
+  readonly failed: readonly string[];
+  readonly noopMs: number;
+  readonly noopActivated: number;
+  /** A changed connection set applied by swanctl --load-all, while rw pings node at 20 Hz. */
+  readonly reload: { readonly sent: number; readonly lost: number; readonly ms: number };
+  /** The same window around a charon restart, until the tunnels are back. */
+  readonly restart: { readonly sent: number; readonly lost: number; readonly ms: number };
+}
+
+const oneMore = (gw: GatewayModel): GatewayModel => ({
+  ...gw,
+  ipsec: {
+    ...gw.ipsec,
+    roadWarriors: [...gw.ipsec.roadWarriors, { ...gw.ipsec.roadWarriors[0], name: "bench", pool: "10.5.0.0/24", clients: { kind: "psk", ids: ["bench@lab.example"], secret: gw.ipsec.roadWarriors[0].clients.kind === "psk" ? gw.ipsec.roadWarriors[0].clients.secret : "" } }],
+  },
+});
+
+export async function benchLab(stackFile = LAB_STACK_FILE, prefix = "s2bench"): Promise<LabFigures> {
+  const t0 = Date.now();
+  const { lab } = await Lab.up({ stackFile, prefix }, planGateway);
+  const upMs = Date.now() - t0;
+  try {
+    const t1 = Date.now();
+    const facts = await lab.check();
+    const checkMs = Date.now() - t1;
+    const t2 = Date.now();
+    const noop = await lab.converge();
+    const noopMs = Date.now() - t2;
+    const reload = await pingWhile(lab, () => lab.converge(lab.model(oneMore)));
+    const restart = await pingWhile(lab, async () => {
+      await restartGatewayCharon(lab);
+      await waitForTunnels(lab, 60_000);
+    });
+    return {
+      upMs,
+      checkMs,
+      failed: facts.filter((f) => f.ok === false).map((f) => f.id),
+      noopMs,
+      noopActivated: noop.activated,
+      reload: { sent: reload.sent, lost: reload.lost.length, ms: reload.ms },
+      restart: { sent: restart.sent, lost: restart.lost.length, ms: restart.ms },
+    };
+  } finally {
+    await lab.down();
+  }
+}
+
+export function formatLabFigures(f: LabFigures, label = "namespace lab"): string[] {
+  const green = f.failed.length === 0;
+  const upToGreen = (f.upMs + f.checkMs) / 1000;
+  return [
+    `${label}: cold up → all checks green (target ≤ 30 s)`,
+    `  up ${(f.upMs / 1000).toFixed(1)} s + check ${(f.checkMs / 1000).toFixed(1)} s = ${upToGreen.toFixed(1)} s, ${green ? "all green" : `FAILED: ${f.failed.join(", ")}`}; ${upToGreen <= 30 ? "meets" : "MISSES"} the target`,
+    `  no-op re-converge: ${(f.noopMs / 1000).toFixed(2)} s, ${f.noopActivated} activations`,
+    "  packets lost while rw pings node every 50 ms:",
+    `    hitless reload (one more connection, swanctl --load-all)   ${String(f.reload.lost).padStart(4)} of ${f.reload.sent} lost (${(f.reload.ms / 1000).toFixed(1)} s window)`,
+    `    daemon restart (charon stopped and started, tunnels back)  ${String(f.restart.lost).padStart(4)} of ${f.restart.sent} lost (${(f.restart.ms / 1000).toFixed(1)} s window)`,
+  ];
+}
+
+/** Called by bench/index.ts (`npm run bench`). */
+export async function bench(): Promise<void> {
+  for (const line of formatLabFigures(await benchLab())) console.log(line);
+}
