@@ -40,7 +40,7 @@ export async function startNode(host: LabHost, layout: LabLayout): Promise<void>
     host,
     [
       "gobgpd -t toml -f /etc/gobgpd.toml --dry-run >/dev/null",
-      detach("gobgpd -t toml -f /etc/gobgpd.toml -l info --log-plain --pprof-disable --api-hosts 127.0.0.1:50051"),
+      `setsid gobgpd -t toml -f /etc/gobgpd.toml -l info --log-plain --pprof-disable --api-hosts 127.0.0.1:50051 </dev/null >/var/log/gobgpd.log 2>&1 &`,
       detach("/etc/stage2-lab/bgp-routes"),
       "for i in $(seq 100); do gobgp global >/dev/null 2>&1 && break; sleep 0.05; done",
       "gobgp global",

@@ -1,14 +1,16 @@
 import { planGateway } from "../../components/plan";
+import * as fs from "fs";
+import * as path from "path";
 import { parseArgs, UsageError } from "../args";
 import { Fact } from "../../lab/checks";
 import { interruptAll } from "../../lab/exec";
 import { DEFAULT_PREFIX, defaultStateDir, Lab } from "../../lab/lab";
-import { destroyLab } from "../../lab/netns";
+import { destroyLab, labNamespaces } from "../../lab/netns";
 import { LAB_STACK_FILE, stackFilePath } from "../../lab/stack";
 
 export const summary = "network-namespace lab: up | check | down | run (= up, check, down)";
 
-export const usage = `usage: stage2 lab <up|check|down|run> [--stack <env> | --config-file <path>] [--gateway <name>] [--prefix <name>]
+export const usage = `usage: stage2 lab <up|check|down|run> [--stack <env> | --config-file <path>] [--gateway <name>] [--prefix <name>] [--kernel]
 
   up      build the namespaces, converge the gateway over SSH, bring up the peers (cleans a crashed run first)
   check   print one line per fact with its evidence; exit 1 when one fails
@@ -20,6 +22,7 @@ export const usage = `usage: stage2 lab <up|check|down|run> [--stack <env> | --c
   --gateway <name>     the stack's gateway to converge (default: the first)
   --prefix <name>      namespace prefix, default ${DEFAULT_PREFIX}
   --keep               run: leave the lab up after the checks
+  --kernel             the kernel lab: the gateway as a Debian VM on Debian's kernel (lab/kernel/)
 Needs root. Secrets must be plain values in the stack file (the lab runs without Pulumi).`;
 
 const out = (line: string): void => {
@@ -28,13 +31,13 @@ const out = (line: string): void => {
 
 export function formatFact(f: Fact): string {
   const mark = f.ok === undefined ? "n/a " : f.ok ? "PASS" : "FAIL";
-  return `${mark} ${f.id.padEnd(17)} ${f.what}\n     ${"".padEnd(17)} ${f.evidence}`;
+  return `${mark} ${f.id.padEnd(16)} ${f.what} — ${f.evidence}`;
 }
 
 export async function run(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs(argv, { values: ["stack", "config-file", "gateway", "prefix"], booleans: ["keep"] });
+    args = parseArgs(argv, { values: ["stack", "config-file", "gateway", "prefix"], booleans: ["keep", "kernel"] });
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`stage2 lab: ${e.message}\n\n${usage}\n`);
@@ -59,6 +62,8 @@ export async function run(argv: string[]): Promise<number> {
     typeof args.flags["config-file"] === "string" ? args.flags["config-file"] : typeof args.flags.stack === "string" ? stackFilePath(args.flags.stack) : LAB_STACK_FILE;
   const prefix = typeof args.flags.prefix === "string" ? args.flags.prefix : DEFAULT_PREFIX;
   const gateway = typeof args.flags.gateway === "string" ? args.flags.gateway : undefined;
+
+  if (args.flags.kernel === true) return runKernel(action, { stackFile, gateway, prefix: args.flags.prefix as string | undefined, keep: args.flags.keep === true });
 
   // Ctrl-C while building: stop the running commands, refuse new ones, and leave nothing behind.
   let cleaning: Promise<void> | undefined;
@@ -96,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
       return 130;
     }
     process.stderr.write(`stage2 lab ${action}: ${e instanceof Error ? e.message : String(e)}\n`);
-    if (action === "up" || action === "run") {
+    if ((action === "up" || action === "run") && (await labNamespaces(prefix)).length) {
       out(`lab: left up for inspection (prefix ${prefix}); \`stage2 lab down${prefix === DEFAULT_PREFIX ? "" : ` --prefix ${prefix}`}\` removes it`);
     }
     return 1;
@@ -149,4 +154,20 @@ async function runAll(stackFile: string, gateway: string | undefined, prefix: st
   out(`  down         ${keep ? "kept up (--keep)" : `${downMs} ms, nothing left`}`);
   out(`  total        ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return green && again.activated === 0 ? 0 : 1;
+}
+
+/** The kernel lab's entry point (lab/kernel/command.ts), built separately; the flags mean the same there. */
+export interface KernelLabCommand {
+  runKernel(action: string, opts: { stackFile: string; gateway?: string; prefix?: string; keep: boolean; progress: (line: string) => void }): Promise<number>;
+}
+
+async function runKernel(action: string, opts: { stackFile: string; gateway?: string; prefix?: string; keep: boolean }): Promise<number> {
+  const file = path.resolve(__dirname, "..", "..", "lab", "kernel", "command.ts");
+  if (!fs.existsSync(file)) {
+    process.stderr.write(`stage2 lab --kernel: ${file} is not in this checkout\n`);
+    return 2;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const mod = require(file) as KernelLabCommand;
+  return mod.runKernel(action, { ...opts, progress: out });
 }

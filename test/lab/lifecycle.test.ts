@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { requireRoot, requireTools } from "../helpers/env";
 import { defaultStateDir } from "../../lab/lab";
@@ -42,6 +43,25 @@ describe("lab lifecycle: a crashed run is cleaned by the next up; Ctrl-C leaves 
   after(async () => {
     // Only if an assertion failed half-way: the CLI's own down, so the machine is left clean either way.
     if ((await labNamespaces(PREFIX)).length) spawn(CLI, ["lab", "down", "--prefix", PREFIX], { stdio: "ignore" });
+  });
+
+  it("--config-file: a stack with a real public address is refused, naming it, before anything is built", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stage2-lab-"));
+    try {
+      const file = path.join(dir, "Pulumi.custom.yaml");
+      const lab = fs.readFileSync(path.resolve(__dirname, "..", "..", "stacks", "Pulumi.lab.yaml"), "utf8");
+      fs.writeFileSync(file, lab.replace("ipv4: 203.0.113.10", "ipv4: 1.2.3.4"));
+      const child = spawn(CLI, ["lab", "up", "--config-file", file, "--prefix", PREFIX], { stdio: ["ignore", "pipe", "pipe"] });
+      let text = "";
+      child.stdout.on("data", (b: Buffer) => (text += b.toString()));
+      child.stderr.on("data", (b: Buffer) => (text += b.toString()));
+      assert.equal(await exited(child), 1, text);
+      assert.match(text, new RegExp(`lab: up from ${file.replace(/[.]/g, "\\.")}`));
+      assert.match(text, /lab-gw: 1\.2\.3\.4 is not in a documentation range \(192\.0\.2\.0\/24, 198\.51\.100\.0\/24, 203\.0\.113\.0\/24\); the lab never uses real public addresses/);
+      assert.deepEqual(await labNamespaces(PREFIX), []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("kill -9 during up leaves namespaces and sshd; the next up removes them first; Ctrl-C then cleans everything", async () => {
