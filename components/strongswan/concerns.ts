@@ -20,6 +20,13 @@ export const strongswanService: ServiceUnit = {
   },
 };
 
+/**
+ * libstrongswan's own parser on the staged file: swanctl reads STRONGSWAN_CONF at start-up and refuses a file it
+ * cannot parse (exit 64, "invalid config file") before doing anything else. Semantic errors (an unknown proposal)
+ * only show when charon loads the file; the reload's rollback covers those.
+ */
+export const SETTINGS_VALIDATE = 'STRONGSWAN_CONF="$STAGED" swanctl --help >/dev/null';
+
 export function strongswanPackages(gw: GatewayModel): string[] {
   return [
     "charon-systemd",
@@ -37,7 +44,7 @@ export function strongswanInstallConcern(gw: GatewayModel): Concern {
     name: "strongswan-install",
     packages: strongswanPackages(gw),
     masked: ["strongswan-starter.service"],
-    files: [{ path: STRONGSWAN_DROP_IN, content: renderStrongswanDropIn(gw), mode: "0644" }],
+    files: [{ path: STRONGSWAN_DROP_IN, content: renderStrongswanDropIn(gw), mode: "0644", validate: SETTINGS_VALIDATE }],
     services: [{ ...strongswanService, onChange: "none" }],
     // Log levels apply on --reload-settings; a dataplane change loads other plugins, which only a restart does
     // (it drops every tunnel, so it is the one change here that is not hitless).
@@ -53,7 +60,7 @@ export function swanctlConcern(gw: GatewayModel, ctx: RenderContext): Concern {
   return {
     name: "swanctl",
     packages: [],
-    files: [{ path: SWANCTL_CONF, content: renderGatewaySwanctl(gw, ctx), mode: "0644" }, ...pems],
+    files: [{ path: SWANCTL_CONF, content: renderGatewaySwanctl(gw, ctx), mode: "0644", validate: SETTINGS_VALIDATE }, ...pems],
     services: [strongswanService],
   };
 }
@@ -66,7 +73,10 @@ export function swanctlSecretsConcern(gw: GatewayModel, ctx: RenderContext, secr
   return {
     name: "swanctl-secrets",
     packages: [],
-    files: [{ path: SWANCTL_SECRETS, content: renderSwanctlSecrets(gw, ctx, secrets), mode: "0600", secret: true }, ...keys],
+    files: [
+      { path: SWANCTL_SECRETS, content: renderSwanctlSecrets(gw, ctx, secrets), mode: "0600", secret: true, validate: SETTINGS_VALIDATE },
+      ...keys,
+    ],
     services: [strongswanService],
   };
 }

@@ -110,3 +110,37 @@ for (const env of ["dev", "prod"]) {
     }
   });
 }
+
+describe("strongSwan files: libstrongswan's own parser as the validate step", () => {
+  before(function () {
+    requireTools(this, "swanctl");
+  });
+  const validate = (text: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stage2-sw-"));
+    try {
+      fs.writeFileSync(path.join(dir, "swanctl.conf"), text);
+      const { SETTINGS_VALIDATE } = require("../../components/strongswan/concerns") as typeof import("../../components/strongswan/concerns");
+      const r = spawnSync("bash", ["-c", SETTINGS_VALIDATE], { env: { ...process.env, STAGED: path.join(dir, "swanctl.conf") }, encoding: "utf8" });
+      return { code: r.status, out: r.stdout + r.stderr };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  it("accepts every strongSwan file rendered for prod", () => {
+    const loaded = loadStack(stackFilePath("prod"));
+    for (const gw of loaded.stack.gateways) {
+      for (const c of planGateway(gw, { floatingIp: floatingIpOf(gw) }, loaded.secrets).concerns) {
+        for (const f of c.files.filter((x) => x.validate?.includes("STRONGSWAN_CONF"))) {
+          const r = validate(f.content);
+          assert.equal(r.code, 0, `${gw.name} ${f.path}: ${r.out}`);
+        }
+      }
+    }
+  });
+  it("rejects an unterminated string and an unclosed section with libstrongswan's message", () => {
+    const r = validate('connections {\n\ta {\n\t\tremote_addrs = "198.51.100.1\n');
+    assert.equal(r.code, 64);
+    assert.match(r.out, /unterminated string detected/);
+    assert.match(validate("connections {\n").out, /syntax error, unexpected end of file/);
+  });
+});
