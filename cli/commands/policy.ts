@@ -1,10 +1,12 @@
 import * as path from "path";
 import { parseArgs, UsageError } from "../args";
 import { mockConfig, previewStackFile, PreviewResult, runPreview } from "../preview-runtime";
-import { loadStack, STACK_FLAGS, stackFileFromFlags } from "../stack-source";
+import { STACK_FLAGS, stackFileFromFlags } from "../stack-source";
 import { loadStackFile } from "../../stacks/load";
+import { parseStack } from "../../stacks/schema";
+import { configViolations } from "../../policy/config-problems";
 import { policies } from "../../policy/policies";
-import { formatViolations, hasMandatory, runPolicies } from "../../policy/runner";
+import { formatViolations, hasMandatory, runPolicies, Violation } from "../../policy/runner";
 
 export const summary = "run the stage2-gateway policy pack offline on the in-process preview";
 export const usage = `usage: stage2 policy (--stack <env> | --config-file <path>) [--json]
@@ -28,26 +30,34 @@ async function previewProgram(file: string, configFile: string | undefined): Pro
 
 export async function run(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, { values: [...STACK_FLAGS, "program"], booleans: ["json"] });
-  let preview: PreviewResult;
+  let violations: Violation[];
+  let described: string;
   if (typeof flags["program"] === "string") {
     if (flags["stack"]) throw new UsageError("--program previews its own program: give --config-file, not --stack");
     const configFile = typeof flags["config-file"] === "string" ? flags["config-file"] : undefined;
-    preview = await previewProgram(flags["program"], configFile);
+    const preview = await previewProgram(flags["program"], configFile);
+    violations = await runPolicies(preview.resources, policies);
+    described = `stack ${preview.stack}: ${preview.resources.length} resources`;
   } else {
     const file = stackFileFromFlags(flags);
-    loadStack(file);
-    preview = await previewStackFile(file);
+    const stackFile = loadStackFile(file);
+    const present = new Set([...stackFile.secureKeys, ...stackFile.plainKeys]);
+    const parsed = parseStack(stackFile.config, (key) => present.has(key));
+    if (parsed.ok) {
+      const preview = await previewStackFile(file);
+      violations = await runPolicies(preview.resources, policies);
+      described = `stack ${preview.stack}: ${preview.resources.length} resources`;
+    } else {
+      violations = configViolations(parsed.problems);
+      described = `stack ${stackFile.stack}: config rejected, nothing previewed`;
+    }
   }
-  const violations = await runPolicies(preview.resources, policies);
   const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
   if (flags["json"]) {
-    process.stdout.write(JSON.stringify({ stack: preview.stack, violations }, null, 2) + "\n");
+    process.stdout.write(JSON.stringify({ summary: described, violations }, null, 2) + "\n");
   } else {
     process.stdout.write(formatViolations(violations));
-    process.stdout.write(
-      `stack ${preview.stack}: ${preview.resources.length} resources, ${policies.length} policies, ` +
-        `${mandatory} mandatory and ${violations.length - mandatory} advisory finding(s)\n`,
-    );
+    process.stdout.write(`${described}, ${policies.length} policies, ${mandatory} mandatory and ${violations.length - mandatory} advisory finding(s)\n`);
   }
   return hasMandatory(violations) ? 1 : 0;
 }

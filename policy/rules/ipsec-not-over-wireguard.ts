@@ -1,7 +1,8 @@
 import { Finding, violation } from "../model/finding";
 import { GatewayView } from "../model/gateways";
 import { rangesOverlap } from "../model/ranges";
-import { hookView } from "../nft/paths";
+import { AcceptPath, hookView } from "../nft/paths";
+import { Match } from "../nft/rule";
 import { Check } from "./check";
 import { connectionsOf, nftText, poolsOf, selectorAddress, wireguardInterfaces, wireguardRanges } from "./gateway-facts";
 import { admitsProtocol, admitsUdpPort, decidingAccepts, inputInterfaces } from "./nft-services";
@@ -38,32 +39,35 @@ function addressFindings(gw: GatewayView): Finding[] {
   return findings;
 }
 
+const SERVICES: readonly { what: string; admits: (m: readonly Match[]) => boolean; required: boolean }[] = [
+  { what: "IKE (udp/500)", admits: (m) => admitsUdpPort(m, 500), required: true },
+  { what: "IKE NAT-T (udp/4500)", admits: (m) => admitsUdpPort(m, 4500), required: true },
+  // ESP is optional: behind NAT (and with libipsec) it travels inside udp/4500.
+  { what: "ESP", admits: (m) => admitsProtocol(m, 50), required: false },
+];
+
 function firewallFindings(gw: GatewayView): Finding[] {
   if (connectionsOf(gw).length === 0 || gw.rulesets.length === 0) return [];
   const findings: Finding[] = [];
   const wgIfaces = wireguardInterfaces(gw);
   const input = hookView(gw.rulesets.map((r) => r.ruleset), "input");
-  const fileOf = (ruleset: object) => gw.rulesets.find((r) => r.ruleset.tables.some((t) => t === ruleset))?.file ?? gw.rulesets[0].file;
+  const fileOf = (p: AcceptPath) => gw.rulesets.find((r) => r.ruleset.tables.includes(p.table))?.file ?? gw.rulesets[0].file;
+  const onlyWireguard = (p: AcceptPath) => {
+    const ifaces = inputInterfaces(p.matches);
+    return ifaces !== undefined && ifaces.length > 0 && ifaces.every((i) => wgIfaces.includes(i));
+  };
   const accepts = decidingAccepts(input);
-  const kinds = [
-    { what: "IKE (udp/500)", admits: (m: Parameters<typeof admitsUdpPort>[0]) => admitsUdpPort(m, 500), required: true },
-    { what: "IKE NAT-T (udp/4500)", admits: (m: Parameters<typeof admitsUdpPort>[0]) => admitsUdpPort(m, 4500), required: true },
-    { what: "ESP", admits: (m: Parameters<typeof admitsUdpPort>[0]) => admitsProtocol(m, 50), required: false },
-  ];
-  for (const kind of kinds) {
-    const paths = accepts.filter((p) => kind.admits(p.matches));
-    for (const p of paths) {
-      const ifaces = inputInterfaces(p.matches);
-      if (ifaces && ifaces.length > 0 && ifaces.every((i) => wgIfaces.includes(i))) {
-        findings.push(
-          violation(fileOf(p.table).subject, `${fileOf(p.table).path}: rule "${nftText(p.rule)}" accepts ${kind.what} only on ${ifaces.join(", ")}: IPsec must not run over WireGuard. Accept it on the public interface instead.`),
-        );
-      }
+  for (const service of SERVICES) {
+    const paths = accepts.filter((p) => service.admits(p.matches));
+    for (const p of paths.filter(onlyWireguard)) {
+      const file = fileOf(p);
+      findings.push(
+        violation(file.subject, `${file.path}: rule "${nftText(p.rule)}" accepts ${service.what} only on ${inputInterfaces(p.matches)!.join(", ")}: IPsec must not run over WireGuard. Accept it on the public interface instead.`),
+      );
     }
-    const onPublic = input.defaultAccept || paths.some((p) => !inputInterfaces(p.matches)?.every((i) => wgIfaces.includes(i)));
-    if (kind.required && !onPublic) {
+    if (service.required && !input.defaultAccept && !paths.some((p) => !onlyWireguard(p))) {
       const file = gw.rulesets[0].file;
-      findings.push(violation(file.subject, `${file.path}: the input chain drops ${kind.what} on the public interface. Add e.g. \`iifname "eth0" udp dport { 500, 4500 } accept\`.`));
+      findings.push(violation(file.subject, `${file.path}: the input chain drops ${service.what} on the public interface. Add e.g. \`iifname "eth0" udp dport { 500, 4500 } accept\`.`));
     }
   }
   return findings;

@@ -1,5 +1,7 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { run } from "../../cli/commands/policy";
 
@@ -39,6 +41,25 @@ describe("stage2 policy", () => {
     assert.deepStrictEqual(out.filter((l) => l.startsWith("[mandatory]")), [
       '[mandatory] ipsec-binds-floating-ip: vpn-config: /etc/swanctl/swanctl.conf: connection "home": local_addrs 10.8.0.1 is inside the WireGuard subnet 10.8.0.1/24 (wg0): IKE would be offered over WireGuard. Set local_addrs = 198.51.100.139.',
     ]);
+  });
+
+  it("--config-file whose swanctl local_addrs is the WireGuard address: exit 1 naming ipsec-binds-floating-ip (the model rejects it first)", async () => {
+    const dev = fs.readFileSync(path.join(ROOT, "stacks", "Pulumi.dev.yaml"), "utf8");
+    const bad = dev.replace("      - name: acme-rw\n        pool: 10.3.0.0/24\n", "      - name: acme-rw\n        pool: 10.3.0.0/24\n        localAddrs:\n        - 10.8.0.1\n");
+    assert.notStrictEqual(bad, dev);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stage2-policy-"));
+    try {
+      const file = path.join(dir, "Pulumi.wg-local-addrs.yaml");
+      fs.writeFileSync(file, bad);
+      const { code, out } = await policy("--config-file", file);
+      assert.strictEqual(code, 1);
+      assert.deepStrictEqual(out, [
+        '[mandatory] ipsec-binds-floating-ip: gateways[0].ipsec.roadWarriors[0].localAddrs: must be exactly the floating IP [203.0.113.100] (IKE must bind the public floating IP, never %any or the WireGuard tunnel); leave it out (got ["10.8.0.1"]); the stage2 model rejects it before any resource exists.',
+        "stack wg-local-addrs: config rejected, nothing previewed, 12 policies, 1 mandatory and 0 advisory finding(s)",
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("--program with the good foreign stack: exit 0", async () => {
