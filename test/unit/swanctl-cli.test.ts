@@ -1,0 +1,103 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import * as importCmd from "../../cli/commands/import";
+import * as swanctlCmd from "../../cli/commands/swanctl";
+
+async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const o = process.stdout.write.bind(process.stdout);
+  const e = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  try {
+    return { code: await fn(), out, err };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+}
+
+describe("stage2 swanctl check | fmt and stage2 import (CLI)", () => {
+  let dir: string;
+  const file = (name: string, text: string) => {
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, text);
+    return p;
+  };
+  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "stage2-swanctl-cli-"))));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("check: every problem with file:line:column, exit 1", async () => {
+    const f = file("bad.conf", "connections {\n  a {\n    mobike = maybe\n    children { c { mode = tunel } }\n  }\n}\n");
+    const res = await capture(() => swanctlCmd.run(["check", f]));
+    assert.strictEqual(res.code, 1);
+    assert.strictEqual(res.out, "");
+    assert.deepStrictEqual(res.err.trim().split("\n"), [
+      `${f}:3:5: connections.a.mobike: must be yes or no (got "maybe")`,
+      `${f}:4:20: connections.a.children.c.mode: must be one of tunnel, transport, transport_proxy, beet, pass, drop (got "tunel")`,
+      `${f}: 2 errors (1 connection, 1 file read)`,
+    ]);
+  });
+
+  it("check: a syntax error names file:line:column; a good file exits 0", async () => {
+    const bad = await capture(() => swanctlCmd.run(["check", file("syntax.conf", "connections {\n  a.b = 1\n}\n")]));
+    assert.strictEqual(bad.code, 1);
+    assert.strictEqual(bad.err, `${path.join(dir, "syntax.conf")}:2:4: unexpected "." after 'a', expecting '=', '{' or ':'\n`);
+    const good = await capture(() => swanctlCmd.run(["check", file("good.conf", "connections { a { version = 2 } }\n")]));
+    assert.deepStrictEqual([good.code, good.err], [0, `${path.join(dir, "good.conf")}: ok (1 connection, 1 file read)\n`]);
+  });
+
+  it("fmt: prints the canonical rendering, references and includes expanded", async () => {
+    file("base.conf", "remote { auth = psk }\n");
+    const f = file("fmt.conf", "t { version = 2 }\nconnections {\n  a : t {\n    include base.conf\n    local { auth = psk }\n    proposals = aes128-sha256-modp2048 , aes256-sha384-ecp384\n  }\n}\n");
+    const res = await capture(() => swanctlCmd.run(["fmt", f]));
+    assert.strictEqual(res.code, 0);
+    assert.strictEqual(
+      res.out,
+      "connections {\n\ta {\n\t\tversion = 2\n\t\tproposals = aes128-sha256-modp2048,aes256-sha384-ecp384\n\t\tlocal {\n\t\t\tauth = psk\n\t\t}\n\t\tremote {\n\t\t\tauth = psk\n\t\t}\n\t}\n}\n\nt {\n\tversion = 2\n}\n",
+    );
+  });
+
+  it("import: YAML for Pulumi.<env>.yaml, secrets as secure: placeholders, values only in --secrets-to (0600)", async () => {
+    const f = file(
+      "site.conf",
+      "connections {\n  hq {\n    local_addrs = 203.0.113.100\n    remote_addrs = 198.51.100.20\n    local { auth = psk\n id = gw.example }\n    remote { auth = psk\n id = hq.example }\n    children { hq { local_ts = 10.0.0.0/16\n remote_ts = 172.20.0.0/16\n start_action = trap } }\n  }\n}\nsecrets { ike-hq { id = hq.example\n secret = \"s3cr3t value\" } }\n",
+    );
+    const secretsFile = path.join(dir, "secrets.json");
+    const res = await capture(() => importCmd.run([f, "--secrets-to", secretsFile]));
+    assert.strictEqual(res.code, 0, res.err);
+    assert.ok(!res.out.includes("s3cr3t"));
+    const yaml = YAML.parse(res.out) as { config: Record<string, unknown> };
+    assert.deepStrictEqual(yaml.config, {
+      "stage2:gateways": [
+        {
+          floatingIp: { address: "203.0.113.100" },
+          ipsec: {
+            roadWarriors: [],
+            sites: [
+              {
+                name: "hq",
+                remoteAddrs: ["198.51.100.20"],
+                localTs: ["10.0.0.0/16"],
+                remoteTs: ["172.20.0.0/16"],
+                auth: { kind: "psk", secret: "psk-hq", localId: "gw.example", remoteId: "hq.example" },
+                startAction: "trap",
+                dpdDelay: "0s",
+                proposals: { ike: ["default"], esp: ["default"] },
+              },
+            ],
+            extraSwanctl: { connections: { hq: { version: 0, children: { hq: { dpd_action: "clear", close_action: "none" } } } } },
+          },
+        },
+      ],
+      "stage2:psk-hq": { secure: importCmd.SECURE_PLACEHOLDER },
+    });
+    assert.match(res.out, /^#   pulumi config set --secret stage2:psk-hq {4}# hq: pre-shared key$/m);
+    assert.deepStrictEqual(JSON.parse(fs.readFileSync(secretsFile, "utf8")), { "psk-hq": "s3cr3t value" });
+    assert.strictEqual(fs.statSync(secretsFile).mode & 0o777, 0o600);
+  });
+});
