@@ -74,6 +74,24 @@ export async function runPreview(
   program: () => Record<string, unknown> | void,
   knownAddresses: Record<string, string> = {},
 ): Promise<PreviewResult> {
+  // The SDK records a stack trace for every promise; ts-node's source-map formatting of those traces was most of a
+  // preview's time. V8's own formatting is used while the program runs.
+  const formatStack = Error.prepareStackTrace;
+  (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+  try {
+    return await record(stack, config, secretKeys, program, knownAddresses);
+  } finally {
+    Error.prepareStackTrace = formatStack;
+  }
+}
+
+async function record(
+  stack: string,
+  config: Record<string, string>,
+  secretKeys: string[],
+  program: () => Record<string, unknown> | void,
+  knownAddresses: Record<string, string>,
+): Promise<PreviewResult> {
   const resources: RecordedResource[] = [];
   const notes: string[] = [];
   await pulumi.runtime.setMocks(
