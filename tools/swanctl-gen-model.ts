@@ -208,7 +208,7 @@ export function readOpt(text: string): OptEntry[] {
     const rest = paragraphs.slice(1);
     const isSection = m[2] !== undefined || /^Section (for|defining)/.test(summary);
     entries.push({
-      path: m[1],
+      path: String(m[1]),
       section: isSection,
       default: isSection || m[3] === undefined || m[3].trim() === "" ? undefined : m[3].trim(),
       summary,
