@@ -72,12 +72,12 @@ export async function runChecks(ctx: CheckContext): Promise<Fact[]> {
   const node = ctx.host("node");
   const rib = await out(node, "gobgp global rib -a ipv4");
   const ribLine = rib.split("\n").find((l) => vip && l.startsWith("*>") && l.split(/\s+/).slice(1, 3).some((f) => f.includes("/") && contains(f, vip)));
-  const route = vip ? await out(node, `ip -4 route get ${vip}`) : "";
+  const route = vip ? (await out(node, `ip -4 route get ${vip}`)).split("\n")[0].replace(/\s+uid \d+\s*$/, "").trim() : "";
   facts.push({
     id: "node-bgp",
     ok: !!ribLine && ribLine.includes(layout.bgp.gatewayAddr) && route.includes(`via ${layout.bgp.gatewayAddr}`),
     what: `node learned rw's route over BGP from ${layout.bgp.gatewayAddr} (gobgpd RIB) and installed it`,
-    evidence: `RIB: ${ribLine ? ribLine.replace(/\s+/g, " ").trim() : "no best path covering the virtual IP"}; kernel: ${route.split("\n")[0] || "-"}`,
+    evidence: `RIB: ${ribLine ? ribLine.replace(/\s+/g, " ").trim() : "no best path covering the virtual IP"}; kernel: ${route || "-"}`,
   });
 
   const nodeToRw = vip ? await ping(node, vip) : { ok: false, evidence: "no virtual IP" };
@@ -152,6 +152,7 @@ async function spoofDropped(ctx: CheckContext): Promise<Fact> {
     `nft delete table ip stage2-lab-probe 2>/dev/null; nft -f - <<'EOF'\ntable ip stage2-lab-probe {\n\tchain pre {\n\t\ttype filter hook prerouting priority raw; policy accept;\n\t\tip saddr ${spoof} counter\n\t}\n}\nEOF`,
   );
   const before = await counter();
+  const dropped = await gatewayPoolDrops(ctx.host("gw"), layout.rw.pool);
   const internet = ctx.host("internet");
   const sent = await out(
     internet,
@@ -164,11 +165,21 @@ async function spoofDropped(ctx: CheckContext): Promise<Fact> {
     ].join("; "),
   );
   const after = await counter();
+  const droppedAfter = await gatewayPoolDrops(ctx.host("gw"), layout.rw.pool);
   const [tx] = pingCounts(sent);
   return {
     id: "spoof-dropped",
     ok: tx === 3 && before === 0 && after === 0,
     what: `a packet from the pool (${spoof}) that did not come through IPsec is dropped`,
-    evidence: `${tx} sent from the internet to gw's public interface; node counted ${Number.isNaN(after) ? "?" : after}`,
+    evidence:
+      `${tx} sent from the internet to gw's public interface; node counted ${Number.isNaN(after) ? "?" : after}` +
+      (dropped === undefined || droppedAfter === undefined ? "" : `; gw's drop rule for the pool counted +${droppedAfter - dropped}`),
   };
+}
+
+/** The packet counter of gw's drop rule(s) for the pool's source range, when the ruleset has one. */
+async function gatewayPoolDrops(gw: LabHost, pool: string): Promise<number | undefined> {
+  const lines = (await out(gw, "nft list ruleset")).split("\n").filter((l) => l.includes(pool) && /\bdrop\b/.test(l) && l.includes("counter packets"));
+  if (!lines.length) return undefined;
+  return lines.reduce((sum, l) => sum + Number(/counter packets (\d+)/.exec(l)?.[1] ?? 0), 0);
 }
