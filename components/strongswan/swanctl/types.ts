@@ -1,4 +1,5 @@
 import { isIP } from "../../model/net";
+import { unknownKeyword } from "./proposals";
 
 /**
  * The value types of swanctl.conf keys (the `type` of each entry in options.generated.ts): how a value's text
@@ -54,8 +55,8 @@ export const FORMATS: Record<string, Format> = {
   },
   ip: { test: (t) => isIP(t), allowed: "an IPv4 or IPv6 address (0.0.0.0 or :: requests any)" },
   proposal: {
-    test: (t) => /^[A-Za-z0-9_]+(-[A-Za-z0-9_/.]+)*$/.test(t),
-    allowed: "a proposal: algorithm keywords joined by '-' (e.g. aes256gcm16-prfsha384-ecp384) or 'default'",
+    test: (t) => /^[a-z0-9_]+(-[a-z0-9_]+)*$/.test(t) && unknownKeyword(t) === undefined,
+    allowed: "a proposal: algorithm keywords of strongSwan 5.9.8 joined by '-' (e.g. aes256gcm16-prfsha384-ecp384) or 'default'",
   },
   ts: {
     test: (t) => {
