@@ -117,16 +117,24 @@ async function ipsecNotOnWireguard(ctx: CheckContext, vip: string | undefined): 
   const { layout } = ctx;
   const wgIf = layout.wg?.interface ?? "wg0";
   const filter = "udp port 500 or udp port 4500 or esp";
-  const cap = (ifname: string) => `timeout 3 tcpdump -n -p -i ${ifname} -c 1000 '${filter}' >/dev/null 2>/tmp/cap.${ifname} &`;
+  const ifaces = [wgIf, layout.publicInterface];
   const gw = ctx.host("gw");
-  const start = gw.exec(`${cap(wgIf)} ${cap(layout.publicInterface)} wait; cat /tmp/cap.${wgIf} /tmp/cap.${layout.publicInterface} | grep 'packets captured'`, {
-    timeoutMs: 10_000,
-  });
-  await new Promise((r) => setTimeout(r, 800));
+  // Both captures must be listening before the first ping; each prints a line per packet as it arrives.
+  await out(
+    gw,
+    [
+      ...ifaces.map(
+        (i) => `setsid tcpdump -l --immediate-mode -n -p -i ${i} '${filter}' </dev/null >/tmp/stage2-cap.${i} 2>/tmp/stage2-cap.${i}.err & echo $! > /tmp/stage2-cap.${i}.pid`,
+      ),
+      `for n in $(seq 200); do ${ifaces.map((i) => `grep -q 'listening on' /tmp/stage2-cap.${i}.err`).join(" && ")} && break; sleep 0.05; done`,
+    ].join("\n"),
+  );
   const pinged = vip ? await ping(ctx.host("rw"), layout.addrs.node, vip, 5) : { ok: false, evidence: "no virtual IP" };
-  const res = await start;
-  const counts = res.stdout.trim().split("\n").map((l) => Number(/^(\d+)/.exec(l)?.[1] ?? NaN));
-  const [onWg, onPublic] = counts;
+  const counted = await out(
+    gw,
+    ["sleep 0.2", ...ifaces.map((i) => `kill -KILL $(cat /tmp/stage2-cap.${i}.pid); grep -q 'listening on' /tmp/stage2-cap.${i}.err && wc -l < /tmp/stage2-cap.${i} || echo NaN`)].join("\n"),
+  );
+  const [onWg, onPublic] = counted.split("\n").map((l) => Number(/^(\d+)/.exec(l)?.[1] ?? NaN));
   return {
     id: "ipsec-not-on-wg0",
     ok: pinged.ok && onWg === 0 && onPublic > 0,
@@ -159,7 +167,7 @@ async function spoofDropped(ctx: CheckContext): Promise<Fact> {
     [
       `ip addr add ${spoof}/32 dev lo`,
       `ip route add ${layout.addrs.node}/32 via ${layout.addrs.gwPublic} dev to-gw`,
-      `ping -n -c 3 -i 0.2 -W 1 -I ${spoof} ${layout.addrs.node}`,
+      `ping -n -c 3 -i 0.2 -W 0.5 -I ${spoof} ${layout.addrs.node}`,
       `ip route del ${layout.addrs.node}/32 via ${layout.addrs.gwPublic} dev to-gw`,
       `ip addr del ${spoof}/32 dev lo`,
     ].join("; "),
