@@ -5,7 +5,7 @@ import { parseSwanctl, SwanctlConfig } from "../swanctl/config";
 import { Finding, note } from "./finding";
 import { filesOf, HostFileView, isRemoteCommand } from "./host-files";
 import { Subject, TYPES } from "./subject";
-import { lookup, Read, readString } from "./values";
+import { Read, readString } from "./values";
 
 /** A floating IP with its assignments, as far as the stack shows them. */
 export interface FloatingIpView {
@@ -197,9 +197,3 @@ export function floatingAddresses(gw: GatewayView): { addresses: string[]; sourc
   if (configured.length) return { addresses: [...new Set(configured)], source: "interface" };
   return { addresses: [], source: "none" };
 }
-
-/** Reads a value of a subject's props for messages: known text or a placeholder. */
-export const shown = (s: Subject, path: string): string => {
-  const read = lookup(s.props, path);
-  return read.kind === "known" ? JSON.stringify(read.value) : read.kind;
-};

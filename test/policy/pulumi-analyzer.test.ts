@@ -7,7 +7,7 @@ import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import * as emptyPb from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { RecordedResource, runPreview } from "../../cli/preview-runtime";
-import { foreignProgram, MASK_STARTER, withFile } from "./helpers/stacks";
+import { foreignProgram, GOOD_FILES, MASK_STARTER, withFile } from "./helpers/stacks";
 
 const POLICY_DIR = path.resolve(__dirname, "..", "..", "policy");
 const RUN_POLICY_PACK = require.resolve("@pulumi/pulumi/cmd/run-policy-pack");
@@ -116,6 +116,27 @@ describe("the policy pack under Pulumi's policy-pack runner (the engine's side p
           "ipsec-binds-floating-ip",
           command.urn,
           '/etc/swanctl/swanctl.conf: connection "home": local_addrs 10.8.0.1 is inside the WireGuard subnet 10.8.0.1/24 (wg0): IKE would be offered over WireGuard. Set local_addrs = 198.51.100.139.',
+        ],
+      ],
+    );
+  });
+
+  it("AnalyzeStack with an existing floating IP whose address differs from the one the files use", async () => {
+    const preview = await runPreview("engine", {}, [], foreignProgram({ files: GOOD_FILES, extra: [MASK_STARTER], floatingIp: { assigned: true } }));
+    const req = new analyzerPb.AnalyzeStackRequest();
+    // An IP that already exists: the engine sends its outputs, the address included.
+    req.setResourcesList(preview.resources.map((r) => analyzerResource(r, r.name === "vpn-fip" ? { ipAddress: "198.51.100.140" } : {})));
+    const res = await call<analyzerPb.AnalyzeStackRequest, analyzerPb.AnalyzeResponse>(client.analyzeStack, req);
+    assert.deepStrictEqual(
+      res.getDiagnosticsList().filter((d) => d.getEnforcementlevel() === analyzerPb.EnforcementLevel.MANDATORY).map((d) => [d.getPolicyname(), message(d)]),
+      [
+        [
+          "ipsec-binds-floating-ip",
+          '/etc/swanctl/swanctl.conf: connection "home": local_addrs 198.51.100.139 is an address of this host but not its floating IP. Set local_addrs = 198.51.100.140, the floating IP.',
+        ],
+        [
+          "floating-ip-on-host",
+          "198.51.100.140 is assigned by Hetzner but no network configuration of 198.51.100.10 adds it to an interface, so the kernel drops IKE sent to it. Configure 198.51.100.140/32 on the public interface persistently (e.g. /etc/network/interfaces.d/60-stage2-floating-ip).",
         ],
       ],
     );
