@@ -85,5 +85,3 @@ export function interruptAll(): void {
   interrupted = true;
   for (const child of running) child.kill("SIGKILL");
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -109,7 +109,7 @@ export class Lab implements CheckContext {
       version: 1,
       prefix,
       stateDir,
-      stackFile: opts.stackFile,
+      stackFile: path.resolve(opts.stackFile),
       gateway: gw.name,
       overrides: { hostKey, wgpeerPublicKey },
       layout,
@@ -127,7 +127,7 @@ export class Lab implements CheckContext {
     step("converge", `${result.results.length} concerns, ${result.activated} activated`);
 
     await lab.connectPeers();
-    step("tunnels", "rw, site and wgpeer connected; node learned the routes");
+    step("tunnels", `${["rw", layout.site ? "site" : "", layout.wg ? "wgpeer" : ""].filter(Boolean).join(", ")} connected; node learned the routes`);
     return { lab, timings, converge: result };
   }
 

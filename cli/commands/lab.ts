@@ -139,11 +139,12 @@ async function runAll(stackFile: string, gateway: string | undefined, prefix: st
   const again = await lab.converge();
   const noopMs = Date.now() - t1;
   out(`lab: re-converge of the unchanged stack: ${again.activated} activations in ${noopMs} ms`);
-  let downMs = 0;
+  let down = "kept up (--keep)";
   if (!keep) {
     const td = Date.now();
     await lab.down();
-    downMs = Date.now() - td;
+    const left = await labNamespaces(prefix);
+    down = `${Date.now() - td} ms, ${left.length || fs.existsSync(lab.state.stateDir) ? `LEFT: ${[...left, lab.state.stateDir].join(" ")}` : "nothing left"}`;
   }
   out("");
   out("summary");
@@ -151,7 +152,7 @@ async function runAll(stackFile: string, gateway: string | undefined, prefix: st
   out(`  up           ${(ms / 1000).toFixed(1)} s, ${activated} concerns activated`);
   out(`  checks       ${facts.filter((f) => f.ok).length}/${facts.filter((f) => f.ok !== undefined).length} passed in ${(checkMs / 1000).toFixed(1)} s`);
   out(`  idempotent   ${again.activated === 0 ? "yes" : "NO"}: second converge activated ${again.activated} (${noopMs} ms)`);
-  out(`  down         ${keep ? "kept up (--keep)" : `${downMs} ms, nothing left`}`);
+  out(`  down         ${down}`);
   out(`  total        ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return green && again.activated === 0 ? 0 : 1;
 }
