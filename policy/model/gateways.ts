@@ -94,7 +94,8 @@ export function buildStackView(subjects: readonly Subject[], secretsVisible: boo
     else if (host.kind === "unknown") notes.push(note(s, `connection.host is unknown at preview; the resource is judged on its own`));
     const key = host.kind === "known" ? `host:${host.value}` : (rootKey ?? `urn:${s.urn}`);
     keyOf.set(s, key);
-    if (rootKey && (root?.type === TYPES.gateway || key === rootKey)) groups.union(key, rootKey);
+    // One Stage2Gateway is one host, even where some of its commands do not know the address yet.
+    if (rootKey && root?.type === TYPES.gateway) groups.union(key, rootKey);
   }
 
   const gatewaysByGroup = new Map<string, GatewayView>();

@@ -46,6 +46,5 @@ export const TYPES = {
   copyToRemote: "command:remote:CopyToRemote",
   floatingIp: "hcloud:index/floatingIp:FloatingIp",
   floatingIpAssignment: "hcloud:index/floatingIpAssignment:FloatingIpAssignment",
-  server: "hcloud:index/server:Server",
   gateway: "stage2:gateway:Stage2Gateway",
 } as const;
