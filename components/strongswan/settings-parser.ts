@@ -168,11 +168,9 @@ class Lexer {
       if (e === "") this.fail("unterminated string", start);
       this.next();
       if (e === "n") out += "\n";
-      else if (e === "r") {
-        // `\` CR LF joins lines like `\` LF; a lone `\r` escape is a carriage return.
-        if (this.peek() === "\n") this.next();
-        else out += "\r";
-      } else if (e === "t") out += "\t";
+      else if (e === "r") out += "\r";
+      else if (e === "t") out += "\t";
+      else if (e === "\r" && this.peek() === "\n") this.next(); // a backslash before CR LF joins lines too
       else if (e !== "\n") out += e;
     }
   }

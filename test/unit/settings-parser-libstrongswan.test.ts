@@ -53,7 +53,7 @@ describe("settings parser agrees with libstrongswan", function () {
   });
 
   it("agrees on random text made of the syntax's own characters (accepts and refuses the same)", () => {
-    const token = fc.constantFrom("a", "b", " ", "\t", "\n", "\r", "=", "{", "}", "#", '"', "\\", ":", ",", ".", "x.y", "'", "é", "\\n", "\\t");
+    const token = fc.constantFrom("a", "b", " ", "\t", "\n", "\r", "=", "{", "}", "#", '"', "\\", ":", ",", ".", "x.y", "'", "é", "\\n", "\\t", "\\r", "\\\r\n", '"x\\\r\ny"');
     fc.assert(
       fc.property(fc.array(token, { maxLength: 30 }), (tokens) => compareText(tokens.join(""))),
       { numRuns: 300 },

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { SettingsParseError, expandGlob, parseSettings, parseSettingsFile } from "../../components/strongswan/settings-parser";
-import { SettingsEntry, SettingsSection, SettingsSyntaxError, quoteSettingsValue, renderSettings, section } from "../../components/strongswan/settings";
+import { SettingsEntry, SettingsSection, SettingsSyntaxError, quoteSettingsValue, renderSettings, section, unquoteSettingsValue } from "../../components/strongswan/settings";
 
 const v = (key: string, value: string): SettingsEntry => ({ kind: "value", key, value: quoteSettingsValue(value) });
 const s = (key: string, ...entries: SettingsEntry[]): SettingsEntry => ({ kind: "section", key, section: { entries } });
@@ -32,6 +32,7 @@ describe("settings parser: lexical rules (as libstrongswan 5.9.8 reads them)", (
     assert.deepStrictEqual(tree('a = "x\\ty\\"z\\\\w\\nq"\n'), [v("a", 'x\ty"z\\w\nq')]);
     assert.deepStrictEqual(tree('a = "x\ny"\n'), [v("a", "x\ny")]);
     assert.deepStrictEqual(tree('a = "x\\\ny"\n'), [v("a", "xy")]);
+    assert.deepStrictEqual(tree('a = "x\\\r\ny"\nb = "p\\r\nq"\nc = "u\\\rv"\n'), [v("a", "xy"), v("b", "p\r\nq"), v("c", "u\rv")]);
     assert.deepStrictEqual(tree('a = "h#i" "j}k"\n'), [v("a", "h#i j}k")]);
   });
 
@@ -215,6 +216,19 @@ describe("settings parser: property tests with the serializer", () => {
         assert.deepStrictEqual(parseSettings(text).tree, t);
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it("quoteSettingsValue escapes newline, CR and tab for the parser; unquoteSettingsValue inverts it", () => {
+    assert.strictEqual(quoteSettingsValue("a\nb\tc\rd"), '"a\\nb\\tc\\rd"');
+    assert.strictEqual(quoteSettingsValue("plain-1.2"), "plain-1.2");
+    assert.strictEqual(quoteSettingsValue(""), '""');
+    fc.assert(
+      fc.property(fc.fullUnicodeString({ maxLength: 12 }), (text) => {
+        assert.strictEqual(unquoteSettingsValue(quoteSettingsValue(text)), text);
+        assert.deepStrictEqual(parseSettings(`k = ${quoteSettingsValue(text)}\n`).tree.entries, text === "" ? [v("k", "")] : [v("k", text)]);
+      }),
+      { numRuns: 300 },
     );
   });
 

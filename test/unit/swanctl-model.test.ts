@@ -1,10 +1,14 @@
 import * as assert from "assert";
 import * as fc from "fast-check";
-import { SettingsSyntaxError } from "../../components/strongswan/settings";
+import { SettingsSyntaxError, renderSettings, type SettingsSection } from "../../components/strongswan/settings";
+
+const renderSettingsText = (t: SettingsSection) => renderSettings(t, "");
 import { parseSettings } from "../../components/strongswan/settings-parser";
 import {
   SWANCTL_SECTIONS,
   SwanctlConfig,
+  SwanctlExtraConfig,
+  applyExtraSwanctl,
   errorsOf,
   formatLocatedProblem,
   keysOf,
@@ -167,6 +171,15 @@ describe("swanctl model: SwanctlConfig (zod) for stack configuration", () => {
     });
   });
 
+  it("SwanctlExtraConfig (ipsec.extraSwanctl) refuses secrets in plain configuration", () => {
+    const res = SwanctlExtraConfig.safeParse({ secrets: { "ike-a": { secret: "x" } } });
+    assert.ok(!res.success);
+    assert.deepStrictEqual(res.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`), [
+      "secrets: secrets do not belong in plain stack configuration: use the gateway model's secret references",
+    ]);
+    assert.deepStrictEqual(SwanctlExtraConfig.parse({ connections: { a: { mobike: "no" } } }), { connections: { a: { mobike: false } } });
+  });
+
   it("fails with the key path and what is allowed", () => {
     const res = SwanctlConfig.safeParse({ connections: { rw: { children: { c: { mode: "iptfs" } } }, x: { unknown: 1 } }, pools: [] });
     assert.ok(!res.success);
@@ -272,6 +285,17 @@ describe("swanctl model: settingsDifference (what the corpus round trip compares
 });
 
 describe("swanctl model: extraSwanctl merge", () => {
+  it("leaves a rendered tree untouched without extra, and renders canonically with it", () => {
+    const tree = parseSettings("connections {\n a {\n  children { a { mode = tunnel } }\n  version = 2\n }\n}\n").tree;
+    assert.strictEqual(applyExtraSwanctl(tree, undefined), tree);
+    assert.strictEqual(applyExtraSwanctl(tree, {}), tree);
+    const merged = applyExtraSwanctl(tree, { connections: { a: { mobike: false, children: { a: { updown: "/x y" } } } } });
+    assert.strictEqual(
+      renderSettingsText(merged),
+      "connections {\n\ta {\n\t\tversion = 2\n\t\tmobike = no\n\t\tchildren {\n\t\t\ta {\n\t\t\t\tupdown = \"/x y\"\n\t\t\t\tmode = tunnel\n\t\t\t}\n\t\t}\n\t}\n}\n",
+    );
+  });
+
   it("replaces values, merges sections, adds the rest, removes nothing", () => {
     assert.deepStrictEqual(
       mergeDocuments({ connections: { a: { mobike: true, children: { a: { mode: "tunnel", updown: "x" } } } } }, { connections: { a: { mobike: false, children: { a: { mode: "pass" }, b: { mode: "drop" } } }, c: { version: 2 } } }),

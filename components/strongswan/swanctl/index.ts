@@ -19,6 +19,7 @@ export {
 } from "./document";
 export {
   SwanctlConfig,
+  SwanctlExtraConfig,
   validateDocument,
   formatSwanctlProblem,
   type SwanctlProblem,
@@ -34,6 +35,7 @@ export {
   type SwanctlSecret,
 } from "./schema";
 export { keysOf, keySpec, placeOf, placeName, type SectionKind, type KeySpec } from "./layout";
+export { mergeDocuments, applyExtraSwanctl } from "./merge";
 export { describeType, type TypeSpec, type ModelValue } from "./types";
 
 const KNOWN_TOP = { connections: 1, secrets: 1, pools: 1, authorities: 1 };

@@ -170,3 +170,17 @@ export const SwanctlConfig = z.unknown().transform((input, ctx) => {
   for (const p of problems.filter((x) => x.severity !== "warning")) ctx.addIssue({ code: z.ZodIssueCode.custom, path: p.path, message: p.message });
   return document as SwanctlConfigOutput;
 }) as unknown as z.ZodType<SwanctlConfigOutput, z.ZodTypeDef, SwanctlConfigInput>;
+
+/**
+ * `ipsec.extraSwanctl`: SwanctlConfig without a `secrets` section, because stack configuration is plain text and
+ * secrets belong in secret config keys (the gateway model's PSK/EAP/key references).
+ */
+export const SwanctlExtraConfig = SwanctlConfig.superRefine((value, ctx) => {
+  if (value.secrets !== undefined) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ["secrets"],
+      message: "secrets do not belong in plain stack configuration: use the gateway model's secret references",
+    });
+  }
+});
