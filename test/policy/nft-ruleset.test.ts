@@ -9,7 +9,10 @@ import { parseRuleset, Ruleset } from "../../policy/nft/ruleset";
 import { isDecryptedOnly } from "../../policy/rules/gateway-facts";
 import { admitsUdpPort } from "../../policy/rules/nft-services";
 import { requireRoot, requireTools } from "../helpers/env";
-import { GOOD_FILES } from "./helpers/stacks";
+import { runPreview } from "../../cli/preview-runtime";
+import { decodePayload } from "../../components/host/payload";
+import { Stage2Gateway } from "../../components/stage2-gateway";
+import { baseGateway, GOOD_FILES, SECRETS } from "./helpers/stacks";
 
 const RULESET = `#!/usr/sbin/nft -f
 # a hand-written gateway ruleset, in the file syntax people write
@@ -135,6 +138,18 @@ describe("nft ruleset reader", () => {
       assert.match(printed, /meta ipsec exists ip saddr 10\.3\.0\.0\/24 counter packets 0 bytes 0 accept/);
       assert.doesNotMatch(printed, /secpath/);
       assert.deepStrictEqual(summary(parseRuleset(printed)), summary(parseRuleset(RULESET)));
+    });
+
+    it("stage2's own rendered ruleset reads the same before and after nft loads it", async () => {
+      const preview = await runPreview("nft", {}, [], () => void new Stage2Gateway("gw", { gateway: baseGateway(), sshPrivateKey: "k", secrets: SECRETS }), { "gw-fip": "198.51.100.139" });
+      const command = preview.resources.find((r) => r.name === "gw-nftables" && r.type === "command:remote:Command")!;
+      const rendered = decodePayload(String(command.inputs.stdin))!.find((f) => f.path === "/etc/nftables.conf")!.content;
+      const file = path.join(dir, "stage2.nft");
+      fs.writeFileSync(file, rendered);
+      execFileSync("ip", ["netns", "exec", ns, "nft", "-f", file]);
+      const printed = execFileSync("ip", ["netns", "exec", ns, "nft", "list", "table", "inet", "stage2"], { encoding: "utf8" });
+      const tableOf = (rs: Ruleset): Ruleset => ({ tables: rs.tables.filter((t) => t.name === "stage2"), includes: [] });
+      assert.deepStrictEqual(summary(tableOf(parseRuleset(printed))), summary(tableOf(parseRuleset(rendered))));
     });
 
     it("the policy tests' hand-written foreign ruleset is one nft accepts", () => {
