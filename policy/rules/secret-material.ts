@@ -3,7 +3,7 @@ import { parseSwanctl } from "../swanctl/config";
 /** Recognises key material in text: what must never sit on a command line or in a world-readable file. */
 
 const PEM_PRIVATE_RE = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
-const WG_KEY_RE = /^\s*(PrivateKey|PresharedKey)\s*=\s*\S+/im;
+const WG_KEY_RE = /^\s*(PrivateKey|PresharedKey)\s*=\s*[A-Za-z0-9+/]{42,43}=/im;
 const IPSEC_SECRETS_RE = /(^|\s):\s*(PSK|EAP|XAUTH|NTLM)\s+("[^"]*"|0[xs]\S+)/m;
 const SWANCTL_SECRET_RE = /\b(ike|eap|xauth|ntlm|ppk|private|rsa|ecdsa|pkcs8|pkcs12|token)[-\w]*\s*\{[^}]*\bsecret\s*=\s*[^\s}]/s;
 const WG_SET_RE = /\bwg\s+set\b[^\n]*\b(private-key|preshared-key)\s+(?!\/dev\/stdin|\/etc\/|\/run\/|\/var\/)\S/;

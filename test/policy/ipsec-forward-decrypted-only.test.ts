@@ -38,6 +38,14 @@ describe(`policy ${POLICY}`, () => {
     assert.match(got[0][2], /^\/etc\/nftables.conf: forward rule "ip saddr \{ 10.0.0.0\/8, 192.168.0.0\/16 \} accept" accepts traffic from pool "home-pool"/);
   });
 
+  it("fails an accept with no source and no input interface (it forwards pool traffic too)", async () => {
+    assert.deepStrictEqual((await messages(forwardRule("oifname $wan counter accept"))).map((x) => x[2]), [
+      '/etc/nftables.conf: forward rule "oifname eth0 counter accept" accepts traffic from pool "home-pool" (10.3.0.0/24) from any source and interface, ' +
+        "so a packet with that source is forwarded even if it never came through IPsec. " +
+        'Add `meta ipsec exists` to the rule (`iifname "ipsec0"` with the libipsec dataplane).',
+    ]);
+  });
+
   it("passes a source-only accept when an earlier rule drops pool traffic without a secpath", async () => {
     assert.deepStrictEqual(await messages(forwardRule("meta ipsec missing ip saddr 10.3.0.0/24 drop\n        ip saddr 10.3.0.0/24 accept")), []);
   });

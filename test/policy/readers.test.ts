@@ -97,3 +97,17 @@ describe("policy readers", () => {
     assert.strictEqual(rangeContains("10.3.0.0/25", "10.3.0.0/24"), false);
   });
 });
+
+describe("secret material", () => {
+  it("recognises key material by its shape, and not a reference to it", async () => {
+    const { secretKinds } = await import("../../policy/rules/secret-material");
+    assert.deepStrictEqual(secretKinds("[Interface]\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n"), ["a WireGuard private or preshared key"]);
+    assert.deepStrictEqual(secretKinds("[Interface]\nPrivateKey = $(cat /etc/wireguard/wg0.key)\nPostUp = wg set %i private-key /etc/wireguard/wg0.key\n"), []);
+    assert.deepStrictEqual(secretKinds("-----BEGIN EC PRIVATE KEY-----\nMHc=\n-----END EC PRIVATE KEY-----\n"), ["a PEM private key"]);
+    assert.deepStrictEqual(secretKinds("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), []);
+    assert.deepStrictEqual(secretKinds(': PSK "hunter22"\n'), ["an ipsec.secrets entry"]);
+    assert.deepStrictEqual(secretKinds("secrets {\n  eap-alice {\n    id = alice\n    secret = s3cret\n  }\n}\n"), ["a swanctl secret (PSK or EAP password)"]);
+    assert.deepStrictEqual(secretKinds("secrets {\n  private-gw {\n    file = gw.pem\n  }\n}\n"), []);
+    assert.deepStrictEqual(secretKinds("wg set wg0 private-key /etc/wireguard/wg0.key"), []);
+  });
+});
