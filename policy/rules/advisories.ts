@@ -94,7 +94,7 @@ export const missingMssClamp: Check = {
   }),
 };
 
-const STARTER_RE = /\bsystemctl\s+(?:[-\w]+\s+)*(mask|disable)\b[^\n;&|]*\b(strongswan-starter|ipsec)(\.service)?\b/;
+const STARTER_RE = /\bsystemctl\s+(?:[-\w]+\s+)*(mask|disable)\b[^\n;&|]*['"\s](strongswan-starter|ipsec)(\.service)?(?![-\w.])/;
 
 export const legacyStarterEnabled: Check = {
   name: "legacy-starter-enabled",
