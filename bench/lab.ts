@@ -15,6 +15,8 @@ export interface LabFigures {
   readonly noopActivated: number;
   /** A changed connection set applied by swanctl --load-all, while rw pings node at 20 Hz. */
   readonly reload: { readonly sent: number; readonly lost: number; readonly ms: number };
+  /** A BIRD change that `birdc configure` applies by restarting the BGP session (hold time). */
+  readonly bgpRestart: { readonly sent: number; readonly lost: number; readonly ms: number };
   /** The same window around a charon restart, until the tunnels are back. */
   readonly restart: { readonly sent: number; readonly lost: number; readonly ms: number };
 }
@@ -39,6 +41,8 @@ export async function benchLab(stackFile = LAB_STACK_FILE, prefix = "s2bench"): 
     const noop = await lab.converge();
     const noopMs = Date.now() - t2;
     const reload = await pingWhile(lab, () => lab.converge(lab.model(oneMore)));
+    const bgpRestart = await pingWhile(lab, () => lab.converge(lab.model((gw) => (gw.bgp ? { ...gw, bgp: { ...gw.bgp, holdTime: gw.bgp.holdTime === 60 ? 90 : 60 } } : gw))));
+    await lab.waitForBgp();
     const restart = await pingWhile(lab, async () => {
       await restartGatewayCharon(lab);
       await waitForTunnels(lab, 60_000);
@@ -50,6 +54,7 @@ export async function benchLab(stackFile = LAB_STACK_FILE, prefix = "s2bench"): 
       noopMs,
       noopActivated: noop.activated,
       reload: { sent: reload.sent, lost: reload.lost.length, ms: reload.ms },
+      bgpRestart: { sent: bgpRestart.sent, lost: bgpRestart.lost.length, ms: bgpRestart.ms },
       restart: { sent: restart.sent, lost: restart.lost.length, ms: restart.ms },
     };
   } finally {
@@ -66,6 +71,7 @@ export function formatLabFigures(f: LabFigures, label = "namespace lab"): string
     `  no-op re-converge: ${(f.noopMs / 1000).toFixed(2)} s, ${f.noopActivated} activations`,
     "  packets lost while rw pings node every 50 ms:",
     `    hitless reload (one more connection, swanctl --load-all)   ${String(f.reload.lost).padStart(4)} of ${f.reload.sent} lost (${(f.reload.ms / 1000).toFixed(1)} s window)`,
+    `    BGP hold time changed (BIRD restarts that session)         ${String(f.bgpRestart.lost).padStart(4)} of ${f.bgpRestart.sent} lost (${(f.bgpRestart.ms / 1000).toFixed(1)} s window)`,
     `    daemon restart (charon stopped and started, tunnels back)  ${String(f.restart.lost).padStart(4)} of ${f.restart.sent} lost (${(f.restart.ms / 1000).toFixed(1)} s window)`,
   ];
 }
