@@ -37,7 +37,8 @@ type Dumped = ["v", string, string] | ["s", string, Dumped[]];
 
 /** What libstrongswan read from `file`, or its error output when it refused the file. */
 export function readWithLibstrongswan(bin: string, file: string): { ok: true; tree: SettingsSection } | { ok: false; error: string } {
-  const res = spawnSync(bin, [file], { encoding: "utf8" });
+  // An empty strongswan.conf for library_init, so the host's own configuration plays no part.
+  const res = spawnSync(bin, [file], { encoding: "utf8", env: { ...process.env, STRONGSWAN_CONF: "/dev/null" } });
   if (res.status !== 0) return { ok: false, error: `${res.stdout}${res.stderr}`.trim() };
   const toSection = (items: Dumped[]): SettingsSection => ({
     entries: items.map((item): SettingsEntry =>

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { isIP } from "../../model/net";
-import { Gateway, checkGateway, formatProblem, type GatewayModel } from "../../model/gateway";
+import { isIP, isIPv4 } from "../../model/net";
+import { Gateway, RoadWarrior, Site, checkGateway, formatProblem, zodProblems, type GatewayModel } from "../../model/gateway";
 import { gatewaySwanctlTree, poolName } from "../gateway-swanctl";
 import { readDocument, isDocSection, type SwanctlDocument } from "./document";
 import { sectionsOf, valueDifferences, type ValueDifference } from "./compare";
@@ -75,6 +75,24 @@ class Importer {
     readonly doc: SwanctlDocument,
     readonly opts: ImportOptions,
   ) {}
+
+  /** Undoes what a connection that turned out unmappable recorded on the way. */
+  checkpoint(): () => void {
+    const notes = this.notes.length;
+    const secrets = this.secrets.length;
+    const renames = { ...this.renames };
+    const usedSecrets = new Set(this.usedSecrets);
+    const usedPools = new Set(this.usedPools);
+    return () => {
+      this.notes.length = notes;
+      this.secrets.length = secrets;
+      for (const k of Object.keys(this.renames)) if (!(k in renames)) delete this.renames[k];
+      this.usedSecrets.clear();
+      usedSecrets.forEach((x) => this.usedSecrets.add(x));
+      this.usedPools.clear();
+      usedPools.forEach((x) => this.usedPools.add(x));
+    };
+  }
 
   note(kind: NoteKind, where: string, message: string): void {
     this.notes.push({ kind, where, message });
@@ -158,9 +176,10 @@ function mapConnection(im: Importer, name: string, conn: SwanctlDocument): { kin
   const remote = conn.remote as SwanctlDocument;
   const [childName, child] = sectionsOf(conn.children)[0];
   const localAddrs = list(conn.local_addrs);
-  if (localAddrs.length === 1 && isIP(localAddrs[0])) {
-    if (im.floatingIp === undefined) im.floatingIp = localAddrs[0];
-    if (im.floatingIp !== localAddrs[0]) return `it binds IKE to ${localAddrs[0]}, another connection to ${im.floatingIp}: a gateway has one floating IP`;
+  const bind = localAddrs.length === 1 && isIP(localAddrs[0]) ? localAddrs[0] : undefined;
+  if (bind && !isIPv4(bind)) return `it binds IKE to the IPv6 address ${bind}; the gateway's floating IP is IPv4`;
+  if (bind && im.floatingIp !== undefined && im.floatingIp !== bind) {
+    return `it binds IKE to ${bind}, another connection to ${im.floatingIp}: a gateway has one floating IP`;
   }
   const remoteAddrs = list(conn.remote_addrs).filter((a) => a !== "%any");
   const pools = list(conn.pools);
@@ -230,6 +249,7 @@ function mapConnection(im: Importer, name: string, conn: SwanctlDocument): { kin
       return `its clients authenticate with ${remoteAuth}; the model offers eap-mschapv2, psk or pubkey`;
     }
     im.renames[`connections.${name}.children.${childName}`] = `connections.${name}.children.${name}`;
+    if (bind) im.floatingIp = bind;
     return {
       kind: "rw",
       entry: { name, pool, ...(dns.length ? { dns } : {}), localTs, local: localModel, clients, dpdDelay, proposals },
@@ -255,6 +275,7 @@ function mapConnection(im: Importer, name: string, conn: SwanctlDocument): { kin
   const startAction = ({ route: "trap", clear: "none", restart: "start" } as Record<string, string>)[startRaw] ?? startRaw;
   if (!["trap", "none", "start"].includes(startAction)) return `its start_action ${startRaw} is not trap, none or start`;
   im.renames[`connections.${name}.children.${childName}`] = `connections.${name}.children.${name}`;
+  if (bind) im.floatingIp = bind;
   return {
     kind: "site",
     entry: { name, remoteAddrs, localTs, remoteTs, auth, startAction, dpdDelay, proposals },
@@ -341,8 +362,15 @@ export function importSwanctl(doc: SwanctlDocument, opts: ImportOptions): Import
   const extraConns: SwanctlDocument = {};
   const mapped: { name: string; childName: string }[] = [];
   for (const [name, conn] of sectionsOf(doc.connections)) {
-    const res = mapConnection(im, name, conn);
+    const rollback = im.checkpoint();
+    let res = mapConnection(im, name, conn);
+    if (typeof res !== "string") {
+      // The entry must be one the gateway model takes as it is.
+      const parsed = (res.kind === "rw" ? RoadWarrior : Site).safeParse(res.entry);
+      if (!parsed.success) res = `the gateway model refuses it: ${zodProblems(parsed.error, res.entry).map(formatProblem).join("; ")}`;
+    }
     if (typeof res === "string") {
+      rollback();
       extraConns[name] = conn;
       im.note("extra", `connections.${name}`, `kept as raw swanctl in extraSwanctl: ${res}`);
       for (const p of list(conn.pools)) {
@@ -350,6 +378,7 @@ export function importSwanctl(doc: SwanctlDocument, opts: ImportOptions): Import
         if (isDocSection(pool) && !im.usedPools.has(p)) {
           im.usedPools.add(p);
           extra.pools = { ...((extra.pools as SwanctlDocument) ?? {}), [p]: pool };
+          im.note("extra", `pools.${p}`, `kept through extraSwanctl with connection ${name}`);
         }
       }
       continue;
