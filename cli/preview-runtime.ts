@@ -17,6 +17,8 @@ export interface RecordedResource {
   readonly inputs: Record<string, unknown>;
   /** Dotted paths of inputs that were secret ("stdin", "connection.privateKey"). */
   readonly secretPaths: string[];
+  /** The outputs the preview resolved for it (what the cloud would report, e.g. a floating IP's ipAddress). */
+  readonly outputs: Record<string, unknown>;
   /** Options such as protect/import, as registered. */
   readonly protect: boolean;
   readonly importId?: string;
@@ -78,11 +80,40 @@ export async function runPreview(
   // preview's time. V8's own formatting is used while the program runs.
   const formatStack = Error.prepareStackTrace;
   (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+  // A throw inside an apply (e.g. a floating IP whose address is not the configured one) surfaces as unhandled
+  // rejections while registrations wait on it: the first becomes the preview's error instead of a crash or a hang.
+  const failed = new Promise<never>((_, reject) => (activeReject = (reason) => reject(previewError(reason))));
+  installRejectionRoute();
   try {
-    return await record(stack, config, secretKeys, program, knownAddresses);
+    return await Promise.race([record(stack, config, secretKeys, program, knownAddresses).catch((e) => Promise.reject(previewError(e))), failed]);
+  } catch (err) {
+    failedMessages.add((err as Error).message);
+    throw err;
   } finally {
+    activeReject = undefined;
     Error.prepareStackTrace = formatStack;
   }
+}
+
+let activeReject: ((reason: unknown) => void) | undefined;
+const failedMessages = new Set<string>();
+let routed = false;
+
+/** Routes unhandled rejections to the running preview; the echoes of a preview that already failed are dropped. */
+function installRejectionRoute(): void {
+  if (routed) return;
+  routed = true;
+  process.on("unhandledRejection", (reason) => {
+    if (activeReject) return activeReject(reason);
+    if (failedMessages.has(previewError(reason).message)) return;
+    throw reason;
+  });
+}
+
+/** The SDK wraps an apply's error once per property it was serializing; the user needs only the innermost message. */
+function previewError(reason: unknown): Error {
+  const message = reason instanceof Error ? reason.message : String(reason);
+  return new Error(message.replace(/^(error serializing property "[^"]*": )+/, ""));
 }
 
 async function record(
@@ -94,6 +125,7 @@ async function record(
 ): Promise<PreviewResult> {
   const resources: RecordedResource[] = [];
   const notes: string[] = [];
+  const outputsByName = new Map<string, Record<string, unknown>>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -109,6 +141,7 @@ async function record(
         }
         // Hetzner ids are numbers; a stand-in keeps `id.apply(Number)` meaningful in the preview.
         const id = args.type.startsWith("hcloud:") ? String(previewId(args.name)) : `${args.name}-id`;
+        outputsByName.set(`${args.type}::${args.name}`, state);
         return { id: args.id || id, state };
       },
       call(args) {
@@ -143,7 +176,7 @@ async function record(
     };
     original(req, (err, resp) => {
       const urn = (resp as { getUrn?: () => string } | undefined)?.getUrn?.();
-      if (!err && urn && type !== "pulumi:pulumi:Stack") resources.push({ ...record, urn });
+      if (!err && urn && type !== "pulumi:pulumi:Stack") resources.push({ ...record, urn, outputs: outputsByName.get(`${type}::${name}`) ?? {} });
       cb(err, resp);
     });
   };

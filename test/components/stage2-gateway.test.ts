@@ -113,3 +113,28 @@ describe("Stage2Gateway under mocks", function () {
     );
   });
 });
+
+describe("Stage2Gateway: an adopted floating IP", function () {
+  this.timeout(30000);
+  it("records the address Hetzner reports as the IP's output", async () => {
+    const gw = fixtureGateway();
+    (gw.floatingIp as { id?: number }).id = 1234;
+    const { resources } = await previewConfig({ gateways: [gw] }, SECRETS);
+    const ip = resources.find((r) => r.name === "gw-test-fip")!;
+    assert.equal(ip.importId, "1234");
+    assert.equal(ip.outputs.ipAddress, "203.0.113.100");
+  });
+
+  it("fails the preview with a clear message when Hetzner's address is not the configured one", async () => {
+    const gw = fixtureGateway();
+    (gw.floatingIp as { id?: number }).id = 1234;
+    const { runPreview, redacted } = await import("../../cli/preview-runtime");
+    const { stage2Program } = await import("../../stacks/program");
+    const config: Record<string, string> = { "stage2:gateways": JSON.stringify([gw]) };
+    for (const k of SECRETS) config[`stage2:${k}`] = redacted(k);
+    await assert.rejects(
+      runPreview("mismatch", config, [], stage2Program, { "gw-test-fip": "203.0.113.99" }),
+      { message: "gw-test: floatingIp.address is 203.0.113.100 but Hetzner reports 203.0.113.99 for floatingIp.id 1234" },
+    );
+  });
+});
