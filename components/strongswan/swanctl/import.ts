@@ -320,8 +320,7 @@ function overlayFor(original: SwanctlDocument, rendered: SwanctlDocument, name: 
   };
   const conn = original;
   const rconn = (rendered.connections as SwanctlDocument)[name] as SwanctlDocument;
-  const ignoredAt = (keys: string[]) => keys.filter((k) => k in DELIBERATE);
-  apply(valueDifferences(conn, rconn, at, ignoredAt(["local_addrs", "pools"])), overlay, `connections.${name}`);
+  apply(valueDifferences(conn, rconn, at, ["local_addrs", "pools"]), overlay, `connections.${name}`);
   for (const round of ["local", "remote"]) {
     const o: SwanctlDocument = {};
     apply(valueDifferences(conn[round] as SwanctlDocument, (rconn[round] as SwanctlDocument) ?? {}, [...at, round], ["certs", "cacerts"]), o, `connections.${name}.${round}`);
