@@ -14,6 +14,9 @@ export interface PreviewedResource {
   readonly inputs: Record<string, unknown>;
   /** ...and the dotted paths that were secret. Absent when the recorder could not tell. */
   readonly secretPaths?: readonly string[];
+  /** An imported (adopted) resource already exists: the engine shows policies its outputs too. */
+  readonly importId?: string;
+  readonly outputs?: Record<string, unknown>;
 }
 
 export interface Violation {
@@ -49,7 +52,7 @@ function policyResources(recorded: readonly PreviewedResource[]): PolicyResource
       type: r.type,
       name: r.name,
       urn: r.urn,
-      props: seal(r.inputs, r.secretPaths ?? []),
+      props: seal(r.importId ? { ...(r.outputs ?? {}), ...r.inputs } : r.inputs, r.secretPaths ?? []),
       opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
       dependencies: [] as PolicyResource[],
       propertyDependencies: {},
