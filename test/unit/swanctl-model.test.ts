@@ -104,6 +104,8 @@ describe("swanctl model: check names the place, the key, the value and what is a
           "  ike-a { id = a }",
           "}",
           "pools { p { dns = 10.0.0.1 } }",
+          "pools { q { addrs = 10.4.0.0/24\n dsn = 10.0.0.1\n 25 = text\n split_include = 10.0.0.0/8 } }",
+          "connections { rw { x = 1\n x { } } }",
         ].join("\n"),
       ),
       [
@@ -113,6 +115,9 @@ describe("swanctl model: check names the place, the key, the value and what is a
         "t.conf:9:3: secrets.bogus: is not a secret type: a secrets section name must start with eap, xauth, ntlm, ike, ppk, private, rsa, ecdsa, pkcs8, pkcs12 or token",
         "t.conf:10:3: secrets.ike-a: needs secret (secrets.ike<suffix>)",
         "t.conf:12:9: pools.p: needs addrs (pools.<name>)",
+        't.conf:14:2: pools.q.dsn: is not a key of pools.<name> in strongSwan 5.9.8 (got "10.0.0.1")',
+        "t.conf:17:20: connections.rw.x: is used both as a value and as a section; stage2 cannot keep both",
+        't.conf:17:20: connections.rw.x: is not a key of connections.<conn> in strongSwan 5.9.8 (got "1")',
       ],
     );
   });

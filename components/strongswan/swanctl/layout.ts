@@ -70,10 +70,18 @@ export function keysOf(section: SectionKind): KeySpec[] {
   return Object.entries(values).map(([key, spec]) => ({ key, ...spec }));
 }
 
+// Names a pattern key may take beyond its prefix. Pool attributes: charon 5.9.8 refuses other names
+// ("invalid attribute: dsn") but takes any attribute type number.
+const PATTERN_NAMES: Record<string, RegExp> = {
+  "<attr>": /^(dns|nbns|dhcp|netmask|server|subnet|split_include|split_exclude|\d+)$/,
+};
+
+const patternMatches = (pattern: string, key: string): boolean => matches(pattern, key) && (PATTERN_NAMES[pattern]?.test(key) ?? true);
+
 /** The spec of value `key` in a section kind: an exact key first, then a pattern key. */
 export function keySpec(section: SectionKind, key: string): KeySpec | undefined {
   const keys = keysOf(section);
-  return keys.find((k) => k.key === key) ?? keys.find((k) => k.key.includes("<") && matches(k.key, key));
+  return keys.find((k) => k.key === key) ?? keys.find((k) => k.key.includes("<") && patternMatches(k.key, key));
 }
 
 /** Canonical position of a key within its section (pattern keys sort after exact ones, by name). */
@@ -81,7 +89,7 @@ export function keyRank(section: SectionKind, key: string): number {
   const keys = keysOf(section);
   const exact = keys.findIndex((k) => k.key === key);
   if (exact >= 0) return exact;
-  const pattern = keys.findIndex((k) => k.key.includes("<") && matches(k.key, key));
+  const pattern = keys.findIndex((k) => k.key.includes("<") && patternMatches(k.key, key));
   return pattern >= 0 ? keys.length + pattern : Number.MAX_SAFE_INTEGER;
 }
 
