@@ -81,7 +81,7 @@ export const SWANCTL_SECTIONS = {
       "proposals": {
         "type": {
           "kind": "list",
-          "format": "proposal"
+          "format": "ike_proposal"
         },
         "default": "default",
         "summary": "Comma separated proposals to accept for IKE.",
@@ -594,7 +594,7 @@ export const SWANCTL_SECTIONS = {
       "ah_proposals": {
         "type": {
           "kind": "list",
-          "format": "proposal"
+          "format": "ah_proposal"
         },
         "summary": "AH proposals to offer for the CHILD_SA.",
         "doc": "AH proposals to offer for the CHILD_SA. A proposal is a set of algorithms. For AH, this includes an integrity algorithm and an optional Diffie-Hellman group. If a DH group is specified, CHILD_SA/Quick Mode rekeying and initial negotiation uses a separate Diffie-Hellman exchange using the specified group (refer to _esp_proposals_ for details).\n\nIn IKEv2, multiple algorithms of the same kind can be specified in a single proposal, from which one gets selected. In IKEv1, only one algorithm per kind is allowed per proposal, more algorithms get implicitly stripped. Use multiple proposals to offer different algorithms combinations in IKEv1.\n\nAlgorithm keywords get separated using dashes. Multiple proposals may be separated by commas. The special value _default_ forms a default proposal of supported algorithms considered safe, and is usually a good choice for interoperability. By default no AH proposals are included, instead ESP is proposed."
@@ -602,7 +602,7 @@ export const SWANCTL_SECTIONS = {
       "esp_proposals": {
         "type": {
           "kind": "list",
-          "format": "proposal"
+          "format": "esp_proposal"
         },
         "default": "default",
         "summary": "ESP proposals to offer for the CHILD_SA.",
@@ -684,7 +684,8 @@ export const SWANCTL_SECTIONS = {
       },
       "rekey_packets": {
         "type": {
-          "kind": "volume"
+          "kind": "string",
+          "format": "count"
         },
         "default": "0",
         "summary": "Number of packets processed before initiating CHILD_SA rekeying.",
@@ -692,7 +693,8 @@ export const SWANCTL_SECTIONS = {
       },
       "life_packets": {
         "type": {
-          "kind": "volume"
+          "kind": "string",
+          "format": "count"
         },
         "default": "rekey_packets + 10%",
         "summary": "Maximum number of packets processed before CHILD_SA gets closed.",
@@ -700,7 +702,8 @@ export const SWANCTL_SECTIONS = {
       },
       "rand_packets": {
         "type": {
-          "kind": "volume"
+          "kind": "string",
+          "format": "count"
         },
         "default": "life_packets - rekey_packets",
         "summary": "Range of random packets to subtract from **packets_bytes**.",

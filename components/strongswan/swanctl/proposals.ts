@@ -27,8 +27,40 @@ export const PROPOSAL_KEYWORDS: ReadonlySet<string> = new Set([
   "sha512", "twofish", "twofish128", "twofish192", "twofish256", "x25519", "x448",
 ]);
 
-/** A proposal is "default" or keywords joined by "-"; whether the combination makes sense is charon's call. */
+/** A proposal is "default" or keywords joined by "-". */
 export function unknownKeyword(proposal: string): string | undefined {
   if (proposal === "default") return undefined;
   return proposal.split("-").find((k) => !PROPOSAL_KEYWORDS.has(k));
+}
+
+type Role = "aead" | "encr" | "integ" | "prf" | "dh" | "esn";
+
+function roleOf(keyword: string): Role {
+  if (/^prf/.test(keyword)) return "prf";
+  if (/^(modp|ecp|curve|x25519|x448|ntru|newhope)/.test(keyword)) return "dh";
+  if (keyword === "esn" || keyword === "noesn") return "esn";
+  if (/(gcm|ccm|gmac|poly1305)/.test(keyword)) return "aead";
+  if (/^(sha|md5|aesxcbc|camelliaxcbc|aescmac)/.test(keyword)) return "integ";
+  return "encr";
+}
+
+/**
+ * What charon 5.9.8 requires of a proposal's algorithms, as tried on this machine
+ * (test/unit/swanctl-proposals.test.ts asks again): IKE needs encryption, a DH group and integrity (AEAD: a PRF or
+ * integrity), never AEAD and classic encryption together; ESP needs encryption; AH needs integrity.
+ */
+export function proposalProblem(kind: "ike" | "esp" | "ah", proposal: string): string | undefined {
+  const unknown = unknownKeyword(proposal);
+  if (unknown !== undefined) return `${JSON.stringify(unknown)} is not an algorithm keyword of strongSwan 5.9.8`;
+  if (proposal === "default") return undefined;
+  const roles = new Set(proposal.split("-").map(roleOf));
+  const has = (r: Role) => roles.has(r);
+  if (kind === "ah") return has("integ") ? undefined : "an AH proposal needs an integrity algorithm (e.g. sha256)";
+  if (kind === "esp") return has("aead") || has("encr") ? undefined : "an ESP proposal needs an encryption algorithm (e.g. aes256gcm16)";
+  if (!has("aead") && !has("encr")) return "an IKE proposal needs an encryption algorithm";
+  if (has("aead") && has("encr")) return "an IKE proposal cannot mix AEAD (gcm, ccm, chacha20poly1305) and classic encryption";
+  if (!has("dh")) return "an IKE proposal needs a key exchange (e.g. ecp384, x25519, modp3072)";
+  if (has("encr") && !has("integ")) return "an IKE proposal with classic encryption needs an integrity algorithm (e.g. sha256)";
+  if (has("aead") && !has("prf") && !has("integ")) return "an IKE proposal with AEAD needs a PRF (e.g. prfsha384)";
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import { isIP } from "../../model/net";
-import { unknownKeyword } from "./proposals";
+import { proposalProblem } from "./proposals";
 
 /**
  * The value types of swanctl.conf keys (the `type` of each entry in options.generated.ts): how a value's text
@@ -44,6 +44,8 @@ interface Format {
   readonly test: (item: string) => boolean;
   /** What is allowed, for error messages. */
   readonly allowed: string;
+  /** Why an item is refused, when more precise than `allowed`. */
+  readonly explain?: (item: string) => string | undefined;
   /** Numbers a YAML author may write for this format (rendered as decimal text). */
   readonly numbers?: boolean;
 }
@@ -54,10 +56,22 @@ export const FORMATS: Record<string, Format> = {
     allowed: "an IP address, CIDR subnet, range (a-b), DNS name or %any/%any4/%any6",
   },
   ip: { test: (t) => isIP(t), allowed: "an IPv4 or IPv6 address (0.0.0.0 or :: requests any)" },
-  proposal: {
-    test: (t) => /^[a-z0-9_]+(-[a-z0-9_]+)*$/.test(t) && unknownKeyword(t) === undefined,
-    allowed: "a proposal: algorithm keywords of strongSwan 5.9.8 joined by '-' (e.g. aes256gcm16-prfsha384-ecp384) or 'default'",
+  ike_proposal: {
+    test: (t) => proposalProblem("ike", t) === undefined,
+    explain: (t) => proposalProblem("ike", t),
+    allowed: "an IKE proposal: algorithm keywords joined by '-', with encryption, integrity or PRF and a key exchange (e.g. aes256gcm16-prfsha384-ecp384), or 'default'",
   },
+  esp_proposal: {
+    test: (t) => proposalProblem("esp", t) === undefined,
+    explain: (t) => proposalProblem("esp", t),
+    allowed: "an ESP proposal: algorithm keywords joined by '-', with encryption (e.g. aes256gcm16-ecp384), or 'default'",
+  },
+  ah_proposal: {
+    test: (t) => proposalProblem("ah", t) === undefined,
+    explain: (t) => proposalProblem("ah", t),
+    allowed: "an AH proposal: algorithm keywords joined by '-', with integrity (e.g. sha256-ecp384)",
+  },
+  count: { test: (t) => /^\d+$/.test(t), allowed: "a number (no unit)", numbers: true },
   ts: {
     test: (t) => {
       const m = /^([^[]*)(\[.*\])?$/.exec(t);
@@ -199,7 +213,10 @@ export function checkValue(type: TypeSpec, value: unknown): { ok: true; value: M
       const format = FORMATS[type.format];
       if (items === undefined || items.length === 0) return bad;
       const wrong = items.find((item) => typeof item !== "string" || item.includes(",") || !format.test(item));
-      if (wrong !== undefined) return { ok: false, message: `item ${JSON.stringify(wrong)} is not ${format.allowed}` };
+      if (wrong !== undefined) {
+        const why = typeof wrong === "string" ? format.explain?.(wrong) : undefined;
+        return { ok: false, message: why ? `item ${JSON.stringify(wrong)}: ${why}` : `item ${JSON.stringify(wrong)} is not ${format.allowed}` };
+      }
       return { ok: true, value: items as string[] };
     }
   }
