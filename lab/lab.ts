@@ -10,7 +10,8 @@ import { labLayout, LabLayout, Role } from "./layout";
 import { applyLabOverrides, LabOverrides } from "./model";
 import { createLab, destroyLab, namespaceHosts } from "./netns";
 import { initiate, startNode, startPeerCharon, startWgpeer, wgpeerKey } from "./peer-hosts";
-import { renderRoadWarriorSwanctl, renderSiteSwanctl } from "./peers";
+import { PEER_CA_FILE, renderRoadWarriorSwanctl, renderSiteSwanctl } from "./peers";
+import { issueLabCertificates, readLabCertificates } from "./pki";
 import { openMaster, operatorKey, SshClient, sshRun, SshTarget, startSshd, writeKnownHosts } from "./ssh";
 import { loadLabStack } from "./stack";
 
@@ -43,6 +44,7 @@ export interface LabState {
 export const DEFAULT_PREFIX = "s2lab";
 export const defaultStateDir = (prefix: string): string => path.join("/run/stage2-lab", prefix);
 const stateFile = (stateDir: string): string => path.join(stateDir, "state.json");
+const pkiDir = (stateDir: string): string => path.join(stateDir, "pki");
 
 export interface UpTimings {
   readonly [step: string]: number;
@@ -103,7 +105,11 @@ export class Lab implements CheckContext {
     const key = await operatorKey(stateDir);
     const hosts = namespaceHosts(layout, stateDir);
     const get = (r: Role) => hosts.get(r)!;
-    const [hostKey, wgpeerPublicKey] = await Promise.all([startSshd(get("gw"), key.publicKey), layout.wg ? wgpeerKey(get("wgpeer")) : undefined]);
+    const [hostKey, wgpeerPublicKey, certs] = await Promise.all([
+      startSshd(get("gw"), key.publicKey),
+      layout.wg ? wgpeerKey(get("wgpeer")) : undefined,
+      layout.rw.auth.kind === "eap-mschapv2" ? issueLabCertificates(pkiDir(stateDir), layout.rw.gatewayId) : undefined,
+    ]);
     const knownHostsFile = path.join(stateDir, "ssh", "known_hosts");
     const state: LabState = {
       version: 1,
@@ -111,7 +117,7 @@ export class Lab implements CheckContext {
       stateDir,
       stackFile: path.resolve(opts.stackFile),
       gateway: gw.name,
-      overrides: { hostKey, wgpeerPublicKey },
+      overrides: { hostKey, wgpeerPublicKey, gatewayCert: certs?.gatewayCert },
       layout,
       operatorKeyFile: key.keyFile,
       knownHostsFile,
@@ -140,8 +146,12 @@ export class Lab implements CheckContext {
     return change ? change(model) : model;
   }
 
+  /** The stack's secrets, plus the key of the certificate the lab issued (labSuppliedSecrets). */
   secrets(): Record<string, string> {
-    return { ...loadLabStack(this.state.stackFile).secrets };
+    const secrets = { ...loadLabStack(this.state.stackFile).secrets };
+    const certs = readLabCertificates(pkiDir(this.state.stateDir));
+    if (certs && this.layout.rw.auth.kind === "eap-mschapv2") secrets[this.layout.rw.auth.gatewayCertKey] = certs.gatewayKey;
+    return secrets;
   }
 
   target(gw: GatewayModel): SshTarget {
@@ -172,10 +182,16 @@ export class Lab implements CheckContext {
       return v;
     };
     await Promise.all([
-      startPeerCharon(this.host("rw"), renderRoadWarriorSwanctl(layout, secret(layout.rw.auth.secretKey))),
+      startPeerCharon(this.host("rw"), renderRoadWarriorSwanctl(layout, secret(layout.rw.auth.secretKey)), this.trustAnchors()),
       layout.site ? startPeerCharon(this.host("site"), renderSiteSwanctl(layout, secret(layout.site.auth.secretKey))) : undefined,
       startNode(this.host("node"), layout),
     ]);
+  }
+
+  /** The lab CA for a road warrior that checks the gateway's certificate. */
+  private trustAnchors(): { path: string; content: string }[] {
+    const certs = readLabCertificates(pkiDir(this.state.stateDir));
+    return certs && this.layout.rw.auth.kind === "eap-mschapv2" ? [{ path: PEER_CA_FILE, content: certs.caCert }] : [];
   }
 
   /** Initiates rw's and site's tunnels, points wgpeer at gw, and waits until node has learned rw's route. */

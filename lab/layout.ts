@@ -41,7 +41,13 @@ export interface RoadWarriorPeer {
   readonly pool: string;
   /** What the road warrior may reach (the gateway's local traffic selectors). */
   readonly remoteTs: readonly string[];
-  readonly auth: { readonly kind: "psk"; readonly id: string; readonly secretKey: string };
+  /**
+   * How the road warrior proves itself: a PSK, or EAP-MSCHAPv2 (then the gateway proves itself with a certificate,
+   * and `gatewayCertKey` names the secret holding its private key). `secretKey` names the PSK or EAP password.
+   */
+  readonly auth:
+    | { readonly kind: "psk"; readonly id: string; readonly secretKey: string }
+    | { readonly kind: "eap-mschapv2"; readonly id: string; readonly secretKey: string; readonly gatewayCertKey: string };
   /** The identity the gateway shows (default: the floating IP). */
   readonly gatewayId: string;
   readonly ike: readonly string[];
@@ -111,8 +117,11 @@ export function labLayout(gw: GatewayModel, prefix: string): LabLayout {
   if (!fip) throw new LayoutError(`${gw.name}: the lab needs floatingIp.address (an address in ${DOC_RANGES.join(", ")})`);
   const rwModel = gw.ipsec.roadWarriors[0];
   if (!rwModel) throw new LayoutError(`${gw.name}: the lab needs at least one ipsec.roadWarriors entry`);
-  if (rwModel.clients.kind !== "psk") {
-    throw new LayoutError(`${gw.name}: the lab's road warrior authenticates with a PSK; roadWarriors[0].clients.kind is ${rwModel.clients.kind}`);
+  if (rwModel.clients.kind === "pubkey") {
+    throw new LayoutError(`${gw.name}: the lab's road warrior authenticates with a PSK or EAP-MSCHAPv2; roadWarriors[0].clients.kind is pubkey`);
+  }
+  if (rwModel.local.kind === "pubkey" && !rwModel.local.id) {
+    throw new LayoutError(`${gw.name}: roadWarriors[0].local.id must be set: the lab issues the gateway's certificate for that identity`);
   }
   const neighbor = gw.bgp?.neighbors[0];
   if (!gw.bgp || !neighbor) throw new LayoutError(`${gw.name}: the lab needs bgp with at least one neighbor (the node)`);
@@ -308,7 +317,15 @@ export function labLayout(gw: GatewayModel, prefix: string): LabLayout {
       conn: rwModel.name,
       pool: rwModel.pool,
       remoteTs: rwModel.localTs ?? gw.private.networks,
-      auth: { kind: "psk", id: rwModel.clients.ids[0], secretKey: rwModel.clients.secret },
+      auth:
+        rwModel.clients.kind === "psk"
+          ? { kind: "psk", id: rwModel.clients.ids[0], secretKey: rwModel.clients.secret }
+          : {
+              kind: "eap-mschapv2",
+              id: rwModel.clients.users[0].id,
+              secretKey: rwModel.clients.users[0].passwordSecret,
+              gatewayCertKey: rwModel.local.kind === "pubkey" ? rwModel.local.keySecret : "",
+            },
       gatewayId: rwModel.local.id ?? fip,
       ike: rwModel.proposals.ike,
       esp: rwModel.proposals.esp,

@@ -15,9 +15,11 @@ export function putFile(host: LabHost, file: string, content: string, mode = "06
 /** A detached daemon: no inherited pipes, so the lab's command returns while it keeps running. */
 const detach = (cmd: string): string => `setsid ${cmd} </dev/null >/dev/null 2>&1 &`;
 
-export async function startPeerCharon(host: LabHost, swanctl: string): Promise<void> {
+/** `extra` files (a CA certificate) are written before charon starts. */
+export async function startPeerCharon(host: LabHost, swanctl: string, extra: readonly { path: string; content: string }[] = []): Promise<void> {
   await putFile(host, "/etc/strongswan.d/zz-stage2-lab.conf", renderPeerStrongswanConf());
   await putFile(host, "/etc/swanctl/swanctl.conf", swanctl, "0600");
+  for (const f of extra) await putFile(host, f.path, f.content);
   await sh(
     host,
     [

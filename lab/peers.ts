@@ -35,8 +35,13 @@ export function renderPeerStrongswanConf(): string {
   );
 }
 
-export function renderRoadWarriorSwanctl(layout: LabLayout, psk: string): string {
+/** Where a lab peer keeps the CA that signed the gateway's certificate (swanctl loads x509ca/ as trust anchors). */
+export const PEER_CA_FILE = "/etc/swanctl/x509ca/stage2-lab-ca.pem";
+
+/** `secret` is the PSK or, for EAP-MSCHAPv2, the user's password. */
+export function renderRoadWarriorSwanctl(layout: LabLayout, secret: string): string {
   const rw: RoadWarriorPeer = layout.rw;
+  const eap = rw.auth.kind === "eap-mschapv2";
   return renderSettings(
     section({
       connections: section({
@@ -46,14 +51,14 @@ export function renderRoadWarriorSwanctl(layout: LabLayout, psk: string): string
           vips: "0.0.0.0",
           proposals: rw.ike,
           dpd_delay: "2s",
-          local: section({ auth: "psk", id: rw.auth.id }),
-          remote: section({ auth: "psk", id: rw.gatewayId }),
+          local: eap ? section({ auth: "eap-mschapv2", id: rw.auth.id, eap_id: rw.auth.id }) : section({ auth: "psk", id: rw.auth.id }),
+          remote: section({ auth: eap ? "pubkey" : "psk", id: rw.gatewayId }),
           children: section({
             [rw.conn]: section({ remote_ts: rw.remoteTs, esp_proposals: rw.esp, dpd_action: "restart", close_action: "restart", start_action: "none" }),
           }),
         }),
       }),
-      secrets: section({ [`ike-${rw.conn}`]: section({ id: rw.auth.id, secret: psk }) }),
+      secrets: section({ [`${eap ? "eap" : "ike"}-${rw.conn}`]: section({ id: rw.auth.id, secret }) }),
     }),
     PEER_HEADER,
   );

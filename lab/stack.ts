@@ -24,19 +24,32 @@ export class StackError extends Error {
 }
 
 /**
- * Reads a stack file through the same schema as every other stack. The operator's SSH key is the one secret
- * the lab supplies itself (generated per run), so the stack need not hold it.
+ * Secrets the lab makes itself per run, so a stack need not hold them: the key of the certificate the lab issues
+ * for the first road warrior's gateway identity (lab/pki.ts).
+ */
+export const labSuppliedSecrets = (gw: GatewayModel): string[] => {
+  const rw = gw.ipsec.roadWarriors[0];
+  return rw?.local.kind === "pubkey" ? [rw.local.keySecret] : [];
+};
+
+/**
+ * Reads a stack file through the same schema as every other stack. The operator's SSH key is a secret the lab
+ * supplies itself (generated per run), so the stack need not hold it; nor the keys of labSuppliedSecrets.
  */
 export function loadLabStack(file: string): LabStack {
   const stack = loadStackFile(file);
-  const parsed = parseStack(stack.config, (key) => key === "sshPrivateKey" || stack.plainKeys.includes(key) || stack.secureKeys.includes(key));
+  const parsed = parseStack(stack.config, () => true);
   if (!parsed.ok) throw new StackError(file, parsed.problems);
+  const supplied = new Set(parsed.stack.gateways.flatMap(labSuppliedSecrets));
   const secrets: Record<string, string> = {};
   const problems: Problem[] = [];
   for (const refs of parsed.stack.secretRefs.values()) {
     for (const ref of refs) {
       const value = stack.config[ref];
-      if (stack.secureKeys.includes(ref)) {
+      if (supplied.has(ref)) continue;
+      if (value === undefined && !stack.secureKeys.includes(ref)) {
+        problems.push({ path: `stage2:${ref}`, message: "is not set: the lab needs a lab-only plain value" });
+      } else if (stack.secureKeys.includes(ref)) {
         problems.push({ path: `stage2:${ref}`, message: "is an encrypted Pulumi secret; the lab runs without Pulumi and needs a lab-only plain value" });
       } else if (typeof value !== "string") {
         problems.push({ path: `stage2:${ref}`, message: "must be a string", value });

@@ -4,7 +4,7 @@ import { pingLoss } from "../../lab/hitless";
 import { labLayout } from "../../lab/layout";
 import { renderGobgpdConfig, renderRoadWarriorSwanctl, renderSiteSwanctl, ROUTE_POLLER } from "../../lab/peers";
 import { parseSas } from "../../lab/sa";
-import { LAB_STACK_FILE, loadLabStack } from "../../lab/stack";
+import { LAB_STACK_FILE, labSuppliedSecrets, loadLabStack } from "../../lab/stack";
 
 const layout = () => labLayout(loadLabStack(LAB_STACK_FILE).gateways[0] as GatewayModel, "s2x");
 
@@ -48,6 +48,42 @@ describe("lab peers (rendered with the strongSwan settings serializer) and the l
       "}",
       "",
     ]);
+  });
+
+  it("an EAP-MSCHAPv2 road warrior checks the gateway's certificate and logs in with its EAP identity", () => {
+    const base = loadLabStack(LAB_STACK_FILE).gateways[0] as GatewayModel;
+    const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    const gw: GatewayModel = {
+      ...base,
+      ipsec: {
+        ...base.ipsec,
+        roadWarriors: [
+          {
+            ...base.ipsec.roadWarriors[0],
+            name: "staff",
+            local: { kind: "pubkey", cert: pem, keySecret: "gw-key", id: "vpn.lab.example" },
+            clients: { kind: "eap-mschapv2", users: [{ id: "alice@lab.example", passwordSecret: "eap-alice" }] },
+          },
+        ],
+      },
+    };
+    const l = labLayout(gw, "s2x");
+    assert.deepEqual(l.rw.auth, { kind: "eap-mschapv2", id: "alice@lab.example", secretKey: "eap-alice", gatewayCertKey: "gw-key" });
+    assert.deepEqual(labSuppliedSecrets(gw), ["gw-key"]);
+    const lines = renderRoadWarriorSwanctl(l, "pw").split("\n");
+    const at = lines.indexOf("\t\tlocal {");
+    assert.deepEqual(lines.slice(at, at + 9), [
+      "\t\tlocal {",
+      "\t\t\tauth = eap-mschapv2",
+      "\t\t\tid = alice@lab.example",
+      "\t\t\teap_id = alice@lab.example",
+      "\t\t}",
+      "\t\tremote {",
+      "\t\t\tauth = pubkey",
+      "\t\t\tid = vpn.lab.example",
+      "\t\t}",
+    ]);
+    assert.deepEqual(lines.slice(-7), ["secrets {", "\teap-staff {", "\t\tid = alice@lab.example", "\t\tsecret = pw", "\t}", "}", ""]);
   });
 
   it("the site peer mirrors the gateway's traffic selectors; a secret with quotes stays one quoted value", () => {
