@@ -77,6 +77,17 @@ describe("swanctl model agrees with charon 5.9.8, key by key", function () {
           }
         }
       }
+      // Pools: named attributes take addresses or subnets, numbered ones any text.
+      const poolFile = path.join(box.dir, "pool.conf");
+      for (const line of ["addrs = 10.3.0.1-10.3.0.9", "addrs = foo", "dns = 10.0.0.1", "dns = ::1", "netmask = 10.0.0.0/8", "subnet = 10.0.0.0/8", "nbns = x", "subnet = foo", "dsn = 10.0.0.1", "25 = text", "28674 = x"]) {
+        const text = line.startsWith("addrs") ? `pools {\n p {\n ${line}\n }\n}\n` : `pools {\n p {\n addrs = 10.3.0.0/24\n ${line}\n }\n}\n`;
+        fs.writeFileSync(poolFile, text);
+        const ours = validateDocument(readSwanctlText(text).document).problems.length === 0;
+        const theirs = box.load(poolFile).accepted;
+        tried++;
+        if (ours && !theirs) laxer.push(`pool.${line}`);
+        if (!ours && theirs) stricter.push(`pool.${line}`);
+      }
     } finally {
       await box.stop();
     }

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { SWANCTL_SECTIONS } from "./options.generated";
 import { isDocSection, type SwanctlDocument } from "./document";
-import { keySpec, placeName, placeOf, type SectionKind } from "./layout";
+import { keySpec, placeName, placeOf, type Place, type SectionKind } from "./layout";
+import { isPrefix } from "../../model/net";
 import { checkValue, describeType, type ModelValue } from "./types";
 
 /**
@@ -63,7 +64,7 @@ export function validateDocument(input: unknown): { document: SwanctlDocument; p
         out[key] = value;
         continue;
       }
-      const checked = checkValue(spec.type, value);
+      const checked = poolAttribute(place, key, checkValue(spec.type, value));
       if (checked.ok) out[key] = checked.value;
       else {
         problems.push({ path: at, message: checked.message, value });
@@ -74,6 +75,14 @@ export function validateDocument(input: unknown): { document: SwanctlDocument; p
   };
   if (!isDocSection(input)) return { document: {}, problems: [{ path: [], message: "must be a mapping of swanctl.conf sections", value: input }] };
   return { document: walk(input, []), problems };
+}
+
+// A named pool attribute (dns, subnet, ...) takes addresses or subnets; charon 5.9.8 refuses other text
+// ("invalid attribute value for nbns"). Numbered attributes take any text.
+function poolAttribute(place: Place | undefined, key: string, checked: ReturnType<typeof checkValue>): ReturnType<typeof checkValue> {
+  if (!checked.ok || place?.kind !== "section" || place.section !== "pool" || key === "addrs" || /^\d+$/.test(key)) return checked;
+  const wrong = (checked.value as string[]).find((item) => !isPrefix(item));
+  return wrong === undefined ? checked : { ok: false, message: `item ${JSON.stringify(wrong)} is not an IP address or subnet (the ${key} attribute)` };
 }
 
 function unknownSection(path: string[], _key: string): string {
