@@ -1,5 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { planGateway } from "../../components/plan";
 import { GatewayModel } from "../../components/model/gateway";
 import { requireRoot, requireTools } from "../helpers/env";
@@ -10,6 +12,7 @@ import { killGatewayCharon, waitForTunnels } from "../../lab/faults";
 import { pingWhile, rwChildSpis } from "../../lab/hitless";
 import { Lab } from "../../lab/lab";
 import { labNamespaces, processesIn } from "../../lab/netns";
+import { sshRun, writeKnownHosts } from "../../lab/ssh";
 import { LAB_STACK_FILE } from "../../lab/stack";
 
 const PREFIX = "s2test";
@@ -56,6 +59,26 @@ describe("lab (network namespaces, real daemons, converge over SSH)", function (
         const kind = link.ifname === "lo" ? "loopback" : (link.linkinfo?.info_kind ?? "none");
         assert.ok(["loopback", "veth", "tun"].includes(kind), `${ns}/${link.ifname} is a ${kind} device`);
       }
+    }
+  });
+
+  it("SSH pins gw's host key: a known_hosts entry with another key is refused, nothing runs", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stage2-lab-ssh-"));
+    try {
+      fs.copyFileSync(lab.state.operatorKeyFile, path.join(dir, "operator"));
+      await run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "other")]);
+      const other = fs.readFileSync(path.join(dir, "other.pub"), "utf8").split(" ").slice(0, 2).join(" ");
+      const target = { ...lab.target(lab.model()), hostKey: other };
+      writeKnownHosts(path.join(dir, "known_hosts"), [target]);
+      const client = { keyFile: path.join(dir, "operator"), knownHostsFile: path.join(dir, "known_hosts"), from: lab.host("ops") };
+      const res = await sshRun(client, target, "touch /run/stage2-must-not-exist");
+      assert.equal(res.code, 255);
+      assert.match(res.stderr, /Host key verification failed/);
+      assert.notEqual((await lab.host("gw").exec("test -e /run/stage2-must-not-exist")).code, 0);
+      const ok = await sshRun(lab.client(), lab.target(lab.model()), "echo pinned");
+      assert.equal(ok.stdout, "pinned\n");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
