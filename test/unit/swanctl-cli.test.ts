@@ -5,6 +5,8 @@ import * as path from "path";
 import * as YAML from "yaml";
 import * as importCmd from "../../cli/commands/import";
 import * as swanctlCmd from "../../cli/commands/swanctl";
+import { charonMissing } from "../../tools/swanctl-charon";
+import { skipUnless } from "../helpers/env";
 
 async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
   let out = "";
@@ -49,6 +51,22 @@ describe("stage2 swanctl check | fmt and stage2 import (CLI)", () => {
     assert.strictEqual(bad.err, `${path.join(dir, "syntax.conf")}:2:4: unexpected "." after 'a', expecting '=', '{' or ':'\n`);
     const good = await capture(() => swanctlCmd.run(["check", file("good.conf", "connections { a { version = 2 } }\n")]));
     assert.deepStrictEqual([good.code, good.err], [0, `${path.join(dir, "good.conf")}: ok (1 connection, 1 file read)\n`]);
+  });
+
+  it("check --charon: a sealed charon 5.9.8 gives its verdict and reasons", async function () {
+    const missing = charonMissing();
+    skipUnless(this, missing === undefined, `loading into charon: ${missing}`);
+    const f = file("charon.conf", "connections {\n  a {\n    local { auth = pubkey\n certs = gw.pem }\n    children { c { mode = tunnel\n foo = 1 } }\n  }\n}\n");
+    const res = await capture(() => swanctlCmd.run(["check", "--charon", f]));
+    assert.strictEqual(res.code, 1);
+    assert.deepStrictEqual(res.err.trim().split("\n"), [
+      `${f}:6:2: connections.a.children.c.foo: is not a key of connections.<conn>.children.<child> in strongSwan 5.9.8 (got "1")`,
+      `${f}: 1 error (1 connection, 1 file read)`,
+      "charon: connection a: unknown option: foo, config discarded",
+      "charon 5.9.8: rejected the configuration",
+    ]);
+    const good = await capture(() => swanctlCmd.run(["check", "--charon", file("charon-ok.conf", "connections { a { local { auth = pubkey\n certs = gw.pem } } }\n")]));
+    assert.deepStrictEqual([good.code, good.err.trim().split("\n").slice(-1)], [0, ["charon 5.9.8: loaded 1 connection"]]);
   });
 
   it("fmt: prints the canonical rendering, references and includes expanded", async () => {
