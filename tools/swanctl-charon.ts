@@ -92,6 +92,11 @@ export class CharonSandbox {
     });
     let stderr = "";
     box.child.stderr?.on("data", (d) => (stderr += String(d)));
+    // Should the test process end before stop() (an exception, Ctrl-C), charon must not outlive it.
+    const child = box.child;
+    const reap = () => child.exitCode === null && child.kill("SIGKILL");
+    process.once("exit", reap);
+    child.once("exit", () => process.removeListener("exit", reap));
     for (let i = 0; i < 100; i++) {
       if (fs.existsSync(box.socket)) return box;
       if (box.child.exitCode !== null) break;
