@@ -52,6 +52,15 @@ describe("settings parser agrees with libstrongswan", function () {
     }
   });
 
+  it("reads this machine's /etc/strongswan.conf, with its strongswan.d includes, as libstrongswan does", function () {
+    skipUnless(this, fs.existsSync("/etc/strongswan.conf"), "/etc/strongswan.conf not found");
+    const theirs = readWithLibstrongswan(bin, "/etc/strongswan.conf");
+    assert.ok(theirs.ok);
+    const mine = parseSettingsFile("/etc/strongswan.conf");
+    assert.ok(mine.files.length > 10, `only ${mine.files.length} files read`);
+    assert.deepStrictEqual(libstrongswanOrder(mine.tree), theirs.tree);
+  });
+
   it("agrees on random text made of the syntax's own characters (accepts and refuses the same)", () => {
     const token = fc.constantFrom("a", "b", " ", "\t", "\n", "\r", "=", "{", "}", "#", '"', "\\", ":", ",", ".", "x.y", "'", "é", "\\n", "\\t", "\\r", "\\\r\n", '"x\\\r\ny"');
     fc.assert(
