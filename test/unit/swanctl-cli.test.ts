@@ -7,6 +7,7 @@ import * as importCmd from "../../cli/commands/import";
 import * as swanctlCmd from "../../cli/commands/swanctl";
 import { charonMissing } from "../../tools/swanctl-charon";
 import { skipUnless } from "../helpers/env";
+import { fixtureGateway } from "../fixtures/gateway";
 
 async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
   let out = "";
@@ -117,5 +118,26 @@ describe("stage2 swanctl check | fmt and stage2 import (CLI)", () => {
     assert.match(res.out, /^#   pulumi config set --secret stage2:psk-hq {4}# hq: pre-shared key$/m);
     assert.deepStrictEqual(JSON.parse(fs.readFileSync(secretsFile, "utf8")), { "psk-hq": "s3cr3t value" });
     assert.strictEqual(fs.statSync(secretsFile).mode & 0o777, 0o600);
+  });
+
+  it("import --into --gateway: the stack file with the import merged, comments kept, the gateway checked", async () => {
+    const stack = file("Pulumi.test.yaml", `# keep this comment\n${YAML.stringify({ config: { "stage2:gateways": [fixtureGateway()], "stage2:psk-hq": { secure: "v1:abc" } } })}`);
+    const f = file(
+      "merge.conf",
+      "connections {\n  hq2 {\n    local_addrs = 198.51.100.99\n    remote_addrs = 198.51.100.21\n    local { auth = psk }\n    remote { auth = psk\n id = hq2.example }\n    children { hq2 { local_ts = 10.0.0.0/16\n remote_ts = 172.21.0.0/16\n start_action = trap\n updown = /bin/true } }\n  }\n}\nsecrets { ike-hq2 { id = hq2.example\n secret = k } }\n",
+    );
+    const res = await capture(() => importCmd.run([f, "--into", stack, "--gateway", "gw-test"]));
+    assert.strictEqual(res.code, 0, res.err);
+    assert.ok(res.out.startsWith("# keep this comment\n"));
+    const config = (YAML.parse(res.out) as { config: Record<string, unknown> }).config;
+    const gw = (config["stage2:gateways"] as { floatingIp: unknown; ipsec: { sites: { name: string }[]; extraSwanctl: unknown } }[])[0];
+    assert.deepStrictEqual(gw.ipsec.sites.map((x) => x.name), ["acme-hq", "hq2"]);
+    assert.deepStrictEqual(gw.floatingIp, { location: "fsn1", address: "203.0.113.100" });
+    assert.deepStrictEqual(gw.ipsec.extraSwanctl, { connections: { hq2: { version: 0, children: { hq2: { updown: "/bin/true", dpd_action: "clear", close_action: "none" } } } } });
+    assert.deepStrictEqual(config["stage2:psk-hq2"], { secure: importCmd.SECURE_PLACEHOLDER });
+    assert.deepStrictEqual(config["stage2:psk-hq"], { secure: "v1:abc" });
+    assert.match(res.err, /^stage2 import: note: the swanctl.conf binds IKE to 198.51.100.99, the gateway's floatingIp.address is 203.0.113.100: stage2 binds to the latter$/m);
+    const clash = await capture(() => importCmd.run([f, "--into", stack, "--gateway", "nope"]));
+    assert.deepStrictEqual([clash.code, clash.err.trim()], [1, `stage2 import: ${stack}: has no gateway named "nope"`]);
   });
 });
