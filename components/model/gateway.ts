@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { addressOf, contains, isIP, isIPv4, isNetwork, isPrefix, overlaps } from "./net";
+import { SwanctlExtraConfig } from "../strongswan/swanctl/schema";
 
 /**
  * The typed model of one stage2 gateway: the single source that every renderer, component, the lab and
@@ -167,6 +168,11 @@ export const Ipsec = z
       .optional(),
     roadWarriors: z.array(RoadWarrior).default([]),
     sites: z.array(Site).default([]),
+    /**
+     * Raw swanctl.conf (the complete 5.9.8 model, no secrets) laid over what stage2 renders: values replace,
+     * sections merge, nothing is removed. For what the model above cannot say; `stage2 import` fills it.
+     */
+    extraSwanctl: SwanctlExtraConfig.optional(),
   })
   .strict();
 
@@ -365,6 +371,14 @@ export function checkGateway(gw: GatewayModel, at = ""): Problem[] {
       p(path, `must be exactly the floating IP [${fip}] (IKE must bind the public floating IP, never %any or the WireGuard tunnel); leave it out`, conn.localAddrs);
     }
   });
+  const extraConns = (gw.ipsec.extraSwanctl as { connections?: Record<string, { local_addrs?: unknown }> } | undefined)?.connections ?? {};
+  for (const [conn, body] of Object.entries(extraConns)) {
+    if (body?.local_addrs === undefined) continue;
+    const addrs = (Array.isArray(body.local_addrs) ? body.local_addrs : String(body.local_addrs).split(",")).map((a) => String(a).trim());
+    if (fip === undefined || addrs.length !== 1 || addrs[0] !== fip) {
+      p(`ipsec.extraSwanctl.connections.${conn}.local_addrs`, `must be exactly the floating IP${fip ? ` [${fip}]` : " (set floatingIp.address)"}: IKE binds the floating IP only; leave it out`, body.local_addrs);
+    }
+  }
   if (fip !== undefined && (fip === gw.server.ipv4 || wgRanges.some((r) => overlaps(r, fip)))) {
     p("floatingIp.address", "must differ from the server's primary address and lie outside WireGuard ranges", fip);
   }

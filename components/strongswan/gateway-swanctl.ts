@@ -1,6 +1,8 @@
 import { GatewayModel, RoadWarriorModel, SiteModel } from "../model/gateway";
 import { RenderContext } from "../model/context";
 import { MANAGED_HEADER, renderSettings, section, SettingsSection } from "./settings";
+import { applyExtraSwanctl } from "./swanctl/merge";
+import type { SwanctlDocument } from "./swanctl/document";
 
 /**
  * The gateway's swanctl.conf: road warriors (virtual IP pools, behind NAT) and site-to-site peers, all bound to
@@ -91,7 +93,8 @@ export function gatewaySwanctlTree(gw: GatewayModel, ctx: RenderContext): Settin
   for (const rw of gw.ipsec.roadWarriors) {
     pools[poolName(rw)] = section({ addrs: rw.pool, dns: rw.dns.length ? rw.dns : undefined });
   }
-  return section({ connections: section(connections), pools: section(pools) });
+  const rendered = section({ connections: section(connections), pools: section(pools) });
+  return applyExtraSwanctl(rendered, gw.ipsec.extraSwanctl as SwanctlDocument | undefined);
 }
 
 /** swanctl.conf: connections and pools; `include conf.d/*.conf` brings in the secrets file. */

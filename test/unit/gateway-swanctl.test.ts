@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { Gateway } from "../../components/model/gateway";
+import { formatProblem, Gateway, parseGateway } from "../../components/model/gateway";
 import { renderGatewaySwanctl, renderSwanctlSecrets } from "../../components/strongswan/gateway-swanctl";
 import { renderStrongswanDropIn } from "../../components/strongswan/drop-in";
 import { FIXTURE_SECRETS, fixtureGateway } from "../fixtures/gateway";
@@ -109,5 +109,33 @@ describe("strongswan.d drop-in", () => {
     assert.match(text, /\tfilelog \{\n\t\tstage2 \{\n\t\t\tpath = \/var\/log\/charon.log\n\t\t\ttime_format = "%b %e %T"\n\t\t\tike_name = yes\n\t\t\tappend = yes\n\t\t\tdefault = 1\n\t\t\tike = 3\n/);
     assert.match(text, /charon-systemd \{\n\tjournal \{\n\t\tdefault = 1\n\t\tike = 3\n\t\}\n\}/);
     assert.match(renderStrongswanDropIn(Gateway.parse(input)), /kernel-libipsec \{\n\t\t\tload = no/);
+  });
+});
+
+describe("gateway swanctl.conf with extraSwanctl", () => {
+  const withExtra = (extra: unknown) => {
+    const input = fixtureGateway();
+    return parseGateway({ ...input, ipsec: { ...input.ipsec, extraSwanctl: extra } });
+  };
+
+  it("lays raw swanctl over the rendered file: values replace, sections merge", () => {
+    const r = withExtra({ connections: { "acme-hq": { rekey_time: "2h", children: { "acme-hq": { updown: "/usr/lib/ipsec/_updown iptables" } } } } });
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+    const text = renderGatewaySwanctl(r.gateway, ctx);
+    assert.match(text, /\n\tacme-hq \{\n(\t\t.*\n)*\t\trekey_time = 2h\n/);
+    assert.match(text, /\t\t\t\tupdown = "\/usr\/lib\/ipsec\/_updown iptables"\n/);
+    assert.match(text, /\t\tlocal_addrs = 203\.0\.113\.100\n/);
+  });
+
+  it("refuses secrets and a local_addrs that is not the floating IP", () => {
+    const secrets = withExtra({ secrets: { "ike-x": { secret: "plain" } } });
+    assert.ok(!secrets.ok);
+    assert.match(formatProblem(secrets.problems[0]), /^ipsec\.extraSwanctl\.secrets: secrets do not belong in plain stack configuration/);
+    const bind = withExtra({ connections: { "acme-hq": { local_addrs: ["10.8.0.1"] } } });
+    assert.ok(!bind.ok);
+    assert.equal(
+      formatProblem(bind.problems[0]),
+      'ipsec.extraSwanctl.connections.acme-hq.local_addrs: must be exactly the floating IP [203.0.113.100]: IKE binds the floating IP only; leave it out (got ["10.8.0.1"])',
+    );
   });
 });
