@@ -3,7 +3,7 @@ import * as path from "path";
 import { HostPlan, ServiceManager } from "../components/host/types";
 import { RenderContext } from "../components/model/context";
 import { GatewayModel } from "../components/model/gateway";
-import { CheckContext, Fact, runChecks } from "./checks";
+import { CheckContext, Fact, runChecks, rwVip } from "./checks";
 import { converge, ConvergeResult } from "./converge";
 import { NamespaceHost, sh } from "./host";
 import { labLayout, LabLayout, Role } from "./layout";
@@ -209,11 +209,10 @@ export class Lab implements CheckContext {
     this.progress(`  tunnels: initiated in ${t1 - t0} ms, node had the BGP route ${Date.now() - t1} ms later`);
   }
 
-  /** Waits until node's kernel has a BGP route for every established road warrior's virtual IP (max 15 s). */
+  /** Waits until node's kernel has a BGP route (via gw) to rw's virtual IP. */
   async waitForBgp(timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const script = `vip=$(swanctl --list-sas --raw --ike ${this.layout.rw.conn} | grep -o 'local-vips=\\[[0-9.]*' | cut -d'[' -f2); echo "$vip"`;
-    const vip = (await sh(this.host("rw"), script)).trim();
+    const vip = await rwVip(this);
     if (!vip) throw new Error("rw has no virtual IP after initiating");
     while (Date.now() < deadline) {
       const r = await this.host("node").exec(`ip -4 route get ${vip}`);
