@@ -15,10 +15,10 @@ export const CHARON = "/usr/lib/ipsec/charon";
 
 // Debian's default plugin set minus stroke and bypass-lan, and minus plugins that reach outside (dhcp, farp, ha).
 const CHARON_PLUGINS =
-  "random nonce aes sha1 sha2 md5 hmac xcbc gmp mgf1 kdf drbg pem pkcs1 pkcs7 pkcs8 pkcs12 pgp dnskey sshkey x509 pubkey " +
+  "random nonce aes sha1 sha2 md5 hmac xcbc gmp openssl curve25519 gcm chapoly mgf1 kdf drbg pem pkcs1 pkcs7 pkcs8 pkcs12 pgp dnskey sshkey x509 pubkey " +
   "revocation constraints attr kernel-netlink resolve socket-default vici updown counters unity " +
   "eap-identity eap-md5 eap-mschapv2 eap-tls eap-ttls eap-radius eap-aka eap-gtc xauth-generic xauth-eap xauth-pam";
-const SWANCTL_PLUGINS = "random nonce aes sha1 sha2 md5 hmac gmp pem pkcs1 pkcs8 pkcs12 x509 pubkey";
+const SWANCTL_PLUGINS = "random nonce aes sha1 sha2 md5 hmac gmp openssl curve25519 pem pkcs1 pkcs8 pkcs12 x509 pubkey";
 
 // Where swanctl looks for each kind of credential, relative to the directory of the loaded file.
 export const CREDENTIAL_DIRS = ["x509", "x509ca", "x509ocsp", "x509aa", "x509ac", "x509crl", "pubkey", "private", "rsa", "ecdsa", "bliss", "pkcs8", "pkcs12"];
@@ -154,6 +154,21 @@ export class CharonSandbox {
       credentialNotes,
       output,
     };
+  }
+
+  /** Any swanctl command against this charon (e.g. --list-conns after a load). */
+  swanctl(args: string[]): { code: number; out: string } {
+    const res = spawnSync("swanctl", [...args, "--uri", `unix://${this.socket}`], {
+      env: { ...process.env, STRONGSWAN_CONF: this.conf },
+      encoding: "utf8",
+      timeout: 20000,
+    });
+    return { code: res.status ?? -1, out: `${res.stdout ?? ""}${res.stderr ?? ""}` };
+  }
+
+  log(): string {
+    const file = path.join(this.dir, "charon.log");
+    return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "(no log)";
   }
 
   async stop(): Promise<void> {
