@@ -1,0 +1,120 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { Concern } from "../../components/host/types";
+import { readScenario, type Scenario } from "./corpus";
+import { evaluate, lineKind, type Expectation } from "./expectations";
+import { issueScenarioPki, type ScenarioPki } from "./pki";
+import { runPretest, type Step } from "./pretest";
+import { renderScenarioHost } from "./render";
+import { buildNetwork, CORPUS_HOSTS, destroyNetwork, type ScenarioHost } from "./topology";
+
+/**
+ * Runs corpus scenarios one after the other, each on a freshly built corpus network that is torn down afterwards:
+ * credentials placed as the corpus's host images carry them, pretest steps, then every evaltest line judged.
+ */
+
+export interface ScenarioResult {
+  readonly name: string;
+  readonly passed: boolean;
+  readonly ms: number;
+  /** Why the scenario did not pass apart from its expectations (setup, too few lines evaluated). */
+  readonly problems: readonly string[];
+  readonly steps: readonly Step[];
+  readonly expectations: readonly Expectation[];
+  /** The end of each configured host's charon log, kept when the scenario did not pass. */
+  readonly logs: ReadonlyMap<string, string>;
+}
+
+export interface RunOptions {
+  readonly prefix?: string;
+  readonly progress?: (line: string) => void;
+}
+
+export const DEFAULT_SCENARIO_PREFIX = "s2scn";
+
+async function placeCredentials(host: ScenarioHost, pki: ScenarioPki): Promise<void> {
+  const creds = pki.hosts.get(host.name);
+  if (!creds) return;
+  for (const [rel, pem] of creds.files) await host.putFile(`/etc/swanctl/${rel}`, pem, rel.startsWith("rsa/") ? "0600" : "0644");
+}
+
+export async function runScenario(scenario: Scenario, pki: ScenarioPki, prefix: string): Promise<ScenarioResult> {
+  const started = Date.now();
+  const problems: string[] = [];
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `stage2-scenario-${scenario.name}-`));
+  const concerns = new Map<string, Concern>();
+  let steps: Step[] = [];
+  const expectations: Expectation[] = [];
+  const logs = new Map<string, string>();
+  try {
+    for (const host of scenario.hosts) {
+      const rendered = renderScenarioHost(scenario.dir, host, scratch, new Map(scenario.placeholders));
+      rendered.problems.forEach((p) => problems.push(`${host}: the swanctl model rejects ${p}`));
+      concerns.set(host, rendered.concern);
+    }
+    const net = await buildNetwork(prefix);
+    await Promise.all(scenario.hosts.map((h) => net.hosts.get(h)).filter((h): h is ScenarioHost => !!h).map((h) => placeCredentials(h, pki)));
+    steps = await runPretest(scenario.pretest, { hosts: net.hosts, concerns });
+    steps.filter((s) => s.outcome === "failed").forEach((s) => problems.push(`pretest ${s.line.host}::${s.line.command}: ${s.detail}`));
+    for (const line of scenario.evaltest) expectations.push(await evaluate(line, net.hosts.get(line.host)));
+    if (problems.length || expectations.some((x) => x.verdict === "FAIL")) {
+      for (const h of scenario.hosts) {
+        const r = await net.hosts.get(h)?.exec("tail -n 40 /var/log/charon.log");
+        if (r) logs.set(h, r.stdout);
+      }
+    }
+  } catch (e) {
+    problems.push((e as Error).message);
+  } finally {
+    await destroyNetwork(prefix);
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+  const evaluated = expectations.filter((x) => x.verdict !== "not evaluated");
+  if (!evaluated.some((x) => lineKind(x.line.command) === "list-sas")) problems.push("no `swanctl --list-sas` line was evaluated");
+  if (!evaluated.some((x) => lineKind(x.line.command) === "ping")) problems.push("no `ping` line was evaluated");
+  const passed = problems.length === 0 && evaluated.every((x) => x.verdict === "PASS");
+  return { name: scenario.name, passed, ms: Date.now() - started, problems, steps, expectations, logs };
+}
+
+export async function runScenarios(shared: string, names: readonly string[], opts: RunOptions = {}): Promise<ScenarioResult[]> {
+  const prefix = opts.prefix ?? DEFAULT_SCENARIO_PREFIX;
+  const say = opts.progress ?? (() => undefined);
+  const scenarios = names.map((n) => readScenario(shared, n));
+  const pkiDir = fs.mkdtempSync(path.join(os.tmpdir(), "stage2-scenario-pki-"));
+  const results: ScenarioResult[] = [];
+  try {
+    const addressOf = (h: (typeof CORPUS_HOSTS)[number]) => h.ifaces[0].addr.split("/")[0];
+    const pki = await issueScenarioPki(pkiDir, CORPUS_HOSTS.map((h) => ({ name: h.name, address: addressOf(h) })));
+    for (const s of scenarios) {
+      const r = await runScenario(s, pki, prefix);
+      results.push(r);
+      say(formatScenario(r));
+    }
+  } finally {
+    fs.rmSync(pkiDir, { recursive: true, force: true });
+    await destroyNetwork(prefix);
+  }
+  return results;
+}
+
+const shorten = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
+
+export function formatScenario(r: ScenarioResult): string {
+  const lines = [`ikev2/${r.name}: ${r.passed ? "PASSED" : "FAILED"} (${(r.ms / 1000).toFixed(1)} s)`];
+  for (const p of r.problems) lines.push(`  problem: ${p}`);
+  for (const s of r.steps) lines.push(`  pretest ${s.outcome.padEnd(7)} ${shorten(s.line.text, 90)} — ${shorten(s.detail.replace(/\n/g, " | "), 160)}`);
+  for (const x of r.expectations) {
+    const tag = x.verdict === "not evaluated" ? "n/e " : x.verdict;
+    lines.push(`  ${tag.padEnd(4)} ${shorten(x.line.text, 150)}`);
+    if (x.detail) lines.push(`       ${x.verdict === "not evaluated" ? "not evaluated: " : ""}${shorten(x.detail.replace(/\n/g, " | "), x.verdict === "FAIL" ? 1500 : 200)}`);
+  }
+  for (const [host, log] of r.logs) lines.push(`  ${host}'s charon log (end):`, ...log.trimEnd().split("\n").map((l) => `    ${l}`));
+  return lines.join("\n");
+}
+
+export function summary(results: readonly ScenarioResult[]): string {
+  const passed = results.filter((r) => r.passed).length;
+  const count = (v: string) => results.reduce((n, r) => n + r.expectations.filter((x) => x.verdict === v).length, 0);
+  return `scenarios passed ${passed}/${results.length} (expectations: ${count("PASS")} passed, ${count("FAIL")} failed, ${count("not evaluated")} not evaluated)`;
+}
