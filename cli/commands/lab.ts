@@ -1,10 +1,12 @@
 import { planGateway } from "../../components/plan";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs, UsageError } from "../args";
 import { Fact } from "../../lab/checks";
 import { interruptAll } from "../../lab/exec";
 import { DEFAULT_PREFIX, defaultStateDir, Lab } from "../../lab/lab";
+import { Role } from "../../lab/layout";
 import { destroyLab, labNamespaces } from "../../lab/netns";
 import { LAB_STACK_FILE, stackFilePath } from "../../lab/stack";
 
@@ -16,6 +18,7 @@ export const usage = `usage: stage2 lab <up|check|down|run> [--stack <env> | --c
   check   print one line per fact with its evidence; exit 1 when one fails
   down    remove everything: processes, mounts, namespaces, state
   run     up, check, down, and a summary (npm run lab)
+  shell <host> [-- cmd...]  a shell (or a command) inside a lab host, e.g. \`stage2 lab shell gw -- swanctl --list-sas\`
 
   --stack <env>        use stacks/Pulumi.<env>.yaml (default: lab)
   --config-file <path> use this stack file
@@ -35,6 +38,7 @@ export function formatFact(f: Fact): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  if (argv[0] === "shell") return shell(argv.slice(1));
   let args;
   try {
     args = parseArgs(argv, { values: ["stack", "config-file", "gateway", "prefix"], booleans: ["keep", "kernel"] });
@@ -171,4 +175,27 @@ async function runKernel(action: string, opts: { stackFile: string; gateway?: st
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const mod = require(file) as KernelLabCommand;
   return mod.runKernel(action, { ...opts, progress: out });
+}
+
+/** `stage2 lab shell <host> [--prefix p] [-- cmd...]`: the host's network and mount namespaces, the terminal attached. */
+function shell(argv: string[]): number {
+  const dash = argv.indexOf("--");
+  const own = dash >= 0 ? argv.slice(0, dash) : argv;
+  const command = dash >= 0 ? argv.slice(dash + 1) : [];
+  const at = own.indexOf("--prefix");
+  const prefix = at >= 0 ? own[at + 1] : DEFAULT_PREFIX;
+  const role = own.filter((_, i) => at < 0 || (i !== at && i !== at + 1))[0];
+  if (!role || (at >= 0 && !prefix)) {
+    process.stderr.write("usage: stage2 lab shell <host> [--prefix <name>] [-- command...]\n");
+    return 2;
+  }
+  let host;
+  try {
+    host = Lab.attach(prefix, planGateway).host(role as Role);
+  } catch (e) {
+    process.stderr.write(`stage2 lab shell: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  const res = spawnSync("nsenter", [`--mount=${host.mountFile}`, `--net=/run/netns/${host.ns}`, "--", ...(command.length ? command : ["bash", "-i"])], { stdio: "inherit" });
+  return res.status ?? 1;
 }

@@ -96,6 +96,14 @@ describe("lab (network namespaces, real daemons, converge over SSH)", function (
     assert.equal(facts.find((f) => f.id === "spoof-dropped")!.evidence, "3 sent from the internet to gw's public interface; node counted 0; gw's drop rule for the pool counted +3");
   });
 
+  it("stage2 lab shell runs a command inside a lab host (gw's table 220 holds the tunnels' routes)", async () => {
+    const cli = path.resolve(__dirname, "..", "..", "bin", "stage2");
+    const res = await run([cli, "lab", "shell", "gw", "--prefix", PREFIX, "--", "ip", "-4", "route", "show", "table", "220"]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^10\.3\.0\.\d+ dev ipsec0 proto static src 10\.0\.0\.2 $/m);
+    assert.match(res.stdout, /^10\.20\.0\.0\/24 dev ipsec0 proto static src 10\.0\.0\.2 $/m);
+  });
+
   it("an unchanged re-converge activates nothing", async () => {
     const res = await lab.converge();
     assert.equal(res.activated, 0, res.results.map((r) => `${r.concern}: ${r.status}`).join(", "));
