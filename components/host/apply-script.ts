@@ -13,7 +13,7 @@ function serviceLines(services: readonly ServiceUnit[], manager: ServiceManager)
   for (const svc of services) {
     if (manager === "systemd") {
       ensure.push(`systemctl is-enabled --quiet ${shq(svc.unit)} || systemctl enable --quiet ${shq(svc.unit)}`);
-      ensure.push(`systemctl is-active --quiet ${shq(svc.unit)} || { systemctl start ${shq(svc.unit)}; started=1; }`);
+      ensure.push(`systemctl is-active --quiet ${shq(svc.unit)} || { systemctl start ${shq(svc.unit)} || fail "starting ${svc.unit} failed"; started=1; }`);
       if (svc.onChange !== "none") reload.push(`systemctl ${svc.onChange} ${shq(svc.unit)}`);
     } else {
       // A daemon started here must not hold the script's stdout (the SSH channel would stay open): its start-up
@@ -92,7 +92,7 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
     "done",
     'say "changed ${#changed[@]} file(s): ${changed[*]}"',
     "activate() {",
-    "  ensure",
+    "  ensure || return",
     // Called as an `if` condition, where bash ignores `set -e`: without `|| return` a failed step would be hidden by the next.
     ...(activate.length ? activate.map((c) => `  ${c} || return`) : ["  :"]),
     "}",
