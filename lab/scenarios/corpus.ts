@@ -48,15 +48,17 @@ export function parseDat(text: string, placeholders: ReadonlyMap<string, string>
   return out;
 }
 
-export const scenarioDir = (shared: string, name: string): string => path.join(corpusRoot(shared), "tests", "ikev2", name);
+/** `rw-cert` is ikev2/rw-cert; other corpus folders are named with theirs (`libipsec/net2net-cert`). */
+export const scenarioDir = (shared: string, name: string): string => path.join(corpusRoot(shared), "tests", name.includes("/") ? name : `ikev2/${name}`);
+export const qualifiedName = (name: string): string => (name.includes("/") ? name : `ikev2/${name}`);
 
 export function readScenario(shared: string, name: string): Scenario {
   const dir = scenarioDir(shared, name);
-  if (!fs.existsSync(dir)) throw new Error(`no corpus scenario ikev2/${name} (${dir})`);
+  if (!/^([a-z0-9-]+\/)?[a-z0-9-]+$/.test(name) || !fs.existsSync(dir)) throw new Error(`no corpus scenario ${qualifiedName(name)} (${dir})`);
   const placeholders = placeholderMap(corpusRoot(shared));
   const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : "");
   return {
-    name,
+    name: qualifiedName(name),
     dir,
     description: read("description.txt").replace(/<[^>]+>/g, "").replace(/\s+/g, " ").trim(),
     hosts: fs.readdirSync(path.join(dir, "hosts")).sort(),

@@ -23,15 +23,30 @@ export interface PretestContext {
 }
 
 const START = /^systemctl start strongswan$/;
-const SNAT = /^iptables -t nat -A POSTROUTING -o (\S+) -s (\S+) -p (udp|tcp) -j SNAT --to-source (\d+\.\d+\.\d+\.\d+)(?::(\d+-\d+))?$/;
+const IPV4 = "\\d+\\.\\d+\\.\\d+\\.\\d+";
+const SNAT = new RegExp(`^iptables -t nat -A POSTROUTING -o (\\S+) -s (\\S+) -p (udp|tcp) -j SNAT --to-source (${IPV4})(?::(\\d+-\\d+))?$`);
+const DNAT = new RegExp(`^iptables -t nat -A PREROUTING -i (\\S+) -s (\\S+) -p (udp|tcp) -j DNAT --to-destination (${IPV4})$`);
 
-/** The corpus's `iptables ... -j SNAT` line as an nftables rule with the same match and translation. */
-export function snatRule(command: string): string | undefined {
-  const m = SNAT.exec(command);
-  if (!m) return undefined;
-  const [, oif, src, proto, to, ports] = m;
-  return `oifname "${oif}" ip saddr ${src} meta l4proto ${proto} snat ip to ${to}${ports ? `:${ports}` : ""}`;
+/** The corpus's `iptables -t nat` SNAT/DNAT lines as nftables rules with the same match and translation. */
+export function natRule(command: string): { chain: "postrouting" | "prerouting"; rule: string } | undefined {
+  const s = SNAT.exec(command);
+  if (s) {
+    const [, oif, src, proto, to, ports] = s;
+    return { chain: "postrouting", rule: `oifname "${oif}" ip saddr ${src} meta l4proto ${proto} snat ip to ${to}${ports ? `:${ports}` : ""}` };
+  }
+  const d = DNAT.exec(command);
+  if (d) {
+    const [, iif, src, proto, to] = d;
+    return { chain: "prerouting", rule: `iifname "${iif}" ip saddr ${src} meta l4proto ${proto} dnat ip to ${to}` };
+  }
+  return undefined;
 }
+
+const NAT_TABLE = [
+  "add table ip nat",
+  "add chain ip nat prerouting { type nat hook prerouting priority dstnat; policy accept; }",
+  "add chain ip nat postrouting { type nat hook postrouting priority srcnat; policy accept; }",
+].join("; ");
 
 export async function convergeHost(host: ScenarioHost, concern: Concern): Promise<string> {
   const res = await host.exec(renderApplyScript(concern, "direct"), { input: encodePayload(concern.files), timeoutMs: 60_000 });
@@ -66,13 +81,13 @@ async function step(line: DatLine, ctx: PretestContext): Promise<Step> {
       await waitForConnection(host, expect[1]);
       return { line, outcome: "done", detail: "loaded" };
     }
-    const rule = snatRule(c);
-    if (rule) {
-      await host.sh(`nft list table ip nat >/dev/null 2>&1 || nft 'add table ip nat; add chain ip nat postrouting { type nat hook postrouting priority srcnat; policy accept; }'\nnft add rule ip nat postrouting '${rule}'`);
-      return { line, outcome: "done", detail: `nft: ${rule}` };
+    const nat = natRule(c);
+    if (nat) {
+      await host.sh(`nft '${NAT_TABLE}'\nnft add rule ip nat ${nat.chain} '${nat.rule}'`);
+      return { line, outcome: "done", detail: `nft ${nat.chain}: ${nat.rule}` };
     }
     if (/^iptables\b/.test(c)) return { line, outcome: "skipped", detail: "an iptables rule the runner does not translate" };
-    if (/^(swanctl\b|sleep\b|cat\b|cd \/etc\/swanctl; rm\b)/.test(c)) {
+    if (/^(swanctl\b|sleep\b|cat\b|cd \/etc\/swanctl; rm\b|rm \/etc\/swanctl\/|ip route add\b)/.test(c)) {
       const r = await host.exec(c, { timeoutMs: 40_000 });
       const out = (r.stdout + r.stderr).trim();
       return { line, outcome: "done", detail: `exit ${r.code}${out ? `: ${out.split("\n").slice(-2).join(" | ").slice(0, 300)}` : ""}` };

@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { Concern } from "../../components/host/types";
+import { corpusRoot } from "../../tools/swanctl-corpus";
 import { readScenario, type Scenario } from "./corpus";
 import { evaluate, lineKind, type Expectation } from "./expectations";
 import { issueScenarioPki, type ScenarioPki } from "./pki";
@@ -33,16 +34,20 @@ export interface RunOptions {
 
 export const DEFAULT_SCENARIO_PREFIX = "s2scn";
 
-async function placeCredentials(host: ScenarioHost, pki: ScenarioPki): Promise<void> {
+/** What the corpus's host images carry before a scenario starts: its hosts file (scenarios name peers) and credentials. */
+async function prepareHost(host: ScenarioHost, pki: ScenarioPki, hostsFile: string): Promise<void> {
+  await host.putFile("/etc/hosts", hostsFile);
   const creds = pki.hosts.get(host.name);
   if (!creds) return;
   for (const [rel, pem] of creds.files) await host.putFile(`/etc/swanctl/${rel}`, pem, rel.startsWith("rsa/") ? "0600" : "0644");
 }
 
-export async function runScenario(scenario: Scenario, pki: ScenarioPki, prefix: string): Promise<ScenarioResult> {
+const NO_PKI: ScenarioPki = { caCert: "", hosts: new Map() };
+
+export async function runScenario(shared: string, scenario: Scenario, pki: ScenarioPki, prefix: string): Promise<ScenarioResult> {
   const started = Date.now();
   const problems: string[] = [];
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `stage2-scenario-${scenario.name}-`));
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `stage2-scenario-${scenario.name.replace("/", "-")}-`));
   const concerns = new Map<string, Concern>();
   let steps: Step[] = [];
   const expectations: Expectation[] = [];
@@ -54,7 +59,8 @@ export async function runScenario(scenario: Scenario, pki: ScenarioPki, prefix: 
       concerns.set(host, rendered.concern);
     }
     const net = await buildNetwork(prefix);
-    await Promise.all(scenario.hosts.map((h) => net.hosts.get(h)).filter((h): h is ScenarioHost => !!h).map((h) => placeCredentials(h, pki)));
+    const hostsFile = fs.readFileSync(path.join(corpusRoot(shared), "hosts", "default", "etc", "hosts"), "utf8");
+    await Promise.all([...net.hosts.values()].map((h) => prepareHost(h, scenario.hosts.includes(h.name) ? pki : NO_PKI, hostsFile)));
     steps = await runPretest(scenario.pretest, { hosts: net.hosts, concerns });
     steps.filter((s) => s.outcome === "failed").forEach((s) => problems.push(`pretest ${s.line.host}::${s.line.command}: ${s.detail}`));
     for (const line of scenario.evaltest) expectations.push(await evaluate(line, net.hosts.get(line.host)));
@@ -87,7 +93,7 @@ export async function runScenarios(shared: string, names: readonly string[], opt
     const addressOf = (h: (typeof CORPUS_HOSTS)[number]) => h.ifaces[0].addr.split("/")[0];
     const pki = await issueScenarioPki(pkiDir, CORPUS_HOSTS.map((h) => ({ name: h.name, address: addressOf(h) })));
     for (const s of scenarios) {
-      const r = await runScenario(s, pki, prefix);
+      const r = await runScenario(shared, s, pki, prefix);
       results.push(r);
       say(formatScenario(r));
     }
@@ -101,7 +107,7 @@ export async function runScenarios(shared: string, names: readonly string[], opt
 const shorten = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
 
 export function formatScenario(r: ScenarioResult): string {
-  const lines = [`ikev2/${r.name}: ${r.passed ? "PASSED" : "FAILED"} (${(r.ms / 1000).toFixed(1)} s)`];
+  const lines = [`${r.name}: ${r.passed ? "PASSED" : "FAILED"} (${(r.ms / 1000).toFixed(1)} s)`];
   for (const p of r.problems) lines.push(`  problem: ${p}`);
   for (const s of r.steps) lines.push(`  pretest ${s.outcome.padEnd(7)} ${shorten(s.line.text, 90)} — ${shorten(s.detail.replace(/\n/g, " | "), 160)}`);
   for (const x of r.expectations) {

@@ -15,6 +15,7 @@ export interface CorpusHost {
   /** eth0, eth1, ... with "address/len" and the segment (bridge) each is plugged into. */
   readonly ifaces: readonly { readonly addr: string; readonly segment: "internet" | "lan1" | "lan2" }[];
   readonly gateway?: string;
+  /** Routes between interfaces: the gateways, and bob, the VPN gateway behind sun in the double-NAT scenarios. */
   readonly forward: boolean;
 }
 
@@ -25,7 +26,7 @@ export const CORPUS_HOSTS: readonly CorpusHost[] = [
   { name: "dave", ifaces: [{ addr: "192.168.0.200/24", segment: "internet" }], forward: false },
   { name: "alice", ifaces: [{ addr: "10.1.0.10/16", segment: "lan1" }], gateway: "10.1.0.1", forward: false },
   { name: "venus", ifaces: [{ addr: "10.1.0.20/16", segment: "lan1" }], gateway: "10.1.0.1", forward: false },
-  { name: "bob", ifaces: [{ addr: "10.2.0.10/16", segment: "lan2" }], gateway: "10.2.0.1", forward: false },
+  { name: "bob", ifaces: [{ addr: "10.2.0.10/16", segment: "lan2" }], gateway: "10.2.0.1", forward: true },
 ];
 
 const SWITCH = "sw";
