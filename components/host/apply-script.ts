@@ -55,8 +55,11 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
       'if [ -n "$missing" ]; then say "installing$missing"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null || fail "apt-get install$missing"; fi',
     );
   }
+  // The unit being masked may have held what the concern's own services need (strongswan-starter's charon holds
+  // UDP 500/4500, so charon-systemd started beside it runs without IPv4 sockets): restart those that run.
+  const restartOwn = concern.services.map((s) => ` systemctl try-restart ${shq(s.unit)};`).join("");
   for (const unit of masked) {
-    lines.push(`[ "$(systemctl is-enabled ${shq(unit)} 2>/dev/null || true)" = masked ] || { systemctl disable --now --quiet ${shq(unit)} 2>/dev/null || true; systemctl mask --quiet ${shq(unit)}; say "masked ${unit}"; }`);
+    lines.push(`[ "$(systemctl is-enabled ${shq(unit)} 2>/dev/null || true)" = masked ] || { systemctl disable --now --quiet ${shq(unit)} 2>/dev/null || true; systemctl mask --quiet ${shq(unit)}; say "masked ${unit}";${restartOwn} }`);
   }
   lines.push(...(concern.prepare ?? []));
   lines.push(
