@@ -34,16 +34,22 @@ export function systemdLayer(hostKey: { priv: string; pub: string }, authorizedK
     {
       path: "/etc/ssh/sshd_config.d/stage2-kernel-lab.conf",
       content: [
-        "# managed by stage2: the kernel lab's sshd (only the VM's own host key, key login only)",
+        "# managed by stage2: the kernel lab's sshd (only the VM's own host key, key login only, no PAM session)",
         "HostKey /etc/ssh/ssh_host_ed25519_key",
         "PasswordAuthentication no",
         "KbdInteractiveAuthentication no",
         "UseDNS no",
+        // No PAM session: pam_systemd would start a logind session and user@0.service for every command,
+        // which costs seconds each under TCG.
+        "UsePAM no",
         "",
       ].join("\n"),
       mode: 0o644,
     },
     { path: "/root/.ssh/authorized_keys", content: authorizedKey, mode: 0o600 },
+    // bash reads root's ~/.bashrc for every SSH command; this machine's (pyenv, nvm, ...) costs seconds under TCG.
+    { path: "/root/.bashrc", content: "# managed by stage2: the kernel lab's root shell (this machine's dotfiles stay out)\n", mode: 0o644 },
+    { path: "/root/.profile", content: "# managed by stage2: the kernel lab's root shell\n", mode: 0o644 },
     ...MASKED_IN_VM.map((unit) => ({ path: `/etc/systemd/system/${unit}`, link: "/dev/null", mode: 0o777 })),
   ];
 }

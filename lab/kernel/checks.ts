@@ -1,0 +1,142 @@
+import { POOL_WITHOUT_IPSEC } from "../../components/nftables/render";
+import { contains } from "../../components/model/net";
+import { LabHost } from "../host";
+import { LabLayout, Role } from "../layout";
+import { IkeSa, parseSas } from "../sa";
+
+/** One fact about the running kernel lab: pass or fail, with the evidence it was judged on. */
+export interface CheckResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly evidence: string;
+}
+
+/** The lab-only observation table: counts decrypted packets from the pool in the forward hook, no verdicts. */
+export const OBSERVE_TABLE = "inet stage2-lab-observe";
+const OBSERVE_COMMENT = "lab: decrypted from the pool";
+
+export function renderObserveTable(pool: string): string {
+  return [
+    `table ${OBSERVE_TABLE} {}`,
+    `delete table ${OBSERVE_TABLE}`,
+    `table ${OBSERVE_TABLE} {`,
+    "\tchain forward {",
+    "\t\ttype filter hook forward priority filter - 10; policy accept;",
+    `\t\tmeta ipsec exists ip saddr ${pool} counter comment "${OBSERVE_COMMENT}"`,
+    "\t}",
+    "}",
+    "",
+  ].join("\n");
+}
+
+/** Packets counted by the rule with this comment in `nft -j list ruleset` output (undefined when absent). */
+export function counterOf(nftJson: string, comment: string): number | undefined {
+  const doc = JSON.parse(nftJson) as { nftables: Array<{ rule?: { comment?: string; expr?: Array<{ counter?: { packets: number } }> } }> };
+  for (const item of doc.nftables) {
+    if (item.rule?.comment !== comment) continue;
+    const counter = item.rule.expr?.find((e) => e.counter)?.counter;
+    if (counter) return counter.packets;
+  }
+  return undefined;
+}
+
+async function out(host: LabHost, script: string, timeoutMs = 60_000): Promise<string> {
+  const res = await host.exec(script, { timeoutMs });
+  return res.stdout + (res.code === 0 ? "" : `\n(exit ${res.code}) ${res.stderr.trim()}`);
+}
+
+const pingOk = (text: string, count: number): boolean => new RegExp(`${count} packets transmitted, ${count} received`).test(text);
+const pingLine = (text: string): string => text.split("\n").find((l) => l.includes("packets transmitted")) ?? text.trim().slice(-200);
+
+/** All checks of the kernel lab, in one boot; each host is asked as few times as possible (an SSH command costs on TCG). */
+export async function runKernelChecks(layout: LabLayout, hosts: ReadonlyMap<Role, LabHost>): Promise<CheckResult[]> {
+  const host = (role: Role): LabHost => {
+    const h = hosts.get(role);
+    if (!h) throw new Error(`no ${role} host`);
+    return h;
+  };
+  const gw = host("gw");
+  const rw = host("rw");
+  const node = host("node");
+  const results: CheckResult[] = [];
+  const add = (name: string, ok: boolean, evidence: string): void => void results.push({ name, ok, evidence: evidence.trim() });
+  const fip = layout.addrs.floatingIp;
+  const wgIf = layout.wg?.interface ?? "wg0";
+
+  // The gateway's service manager and dataplane.
+  const units = await out(gw, "systemctl is-active strongswan bird nftables; systemctl is-enabled strongswan-starter; swanctl --stats | grep -m1 'loaded plugins'; ip -br link show ipsec0 2>&1 | head -1; ip -d link show " + wgIf + " | grep -o 'wireguard' | head -1; [ -d /sys/module/wireguard ] && echo module:wireguard; [ -d /sys/module/esp4 ] && echo module:esp4; pgrep -x wireguard-go || echo no-wireguard-go");
+  const [active, masked] = [units.split("\n").slice(0, 3), units.split("\n")[3]];
+  add("gw: systemctl is-active strongswan bird nftables", active.every((l) => l === "active"), active.join(" "));
+  add("gw: strongswan-starter masked", masked === "masked", `is-enabled: ${masked}`);
+  const plugins = units.split("\n").find((l) => l.includes("loaded plugins")) ?? "";
+  add(
+    "gw: kernel IPsec dataplane (kernel-netlink, no kernel-libipsec, no ipsec0, esp4 loaded)",
+    / kernel-netlink /.test(plugins) && !plugins.includes("kernel-libipsec") && /does not exist/.test(units) && units.includes("module:esp4"),
+    plugins.replace(/.*loaded plugins: /, "plugins: ").slice(0, 160) + " ...",
+  );
+  add(
+    "gw: WireGuard on the kernel module",
+    units.includes("\nwireguard\n") && units.includes("module:wireguard") && units.includes("no-wireguard-go"),
+    `${wgIf}: ${units.includes("\nwireguard\n") ? "type wireguard" : "not a wireguard link"}, /sys/module/wireguard ${units.includes("module:wireguard") ? "present" : "absent"}`,
+  );
+
+  // The road warrior's tunnel in the kernel's XFRM.
+  const gwSas = parseSas(await out(gw, "swanctl --list-sas --raw"));
+  const rwSas = parseSas(await out(rw, "swanctl --list-sas --raw"));
+  const gwRw: IkeSa | undefined = gwSas.find((s) => s.name === layout.rw.conn && s.state === "ESTABLISHED");
+  add(
+    "gw: road warrior's IKE SA on the floating IP with NAT-T",
+    !!gwRw && gwRw.localHost === fip && gwRw.natRemote && gwRw.remotePort !== "500",
+    gwRw ? `local ${gwRw.localHost}[${gwRw.localPort}] remote ${gwRw.remoteHost}[${gwRw.remotePort}] nat-remote=${gwRw.natRemote}` : `no ESTABLISHED ${layout.rw.conn} SA (${gwSas.map((s) => `${s.name}:${s.state}`).join(", ") || "none"})`,
+  );
+  const vip = rwSas.flatMap((s) => s.localVips)[0];
+  add("rw: virtual IP from the pool", !!vip && contains(layout.rw.pool, vip), vip ? `${vip} in ${layout.rw.pool}` : "no virtual IP");
+  const xfrm = await out(gw, "ip xfrm state; echo ---; ip xfrm policy");
+  const [state, policy] = xfrm.split("\n---\n");
+  const nat = layout.addrs.nat;
+  const saIn = new RegExp(`src ${nat} dst ${fip}\\s+proto esp spi 0x[0-9a-f]+[^]*?encap type espinudp`).test(state ?? "");
+  const saOut = new RegExp(`src ${fip} dst ${nat}\\s+proto esp`).test(state ?? "");
+  add("gw: ip xfrm state holds the road warrior's SAs (ESP in UDP)", saIn && saOut, (state ?? "").split("\n").filter((l) => l.startsWith("src")).join("; "));
+  const pols = vip ? ["in", "fwd", "out"].filter((dir) => new RegExp(`${vip.replace(/\./g, "\\.")}/32[^\\n]*\\n\\s*dir ${dir}`).test(policy ?? "")) : [];
+  add("gw: ip xfrm policy holds the road warrior's policies (in, fwd, out)", pols.length === 3, `directions for ${vip ?? "?"}: ${pols.join(", ") || "none"}`);
+
+  // Traffic: rw → node through the tunnel, counted by `meta ipsec exists`; node's way back learned over BGP.
+  await out(gw, `nft -f - <<'EOF'\n${renderObserveTable(layout.rw.pool)}EOF`);
+  const before = counterOf(await out(gw, "nft -j list ruleset"), OBSERVE_COMMENT) ?? -1;
+  const wgBefore = await out(gw, `cat /sys/class/net/${wgIf}/statistics/rx_packets /sys/class/net/${wgIf}/statistics/tx_packets`);
+  const ping = await out(rw, `ping -c 5 -i 0.2 -W 3 ${layout.addrs.node}`);
+  const after = counterOf(await out(gw, "nft -j list ruleset"), OBSERVE_COMMENT) ?? -1;
+  const wgAfter = await out(gw, `cat /sys/class/net/${wgIf}/statistics/rx_packets /sys/class/net/${wgIf}/statistics/tx_packets`);
+  add("rw reaches node through the tunnel", pingOk(ping, 5), pingLine(ping));
+  add("gw: `meta ipsec exists` counts the road warrior's decrypted packets", before >= 0 && after - before >= 5, `counter ${before} → ${after}`);
+  add("IPsec packets never cross wg0", wgBefore === wgAfter, `${wgIf} rx/tx packets ${wgBefore.replace("\n", "/")} → ${wgAfter.replace("\n", "/")}`);
+  const bgp = await out(node, `gobgp global rib -a ipv4; ip route show proto bgp; ping -c 3 -i 0.2 -W 3 ${vip ?? "0.0.0.0"}`);
+  const learned = !!vip && bgp.includes(`${vip}/32`);
+  add("node learned the road warrior's route over BGP (gobgpd RIB)", learned, bgp.split("\n").filter((l) => vip && l.includes(vip)).join("; ") || "no route for the virtual IP");
+  add("node reaches rw back", pingOk(bgp, 3), pingLine(bgp));
+
+  // A packet from the pool that did not come through IPsec: sent from the internet side, dropped and counted.
+  const drop = async (): Promise<number> => counterOf(await out(gw, "nft -j list table inet stage2"), POOL_WITHOUT_IPSEC) ?? -1;
+  const dropBefore = await drop();
+  const spoof = "10.3.0.250";
+  const internet = host("internet");
+  await out(internet, `ip addr add ${spoof}/32 dev lo; ip route replace ${layout.addrs.node}/32 via ${layout.addrs.gwPublic} dev to-gw; ping -c 2 -i 0.2 -W 1 -I ${spoof} ${layout.addrs.node}; ip route del ${layout.addrs.node}/32; ip addr del ${spoof}/32 dev lo`);
+  const dropAfter = await drop();
+  add("a pool-sourced packet without IPsec is dropped and counted", dropBefore >= 0 && dropAfter - dropBefore >= 2, `"${POOL_WITHOUT_IPSEC}" counter ${dropBefore} → ${dropAfter}`);
+
+  if (layout.site && hosts.has("sitehost")) {
+    const site = await out(host("sitehost"), `ping -c 3 -i 0.2 -W 3 ${layout.addrs.node}`);
+    add("site's LAN host reaches node", pingOk(site, 3), pingLine(site));
+  }
+  if (layout.wg && hosts.has("wgpeer")) {
+    const wg = await out(host("wgpeer"), `ping -c 3 -i 0.2 -W 3 ${layout.wg.gatewayTunnel}`);
+    const hs = await out(gw, `wg show ${wgIf} latest-handshakes`);
+    const stamp = Number(hs.trim().split(/\s+/)[1] ?? 0);
+    add("WireGuard handshake up and wgpeer reaches gw", pingOk(wg, 3) && stamp > 0, `${pingLine(wg)}; latest handshake ${stamp}`);
+  }
+  return results;
+}
+
+export function formatChecks(results: readonly CheckResult[]): string {
+  return results.map((r) => `  ${r.ok ? "PASS" : "FAIL"}  ${r.name}\n        ${r.evidence}`).join("\n") + "\n";
+}

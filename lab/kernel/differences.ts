@@ -1,0 +1,88 @@
+import { GatewayModel } from "../../components/model/gateway";
+import { MASKED_IN_VM } from "./layer";
+
+/**
+ * Everything that differs between the kernel lab and a production gateway, in one place: printed by the CLI
+ * (`stage2 lab up --kernel`) and in docs/kernel-lab.md. The apply scripts, rendered files and systemd commands
+ * are the production ones; nothing below changes them.
+ */
+export interface Difference {
+  readonly what: string;
+  readonly lab: string;
+  readonly production: string;
+}
+
+export const KERNEL_LAB_DIFFERENCES: readonly Difference[] = [
+  {
+    what: "machine",
+    lab: "a qemu VM (TCG) booting Debian's kernel and systemd; root = this machine's root read-only over virtio-9p + a tmpfs layer thrown away at power-off",
+    production: "a Hetzner Cloud server with its own disk",
+  },
+  {
+    what: "SSH path",
+    lab: "the converge's SSH enters on the gateway's public address from the lab's ops namespace (an sshFrom address); it gets there through a ProxyCommand over the VM's management link (qemu user networking, restrict=on, forwarded from 127.0.0.1 only)",
+    production: "the operator's machine connects to server.ipv4:22 over the internet",
+  },
+  {
+    what: "management link",
+    lab: "an extra interface mgmt0 (10.0.2.15/24, no default route) set up by the initramfs; once the firewall is active only the already-open SSH connection passes it",
+    production: "none",
+  },
+  {
+    what: "host key",
+    lab: "generated per run and written into the VM's layer; the stack's server.hostKey is replaced by it (still pinned, StrictHostKeyChecking=yes)",
+    production: "server.hostKey from the stack",
+  },
+  {
+    what: "sshd",
+    lab: "a drop-in /etc/ssh/sshd_config.d/stage2-kernel-lab.conf: only the VM's own host key, key login only, no PAM session; root's authorized_keys holds the run's key; root's ~/.bashrc and ~/.profile are empty (this machine's dotfiles stay out)",
+    production: "the server's own sshd configuration",
+  },
+  {
+    what: "masked units",
+    lab: `units this lab machine has but a gateway does not run, masked in the layer: ${MASKED_IN_VM.join(", ")}`,
+    production: "whatever the server image enables",
+  },
+  {
+    what: "network around the gateway",
+    lab: "the namespace lab's topology inside the VM: internet, ops, nat + rw, site + sitehost, node (gobgpd), wgpeer are network namespaces; the gateway's primary and private addresses and routes are set by the lab",
+    production: "Hetzner's network sets the primary and private addresses; the floating IP is routed to the server",
+  },
+  {
+    what: "peers",
+    lab: "road warrior and site peer run charon with strongSwan's userspace ESP (kernel-libipsec) and wgpeer runs wireguard-go, so their tunnels stay out of the gateway's kernel state",
+    production: "real clients and peer gateways",
+  },
+  {
+    what: "packages",
+    lab: "already installed on this machine (the root is read-only and has no network): the package step of each apply script finds them and installs nothing",
+    production: "installed by apt-get on first converge",
+  },
+  {
+    what: "stack",
+    lab: "stacks/Pulumi.lab.yaml with ipsec.dataplane = xfrm, server.hostKey = the VM's key, wireguard.peers[0].publicKey = wgpeer's key; PSKs are plain lab-only values",
+    production: "the environment's stack; secrets are Pulumi secrets",
+  },
+  {
+    what: "observation",
+    lab: "a table `inet stage2-lab-observe` (a counter on `meta ipsec exists` in the forward hook, no verdicts) shows that decrypted packets carry a secpath",
+    production: "none",
+  },
+];
+
+export function formatDifferences(): string {
+  return KERNEL_LAB_DIFFERENCES.map((d) => `  - ${d.what}: ${d.lab}\n      (production: ${d.production})`).join("\n") + "\n";
+}
+
+/** The lab stack's gateway as the kernel lab converges it (see the "stack" difference). */
+export function kernelLabGateway(gw: GatewayModel, hostKey: string, wgpeerPublicKey?: string): GatewayModel {
+  return {
+    ...gw,
+    server: { ...gw.server, hostKey },
+    ipsec: { ...gw.ipsec, dataplane: "xfrm" },
+    wireguard: {
+      ...gw.wireguard,
+      peers: gw.wireguard.peers.map((p, i) => (i === 0 && wgpeerPublicKey ? { ...p, publicKey: wgpeerPublicKey } : p)),
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { shq } from "../../components/host/apply-script";
+import { LabLayout, Role } from "../layout";
+
+/** Inside the VM: the lab's state (mount namespace files, private /etc and /var layers of the peers). */
+export const VM_STATE_DIR = "/run/stage2-kernel-lab";
+
+export const mountFileOf = (role: Role): string => `${VM_STATE_DIR}/mnt/${role}`;
+
+/**
+ * The namespace lab's topology built inside the VM, with one change: the managed host (the gateway) is not a
+ * namespace but the VM's own root namespace, where systemd and its units run. Every other host is a network
+ * namespace with its own mount namespace, as in the namespace lab. The gateway's addresses and routes are what
+ * the cloud gives a server (its primary address, its private network); everything stage2 manages is left to the
+ * converge (forwarding, the floating IP, firewall, daemons).
+ */
+export function renderVmTopology(layout: LabLayout): string {
+  const peers = layout.hosts.filter((h) => !h.managed);
+  const inNs = (role: Role): string => {
+    const host = layout.hosts.find((h) => h.role === role);
+    if (!host) throw new Error(`the layout has no ${role} host`);
+    return host.managed ? "" : ` netns ${host.ns}`;
+  };
+  const lines = [
+    "#!/bin/bash",
+    "# managed by stage2: the kernel lab's topology inside the VM",
+    "set -euo pipefail",
+    `state=${VM_STATE_DIR}`,
+    'mkdir -p "$state/mnt" && mount --bind "$state/mnt" "$state/mnt" && mount --make-private "$state/mnt"',
+    // The peers' userspace dataplanes need /dev/net/tun.
+    "modprobe tun",
+  ];
+  // The namespaces and their mount namespaces in parallel: each step costs a little under TCG.
+  for (const h of peers) {
+    const dir = `${VM_STATE_DIR}/hosts/${h.role}`;
+    const overlay = (target: string, name: string): string =>
+      `mount -t overlay stage2-lab -o lowerdir=${target},upperdir=${dir}/${name}.up,workdir=${dir}/${name}.work ${target}`;
+    const setup = [
+      overlay("/etc", "etc"),
+      overlay("/var", "var"),
+      "mount -t tmpfs -o mode=1777 stage2-lab /tmp",
+      "mount -t tmpfs -o mode=0755 stage2-lab /run",
+      "mkdir -p /run/lock",
+      "mount -t sysfs stage2-lab /sys",
+    ].join(" && ");
+    lines.push(
+      `( ip netns add ${h.ns} && mkdir -p ${dir}/etc.up ${dir}/etc.work ${dir}/var.up ${dir}/var.work && touch ${mountFileOf(h.role)} && ` +
+        `nsenter --net=/run/netns/${h.ns} -- unshare --mount=${mountFileOf(h.role)} --propagation private bash -c ${shq(setup)} ) &`,
+    );
+  }
+  lines.push("wait_all() { local rc=0; for p in $(jobs -p); do wait $p || rc=1; done; return $rc; }", "wait_all");
+  lines.push("ip -batch - <<'EOF'");
+  for (const link of layout.links) {
+    lines.push(`link add name ${link.a.ifname}${inNs(link.a.role)} type veth peer name ${link.b.ifname}${inNs(link.b.role)}`);
+  }
+  lines.push("EOF");
+  for (const h of layout.hosts) {
+    const batch = [
+      ...(h.managed ? [] : ["link set lo up"]),
+      ...h.ifaces.flatMap((i) => [...i.addrs.map((a) => `addr add ${a} dev ${i.name}`), `link set ${i.name} up`]),
+      ...h.routes.map((r) => `route replace ${r.join(" ")}`),
+    ];
+    const enter = h.managed ? "" : `nsenter --net=/run/netns/${h.ns} -- `;
+    const body = [`ip${h.managed ? "" : ` -n ${h.ns}`} -batch - <<'EOF'`, ...batch, "EOF"];
+    if (!h.managed) body.push(`${enter}sysctl -qw net.ipv4.ip_forward=${h.forward ? 1 : 0}`);
+    if (h.masqueradeOut) {
+      body.push(
+        `${enter}nft -f - <<'EOF'`,
+        "table ip lab-nat {",
+        "\tchain postrouting {",
+        "\t\ttype nat hook postrouting priority srcnat; policy accept;",
+        `\t\toifname "${h.masqueradeOut}" masquerade`,
+        "\t}",
+        "}",
+        "EOF",
+      );
+    }
+    lines.push(`{ # ${h.role}`, ...body, "} &");
+  }
+  lines.push("wait_all");
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,34 @@
+import { RunOptions, RunResult } from "../exec";
+import { LabHost } from "../host";
+import { Role } from "../layout";
+import { SshClient } from "./ssh";
+
+/** A script as one word for the remote shell: base64 survives any quoting. */
+const asCommand = (prefix: string, script: string): string =>
+  `${prefix} bash -c "$(echo ${Buffer.from(script, "utf8").toString("base64")} | base64 -d)"`;
+
+/** The gateway: the VM itself (its root namespace, its systemd), reached over the management SSH connection. */
+export class VmRootHost implements LabHost {
+  constructor(
+    readonly role: Role,
+    private readonly ssh: SshClient,
+  ) {}
+
+  exec(script: string, opts: RunOptions = {}): Promise<RunResult> {
+    return this.ssh.exec(asCommand("", script), opts.input ?? "", opts.timeoutMs ?? 60_000);
+  }
+}
+
+/** A lab peer: a network namespace inside the VM with its own mount namespace (private /run, /etc, /var). */
+export class VmNamespaceHost implements LabHost {
+  constructor(
+    readonly role: Role,
+    readonly ns: string,
+    readonly mountFile: string,
+    private readonly ssh: SshClient,
+  ) {}
+
+  exec(script: string, opts: RunOptions = {}): Promise<RunResult> {
+    return this.ssh.exec(asCommand(`nsenter --mount=${this.mountFile} --net=/run/netns/${this.ns} --`, script), opts.input ?? "", opts.timeoutMs ?? 60_000);
+  }
+}
