@@ -70,9 +70,9 @@ export function scenarioStrongswanConf(tree: SettingsSection | undefined): strin
   const kept: SettingsEntry[] = [];
   for (const e of tree?.entries ?? []) {
     if (e.kind !== "section") continue;
-    if (e.key === "charon-systemd" || e.key === "charon") kept.push({ kind: "section", key: "charon", section: withoutKeys(e.section, BUILD_ONLY) });
-    else if (e.key === "swanctl") kept.push({ kind: "section", key: e.key, section: withoutKeys(e.section, BUILD_ONLY) });
-    else kept.push(e);
+    const key = e.key === "charon-systemd" ? "charon" : e.key;
+    const sec = key === "charon" || key === "swanctl" ? withoutKeys(e.section, BUILD_ONLY) : e.section;
+    if (sec.entries.length) kept.push({ kind: "section", key, section: sec });
   }
   const merged = kept.reduce<SettingsSection>((acc, e) => mergeSettings(acc, { entries: [e] }), { entries: [] });
   return renderSettings(mergeSettings(merged, LAB_CHARON), HEADER);
