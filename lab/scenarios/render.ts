@@ -4,6 +4,7 @@ import { SETTINGS_VALIDATE, strongswanService } from "../../components/strongswa
 import { renderSettings, section, type SettingsEntry, type SettingsSection } from "../../components/strongswan/settings";
 import { parseSettingsFile } from "../../components/strongswan/settings-parser";
 import { errorsOf, formatLocatedProblem, isDocSection, readSwanctlFile, renderDocument, type SwanctlDocument } from "../../components/strongswan/swanctl";
+import { importSwanctl } from "../../components/strongswan/swanctl/import";
 import { copyCase } from "../../tools/swanctl-corpus";
 import type { Concern } from "../../components/host/types";
 
@@ -93,6 +94,35 @@ export interface RenderedHost {
   readonly concern: Concern;
   /** The model's objections to the corpus file (empty when it is valid). */
   readonly problems: readonly string[];
+  /** For the gateways (moon, sun): what `stage2 import` makes of the file in the gateway model. */
+  readonly gatewayImport?: string;
+}
+
+const GATEWAYS = new Set(["moon", "sun"]);
+
+/**
+ * `stage2 import` of a gateway's file: which connections the gateway model takes and what it renames. The scenario
+ * itself runs the complete swanctl model's rendering, because the gateway model names CHILD_SAs and pools after the
+ * connection (`net` → `rw`), and the corpus's expectations name the originals.
+ */
+export function describeGatewayImport(doc: SwanctlDocument, dir: string): string {
+  try {
+    const r = importSwanctl(doc, { dir });
+    const raw = Object.keys(isDocSection(r.ipsec.extraSwanctl?.connections) ? r.ipsec.extraSwanctl.connections : {}).filter(
+      (c) => !r.notes.some((n) => n.kind === "model" && n.where === `connections.${c}`),
+    );
+    const renames = Object.entries(r.renames).map(([a, b]) => `${a} → ${b}`);
+    return [
+      `${r.ipsec.roadWarriors.length} road warrior(s) and ${r.ipsec.sites.length} site(s) in the gateway model`,
+      raw.length ? `raw through extraSwanctl: ${raw.join(", ")}` : "",
+      renames.length ? `renamed: ${renames.join(", ")}` : "",
+      `${r.secrets.length} secret(s) moved to secret config keys`,
+    ]
+      .filter(Boolean)
+      .join("; ");
+  } catch (e) {
+    return `does not fit the gateway model: ${(e as Error).message}`;
+  }
 }
 
 /** Reads `hosts/<host>/etc` of a scenario through the swanctl model; `scratch` receives the placeholder-free copy. */
@@ -102,17 +132,20 @@ export function renderScenarioHost(scenarioDir: string, host: string, scratch: s
   const conf = path.join(etc, "strongswan.conf");
   files.push({ path: SCENARIO_DROP_IN, content: scenarioStrongswanConf(fs.existsSync(conf) ? parseSettingsFile(conf).tree : undefined), mode: "0644", validate: SETTINGS_VALIDATE });
   let problems: string[] = [];
+  let gatewayImport: string | undefined;
   const swanctl = path.join(etc, "swanctl", "swanctl.conf");
   if (fs.existsSync(swanctl)) {
     const copied = copyCase(swanctl, path.join(scratch, host), placeholders);
     const read = readSwanctlFile(copied);
     problems = errorsOf(read).map(formatLocatedProblem);
+    if (GATEWAYS.has(host)) gatewayImport = describeGatewayImport(read.document, path.dirname(copied));
     // Secrets live in the corpus's swanctl.conf itself: the whole file is treated as one.
     files.push({ path: SCENARIO_SWANCTL, content: renderDocument(rewriteUpdown(read.document), HEADER), mode: "0600", secret: true, validate: SETTINGS_VALIDATE });
   }
   return {
     host,
     problems,
+    ...(gatewayImport ? { gatewayImport } : {}),
     concern: {
       name: "strongswan-scenario",
       packages: ["strongswan-swanctl", "strongswan-charon", "libcharon-extra-plugins", "libcharon-extauth-plugins"],

@@ -21,6 +21,8 @@ export interface ScenarioResult {
   readonly ms: number;
   /** Why the scenario did not pass apart from its expectations (setup, too few lines evaluated). */
   readonly problems: readonly string[];
+  /** Per gateway host: what `stage2 import` makes of its swanctl.conf in the gateway model. */
+  readonly gatewayImports: ReadonlyMap<string, string>;
   readonly steps: readonly Step[];
   readonly expectations: readonly Expectation[];
   /** The end of each configured host's charon log, kept when the scenario did not pass. */
@@ -52,11 +54,13 @@ export async function runScenario(shared: string, scenario: Scenario, pki: Scena
   let steps: Step[] = [];
   const expectations: Expectation[] = [];
   const logs = new Map<string, string>();
+  const gatewayImports = new Map<string, string>();
   try {
     for (const host of scenario.hosts) {
       const rendered = renderScenarioHost(scenario.dir, host, scratch, new Map(scenario.placeholders));
       rendered.problems.forEach((p) => problems.push(`${host}: the swanctl model rejects ${p}`));
       concerns.set(host, rendered.concern);
+      if (rendered.gatewayImport) gatewayImports.set(host, rendered.gatewayImport);
     }
     const net = await buildNetwork(prefix);
     const hostsFile = fs.readFileSync(path.join(corpusRoot(shared), "hosts", "default", "etc", "hosts"), "utf8");
@@ -80,7 +84,7 @@ export async function runScenario(shared: string, scenario: Scenario, pki: Scena
   if (!evaluated.some((x) => lineKind(x.line.command) === "list-sas")) problems.push("no `swanctl --list-sas` line was evaluated");
   if (!evaluated.some((x) => lineKind(x.line.command) === "ping")) problems.push("no `ping` line was evaluated");
   const passed = problems.length === 0 && evaluated.every((x) => x.verdict === "PASS");
-  return { name: scenario.name, passed, ms: Date.now() - started, problems, steps, expectations, logs };
+  return { name: scenario.name, passed, ms: Date.now() - started, problems, gatewayImports, steps, expectations, logs };
 }
 
 export async function runScenarios(shared: string, names: readonly string[], opts: RunOptions = {}): Promise<ScenarioResult[]> {
@@ -109,6 +113,7 @@ const shorten = (s: string, n: number): string => (s.length > n ? `${s.slice(0, 
 export function formatScenario(r: ScenarioResult): string {
   const lines = [`${r.name}: ${r.passed ? "PASSED" : "FAILED"} (${(r.ms / 1000).toFixed(1)} s)`];
   for (const p of r.problems) lines.push(`  problem: ${p}`);
+  for (const [host, text] of r.gatewayImports) lines.push(`  ${host}: stage2 import: ${text}`);
   for (const s of r.steps) lines.push(`  pretest ${s.outcome.padEnd(7)} ${shorten(s.line.text, 90)} — ${shorten(s.detail.replace(/\n/g, " | "), 160)}`);
   for (const x of r.expectations) {
     const tag = x.verdict === "not evaluated" ? "n/e " : x.verdict;
