@@ -25,7 +25,7 @@ export const KERNEL_LAB_DIFFERENCES: readonly Difference[] = [
   },
   {
     what: "management link",
-    lab: "an extra interface mgmt0 (10.0.2.15/24, no default route) set up by the initramfs; once the firewall is active only the already-open SSH connection passes it",
+    lab: "an extra interface mgmt0 (.15 of a /24 that overlaps none of the stack's networks, no default route) set up by the initramfs; once the firewall is active only the already-open SSH connection passes it",
     production: "none",
   },
   {

@@ -57,7 +57,14 @@ export async function kernelLabUp(opts: KernelLabOptions = {}): Promise<KernelLa
   const layout = labLayout(base, opts.prefix ?? "kl");
 
   const hostsOf = new Map<Role, LabHost>();
-  const vm = await KernelVm.start({ mode: "systemd", name: "lab", cpus: opts.cpus, memoryMiB: opts.memoryMiB, log, console: opts.console });
+  const avoidNets = [
+    ...base.private.networks,
+    ...base.ipsec.roadWarriors.map((r) => r.pool),
+    ...base.ipsec.sites.flatMap((s) => s.remoteTs),
+    base.wireguard.address,
+    layout.addrs.homeLan,
+  ];
+  const vm = await KernelVm.start({ mode: "systemd", name: "lab", cpus: opts.cpus, memoryMiB: opts.memoryMiB, avoidNets, log, console: opts.console });
   try {
     const mgmt = await vm.waitSsh(120_000);
     timings.boot = secondsSince(t0);

@@ -1,7 +1,30 @@
+import { overlaps } from "../../components/model/net";
+import { hostIn } from "../address";
 import { VmMode } from "./init-script";
 
-/** The VM's management link: qemu user networking, guest side. */
-export const MGMT = { name: "mgmt0", address: "10.0.2.15/24", net: "10.0.2.0/24", hostAlias: "10.0.2.2" } as const;
+/** The VM's management link (qemu user networking): the guest's interface name. */
+export const MGMT_IF = "mgmt0";
+
+export interface MgmtNet {
+  /** The user network, e.g. 172.31.254.0/24. */
+  readonly net: string;
+  /** The guest's address with prefix (.15, as qemu's DHCP would give). */
+  readonly address: string;
+  /** Where the guest sees the machine (.2); with restrict=on nothing answers there. */
+  readonly hostAlias: string;
+}
+
+const MGMT_CANDIDATES = ["172.31.254.0/24", "192.168.254.0/24", "10.255.254.0/24"];
+
+/**
+ * A management network that overlaps none of the lab's networks: charon picks the source of its table-220
+ * routes from the addresses inside local_ts, so an overlapping management address would end up there.
+ */
+export function pickMgmtNet(avoid: readonly string[]): MgmtNet {
+  const net = MGMT_CANDIDATES.find((c) => !avoid.some((a) => overlaps(a, c)));
+  if (!net) throw new Error(`every management network candidate (${MGMT_CANDIDATES.join(", ")}) overlaps the lab's networks`);
+  return { net, address: `${hostIn(net, 15)}/24`, hostAlias: hostIn(net, 2) };
+}
 
 export interface QemuOptions {
   readonly kernel: string;
@@ -14,6 +37,7 @@ export interface QemuOptions {
   readonly memoryMiB: number;
   /** systemd mode: host port on 127.0.0.1 forwarded to the VM's sshd. */
   readonly sshPort?: number;
+  readonly mgmt?: MgmtNet;
 }
 
 export function kernelCmdline(mode: VmMode): string {
@@ -48,9 +72,9 @@ export function qemuArgs(o: QemuOptions): string[] {
     "-pidfile", o.pidFile,
   ];
   if (o.mode === "systemd") {
-    if (o.sshPort === undefined) throw new Error("systemd mode needs an sshPort");
+    if (o.sshPort === undefined || !o.mgmt) throw new Error("systemd mode needs an sshPort and a management network");
     args.push(
-      "-netdev", `user,id=mgmt,restrict=on,ipv6=off,net=${MGMT.net},hostfwd=tcp:127.0.0.1:${o.sshPort}-:22`,
+      "-netdev", `user,id=mgmt,restrict=on,ipv6=off,net=${o.mgmt.net},hostfwd=tcp:127.0.0.1:${o.sshPort}-:22`,
       "-device", "virtio-net-pci,netdev=mgmt",
     );
   }

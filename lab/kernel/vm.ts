@@ -6,7 +6,7 @@ import { VmMode, renderScriptInit } from "./init-script";
 import { buildInitramfs } from "./initramfs";
 import { LAB_DIR_IN_VM, LayerFile, systemdLayer, writeLayer } from "./layer";
 import { pickKernel } from "./modules";
-import { MGMT, qemuArgs } from "./qemu";
+import { MGMT_IF, MgmtNet, pickMgmtNet, qemuArgs } from "./qemu";
 import { SshClient } from "./ssh";
 
 /** Where a run keeps its initramfs, keys, share and pid file: on tmpfs, removed by `stop`, cleaned by the next run. */
@@ -20,6 +20,10 @@ export interface VmOptions {
   readonly memoryMiB?: number;
   /** Script mode: the bash script run inside (as PID 1's child, without systemd). */
   readonly script?: string;
+  /** systemd mode: the management network (default: one that overlaps none of `avoidNets`). */
+  readonly mgmt?: MgmtNet;
+  /** Networks the management network must not overlap (the lab's). */
+  readonly avoidNets?: readonly string[];
   /** Progress lines for the terminal. */
   readonly log?: (line: string) => void;
   /** Called with every console line of the VM. */
@@ -74,6 +78,8 @@ export class KernelVm {
   private waiters: Array<() => void> = [];
   readonly runDir: string;
   ssh?: SshClient;
+  /** systemd mode: the management network qemu provides. */
+  mgmt?: MgmtNet;
   readonly bootStarted = Date.now();
 
   private constructor(private readonly opts: VmOptions) {
@@ -104,6 +110,8 @@ export class KernelVm {
     fs.mkdirSync(share, { mode: 0o755 });
     let layer: LayerFile[];
     let sshPort: number | undefined;
+    const mgmt = this.opts.mgmt ?? pickMgmtNet(this.opts.avoidNets ?? []);
+    if (mode === "systemd") this.mgmt = mgmt;
     if (mode === "systemd") {
       const keys = this.makeKeys();
       sshPort = await freePort();
@@ -123,7 +131,7 @@ export class KernelVm {
       initrd,
       buildInitramfs(kernel.modules, {
         mode,
-        mgmt: mode === "systemd" ? { name: MGMT.name, address: MGMT.address } : undefined,
+        mgmt: mode === "systemd" ? { name: MGMT_IF, address: mgmt.address } : undefined,
         scriptInit: `${LAB_DIR_IN_VM}/pid1.sh`,
       }),
     );
@@ -136,6 +144,7 @@ export class KernelVm {
       cpus: this.opts.cpus ?? 2,
       memoryMiB: this.opts.memoryMiB ?? 1024,
       sshPort,
+      mgmt,
     });
     this.log(`kernel lab: booting Debian's kernel ${kernel.version} in qemu (TCG, ${mode} mode)`);
     const proc = spawn("qemu-system-x86_64", args, { stdio: ["pipe", "pipe", "pipe"], detached: true });
