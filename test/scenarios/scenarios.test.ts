@@ -1,4 +1,6 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { parseSettings } from "../../components/strongswan/settings-parser";
 import { labNamespaces } from "../../lab/netns";
 import { parseDat, readScenario } from "../../lab/scenarios/corpus";
@@ -106,8 +108,6 @@ describe("scenarios: strongSwan's own test scenarios in the namespace lab", func
 });
 
 function readHostSwanctl(dir: string, host: string): string {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const fs = require("fs") as typeof import("fs");
-  const f = `${dir}/hosts/${host}/etc/swanctl/swanctl.conf`;
+  const f = path.join(dir, "hosts", host, "etc", "swanctl", "swanctl.conf");
   return fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "";
 }
