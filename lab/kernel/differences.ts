@@ -64,6 +64,11 @@ export const KERNEL_LAB_DIFFERENCES: readonly Difference[] = [
     production: "the environment's stack; secrets are Pulumi secrets",
   },
   {
+    what: "conntrack",
+    lab: "a unit stage2-lab-conntrack.service loads a verdict-free table (inet stage2-lab-conntrack) at boot so connection tracking sees the SSH connections from their first packet",
+    production: "conntrack starts with the first stage2 ruleset; each remote command opens a new SSH connection",
+  },
+  {
     what: "observation",
     lab: "a table `inet stage2-lab-observe` (a counter on `meta ipsec exists` in the forward hook, no verdicts) shows that decrypted packets carry a secpath",
     production: "none",

@@ -17,6 +17,8 @@ import { KernelVm } from "./vm";
 
 export interface KernelLabOptions {
   readonly stackFile?: string;
+  /** The stack's gateway to converge (default: the first). */
+  readonly gateway?: string;
   /** Namespace name prefix inside the VM. */
   readonly prefix?: string;
   readonly cpus?: number;
@@ -52,8 +54,8 @@ export async function kernelLabUp(opts: KernelLabOptions = {}): Promise<KernelLa
   const t0 = Date.now();
   const timings: Record<string, number> = {};
   const stack = loadLabStack(opts.stackFile ?? LAB_STACK_FILE);
-  const base = stack.gateways[0];
-  if (!base) throw new Error(`${stack.file}: no gateway`);
+  const base = opts.gateway ? stack.gateways.find((g) => g.name === opts.gateway) : stack.gateways[0];
+  if (!base) throw new Error(`${stack.file}: no gateway${opts.gateway ? ` named ${opts.gateway}` : ""}`);
   const layout = labLayout(base, opts.prefix ?? "kl");
 
   const hostsOf = new Map<Role, LabHost>();

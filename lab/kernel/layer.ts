@@ -17,6 +17,34 @@ export const MASKED_IN_VM = [
 /** Where the lab's own files sit inside the VM (upper layer only; nothing of stage2's production paths). */
 export const LAB_DIR_IN_VM = "/opt/stage2-lab";
 
+const CONNTRACK_NFT = [
+  "# managed by stage2: the kernel lab turns conntrack on before sshd accepts anything (no verdicts)",
+  "table inet stage2-lab-conntrack {",
+  "\tchain input {",
+  "\t\ttype filter hook input priority raw + 1; policy accept;",
+  "\t\tct state new",
+  "\t}",
+  "}",
+  "",
+].join("\n");
+
+const CONNTRACK_UNIT = [
+  "# managed by stage2: kernel lab only",
+  "[Unit]",
+  "Description=stage2 kernel lab: connection tracking from boot on",
+  "DefaultDependencies=no",
+  "Before=ssh.service network-pre.target",
+  "",
+  "[Service]",
+  "Type=oneshot",
+  `ExecStart=/usr/sbin/nft -f ${LAB_DIR_IN_VM}/conntrack.nft`,
+  "RemainAfterExit=yes",
+  "",
+  "[Install]",
+  "WantedBy=multi-user.target",
+  "",
+].join("\n");
+
 export interface LayerFile {
   /** Absolute path inside the VM. */
   readonly path: string;
@@ -50,6 +78,11 @@ export function systemdLayer(hostKey: { priv: string; pub: string }, authorizedK
     // bash reads root's ~/.bashrc for every SSH command; this machine's (pyenv, nvm, ...) costs seconds under TCG.
     { path: "/root/.bashrc", content: "# managed by stage2: the kernel lab's root shell (this machine's dotfiles stay out)\n", mode: 0o644 },
     { path: "/root/.profile", content: "# managed by stage2: the kernel lab's root shell\n", mode: 0o644 },
+    // Conntrack from boot on: an SSH connection opened before the gateway's first ruleset would be picked up
+    // mid-stream without its window scaling, its packets then judged invalid by `ct state invalid drop`.
+    { path: `${LAB_DIR_IN_VM}/conntrack.nft`, content: CONNTRACK_NFT, mode: 0o644 },
+    { path: "/etc/systemd/system/stage2-lab-conntrack.service", content: CONNTRACK_UNIT, mode: 0o644 },
+    { path: "/etc/systemd/system/multi-user.target.wants/stage2-lab-conntrack.service", link: "../stage2-lab-conntrack.service", mode: 0o777 },
     ...MASKED_IN_VM.map((unit) => ({ path: `/etc/systemd/system/${unit}`, link: "/dev/null", mode: 0o777 })),
   ];
 }

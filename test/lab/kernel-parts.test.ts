@@ -98,7 +98,7 @@ describe("kernel lab: pure parts", () => {
 
   it("lists every difference from production in one place", () => {
     const whats = KERNEL_LAB_DIFFERENCES.map((d) => d.what);
-    assert.deepStrictEqual(whats, ["machine", "SSH path", "management link", "host key", "sshd", "masked units", "network around the gateway", "peers", "packages", "stack", "observation"]);
+    assert.deepStrictEqual(whats, ["machine", "SSH path", "management link", "host key", "sshd", "masked units", "network around the gateway", "peers", "packages", "stack", "conntrack", "observation"]);
     assert.ok(formatDifferences().includes("  - stack: stacks/Pulumi.lab.yaml with ipsec.dataplane = xfrm"));
   });
 });

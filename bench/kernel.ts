@@ -1,0 +1,91 @@
+import { GatewayModel } from "../components/model/gateway";
+import { pingLoss } from "../lab/hitless";
+import { LabHost } from "../lab/host";
+import { kernelChecks } from "../lab/kernel";
+import { KernelLab, kernelLabUp } from "../lab/kernel/kernel-lab";
+import { parseSas } from "../lab/sa";
+import { benchLab, formatLabFigures, LabFigures } from "./lab";
+
+/** rw pings the gateway's private address (through the tunnel) every 0.2 s: TCG is slower than the namespace lab. */
+const INTERVAL_S = 0.2;
+
+async function pingDuring(lab: KernelLab, fn: () => Promise<unknown>): Promise<{ sent: number; lost: number; ms: number }> {
+  const rw = lab.hosts.get("rw") as LabHost;
+  const pid = (await rw.exec(`setsid ping -n -i ${INTERVAL_S} -W 2 ${lab.layout.addrs.gwPrivate} </dev/null >/tmp/stage2-bench.log 2>&1 & echo $!`)).stdout.trim();
+  const t0 = Date.now();
+  try {
+    await fn();
+  } finally {
+    await new Promise((r) => setTimeout(r, 1000));
+    await rw.exec(`kill -INT ${pid}; for i in $(seq 40); do kill -0 ${pid} 2>/dev/null || break; sleep 0.05; done`);
+  }
+  const loss = pingLoss((await rw.exec("cat /tmp/stage2-bench.log")).stdout);
+  return { sent: loss.sent, lost: loss.lost.length, ms: Date.now() - t0 };
+}
+
+const oneMoreSite = (gw: GatewayModel): GatewayModel => {
+  const site = gw.ipsec.sites[0];
+  return site ? { ...gw, ipsec: { ...gw.ipsec, sites: [...gw.ipsec.sites, { ...site, name: "bench", remoteAddrs: ["198.51.100.78"], remoteTs: ["10.22.0.0/24"] }] } } : gw;
+};
+const holdTime = (gw: GatewayModel): GatewayModel => (gw.bgp ? { ...gw, bgp: { ...gw.bgp, holdTime: gw.bgp.holdTime === 60 ? 90 : 60 } } : gw);
+
+async function rwEstablished(lab: KernelLab, timeoutMs: number): Promise<void> {
+  const gw = lab.hosts.get("gw") as LabHost;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const sas = parseSas((await gw.exec("swanctl --list-sas --raw")).stdout);
+    if (sas.some((s) => s.name === lab.layout.rw.conn && s.state === "ESTABLISHED" && s.children.length > 0)) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`the road warrior's tunnel did not come back within ${timeoutMs / 1000} s`);
+}
+
+export interface KernelFigures extends LabFigures {
+  /** qemu start → the VM's sshd answers. */
+  readonly bootMs: number;
+}
+
+/** VM boot → all checks green, then the namespace lab's figures measured on the kernel dataplane with systemd. */
+export async function benchKernel(): Promise<KernelFigures> {
+  const t0 = Date.now();
+  const lab = await kernelLabUp();
+  const upMs = Date.now() - t0;
+  try {
+    const t1 = Date.now();
+    const checks = await kernelChecks(lab);
+    const checkMs = Date.now() - t1;
+    const t2 = Date.now();
+    const noop = await lab.converge();
+    const noopMs = Date.now() - t2;
+    const reload = await pingDuring(lab, () => lab.converge(lab.plan(oneMoreSite(lab.gateway))));
+    const bgpRestart = await pingDuring(lab, () => lab.converge(lab.plan(holdTime(oneMoreSite(lab.gateway)))));
+    const gw = lab.hosts.get("gw") as LabHost;
+    const restart = await pingDuring(lab, async () => {
+      await gw.exec("systemctl restart strongswan");
+      await rwEstablished(lab, 90_000);
+    });
+    return {
+      bootMs: (lab.timings.boot ?? 0) * 1000,
+      upMs,
+      checkMs,
+      failed: checks.filter((c) => !c.ok).map((c) => c.name),
+      noopMs,
+      noopActivated: noop.activated,
+      reload,
+      bgpRestart,
+      restart,
+    };
+  } finally {
+    await lab.stop();
+  }
+}
+
+/** Called by bench/index.ts: both labs in one run, their figures side by side. */
+export async function bench(): Promise<void> {
+  const kernel = await benchKernel();
+  const ns = await benchLab();
+  const left = formatLabFigures(ns, "namespace lab (userspace dataplanes, no systemd)");
+  const right = formatLabFigures(kernel, "kernel lab (Debian's kernel + systemd in qemu TCG; rw pings the gateway's private address every 200 ms)");
+  console.log([...left, "", ...right].join("\n"));
+  console.log(`  kernel lab: VM boot to sshd ${(kernel.bootMs / 1000).toFixed(1)} s; boot → all checks ${kernel.failed.length ? "run" : "green"} ${((kernel.upMs + kernel.checkMs) / 1000).toFixed(1)} s`);
+}

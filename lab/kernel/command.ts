@@ -1,0 +1,36 @@
+import * as path from "path";
+import { runKernelLab } from "./index";
+import { cleanStale, RUN_BASE } from "./vm";
+
+/**
+ * `stage2 lab <action> --kernel` (cli/commands/lab.ts loads this file). The VM lives as long as the command:
+ * `up`, `check` and `run` each boot it, converge, run every check in that boot and power it off; `down` removes
+ * what a killed run left (its qemu, found by pid file and command line, and the run directory). `--keep` has no
+ * effect here: the VM cannot outlive the command that owns its qemu.
+ */
+export async function runKernel(
+  action: string,
+  opts: { stackFile: string; gateway?: string; prefix?: string; keep: boolean; progress: (line: string) => void },
+): Promise<number> {
+  if (action === "down") {
+    cleanStale(path.join(RUN_BASE, "lab"));
+    opts.progress(`kernel lab: nothing of ${path.join(RUN_BASE, "lab")} left running`);
+    return 0;
+  }
+  if (action !== "up" && action !== "check" && action !== "run") {
+    opts.progress(`stage2 lab ${action} --kernel: unknown action (up, check, run or down)`);
+    return 2;
+  }
+  try {
+    const report = await runKernelLab({
+      stackFile: opts.stackFile,
+      gateway: opts.gateway,
+      prefix: opts.prefix,
+      print: (text) => text.replace(/\n$/, "").split("\n").forEach((l) => opts.progress(l)),
+    });
+    return report.ok ? 0 : 1;
+  } catch (e) {
+    opts.progress(`kernel lab: FAILED: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,111 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import { requireRoot, requireTools, skipUnless } from "../helpers/env";
+import { CheckResult } from "../../lab/kernel/checks";
+import { faultChecks, hitlessChecks, kernelChecks } from "../../lab/kernel";
+import { KernelLab, kernelLabUp } from "../../lab/kernel/kernel-lab";
+import { pickKernel } from "../../lab/kernel/modules";
+import { faults, hitless } from "../../lab/kernel/scenarios";
+import { runInVm } from "../../lab/kernel/vm";
+
+/**
+ * The kernel lab in one boot: Debian's kernel and systemd in qemu (TCG), the gateway converged over SSH with the
+ * production apply scripts on the xfrm dataplane, then every check, the hitless re-converge and the faults.
+ */
+function requireVm(ctx: Mocha.Context): void {
+  requireRoot(ctx);
+  requireTools(ctx, "qemu-system-x86_64", "ssh", "ssh-keygen", "/bin/busybox");
+  let kernel = "";
+  try {
+    kernel = pickKernel().image;
+  } catch (e) {
+    kernel = "";
+  }
+  skipUnless(ctx, kernel !== "" && fs.existsSync(kernel), "no /boot/vmlinuz-* with /lib/modules: apt-get install linux-image-amd64");
+}
+
+const assertCheck = (c: CheckResult | undefined, name: string): void => {
+  assert.ok(c, `no check named ${name}`);
+  assert.ok(c.ok, `${c.name}: ${c.evidence}`);
+};
+
+describe("kernel lab: script mode (no systemd)", function () {
+  this.timeout(90_000);
+  before(function () {
+    requireVm(this);
+  });
+
+  it("runs a script on Debian's kernel: esp4 and wireguard load, no network device exists", async () => {
+    const r = await runInVm("modprobe esp4 && modprobe wireguard && echo modules-loaded\nls /sys/class/net\n");
+    assert.strictEqual(r.code, 0, r.output);
+    assert.deepStrictEqual(r.output.trim().split("\n"), ["modules-loaded", "lo"]);
+  });
+});
+
+describe("kernel lab: the gateway on Debian's kernel with systemd (one boot)", function () {
+  this.timeout(300_000);
+  let lab: KernelLab | undefined;
+  let checks: CheckResult[] = [];
+  const t0 = Date.now();
+
+  before(async function () {
+    requireVm(this);
+    lab = await kernelLabUp({ log: (l) => process.env.STAGE2_LAB_VERBOSE && console.log(`      ${l}`) });
+    checks = await kernelChecks(lab);
+  });
+
+  after(async () => {
+    await lab?.stop();
+    assert.ok(!findStray(), "a qemu of the kernel lab is still running");
+    console.log(`      kernel lab: ${((Date.now() - t0) / 1000).toFixed(0)} s in all (boot ${lab?.timings.boot} s)`);
+  });
+
+  const expected = [
+    "gw: systemctl is-active strongswan bird nftables",
+    "gw: strongswan-starter masked",
+    "gw: kernel IPsec dataplane (kernel-netlink, no kernel-libipsec, no ipsec0, esp4 loaded)",
+    "gw: WireGuard on the kernel module",
+    "gw: road warrior's IKE SA on the floating IP with NAT-T",
+    "rw: virtual IP from the pool",
+    "gw: ip xfrm state holds the road warrior's SAs (ESP in UDP)",
+    "gw: ip xfrm policy holds the road warrior's policies (in, fwd, out)",
+    "rw reaches node through the tunnel",
+    "gw: `meta ipsec exists` counts the road warrior's decrypted packets",
+    "IPsec packets never cross wg0",
+    "node learned the road warrior's route over BGP (gobgpd RIB)",
+    "node reaches rw back",
+    "a pool-sourced packet without IPsec is dropped and counted",
+    "site's LAN host reaches node",
+    "WireGuard handshake up and wgpeer reaches gw",
+    "VM sealed: no route off the management link, no connection reaches the machine",
+  ];
+  for (const name of expected) {
+    it(name, () => assertCheck(checks.find((c) => c.name === name), name));
+  }
+
+  it("hitless: re-converges through systemctl reload lose no packet and keep the SPIs", async () => {
+    assert.ok(lab);
+    for (const c of hitlessChecks(await hitless(lab))) assertCheck(c, c.name);
+  });
+
+  it("faults: rejected configs fail with the daemon's message and leave the previous config active", async () => {
+    assert.ok(lab);
+    const results = await faults(lab);
+    assert.deepStrictEqual(results.map((r) => r.concern), ["bird", "swanctl"]);
+    for (const c of faultChecks(results)) assertCheck(c, c.name);
+    assert.match(results[0].message, /bird\.conf rejected by/);
+    assert.match(results[1].message, /activation failed, previous files restored/);
+  });
+});
+
+/** A qemu whose command line names the kernel lab's run directory. */
+function findStray(): boolean {
+  for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("/run/stage2-kernel-lab/")) return true;
+    } catch {
+      // gone
+    }
+  }
+  return false;
+}
