@@ -1,4 +1,6 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { cpioArchive } from "../../lab/kernel/cpio";
 import { KERNEL_LAB_DIFFERENCES, formatDifferences } from "../../lab/kernel/differences";
 import { renderInit, renderScriptInit } from "../../lab/kernel/init-script";
@@ -100,5 +102,7 @@ describe("kernel lab: pure parts", () => {
     const whats = KERNEL_LAB_DIFFERENCES.map((d) => d.what);
     assert.deepStrictEqual(whats, ["machine", "SSH path", "management link", "host key", "sshd", "masked units", "network around the gateway", "peers", "packages", "stack", "conntrack", "observation"]);
     assert.ok(formatDifferences().includes("  - stack: stacks/Pulumi.lab.yaml with ipsec.dataplane = xfrm"));
+    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "kernel-lab.md"), "utf8");
+    for (const d of KERNEL_LAB_DIFFERENCES) assert.ok(doc.includes(`- **${d.what}** — lab: ${d.lab}. Production: ${d.production}.`), `docs/kernel-lab.md lacks the difference "${d.what}"`);
   });
 });
