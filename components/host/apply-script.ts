@@ -14,7 +14,10 @@ function serviceLines(services: readonly ServiceUnit[], manager: ServiceManager)
     if (manager === "systemd") {
       ensure.push(`systemctl is-enabled --quiet ${shq(svc.unit)} || systemctl enable --quiet ${shq(svc.unit)}`);
       ensure.push(`systemctl is-active --quiet ${shq(svc.unit)} || { systemctl start ${shq(svc.unit)} || fail "starting ${svc.unit} failed"; started=1; }`);
-      if (svc.onChange !== "none") reload.push(`systemctl ${svc.onChange} ${shq(svc.unit)}`);
+      // systemctl only says "Job ... failed": the daemon's own reason is in the unit's journal.
+      if (svc.onChange !== "none") {
+        reload.push(`systemctl ${svc.onChange} ${shq(svc.unit)} || { journalctl --no-pager -o cat -n 12 -u ${shq(svc.unit)}; false; }`);
+      }
     } else {
       // A daemon started here must not hold the script's stdout (the SSH channel would stay open): its start-up
       // output goes to a file that is shown when the start fails.
