@@ -48,7 +48,7 @@ export interface KernelFigures extends LabFigures {
 /** VM boot → all checks green, then the namespace lab's figures measured on the kernel dataplane with systemd. */
 export async function benchKernel(): Promise<KernelFigures> {
   const t0 = Date.now();
-  const lab = await kernelLabUp();
+  const lab = await kernelLabUp({ name: "bench" });
   const upMs = Date.now() - t0;
   try {
     const t1 = Date.now();

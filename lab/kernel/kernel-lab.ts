@@ -19,6 +19,8 @@ export interface KernelLabOptions {
   readonly stackFile?: string;
   /** The stack's gateway to converge (default: the first). */
   readonly gateway?: string;
+  /** Run name: one VM per name, RUN_BASE/<name> (default "lab"; tests and the bench use their own). */
+  readonly name?: string;
   /** Namespace name prefix inside the VM. */
   readonly prefix?: string;
   readonly cpus?: number;
@@ -66,7 +68,7 @@ export async function kernelLabUp(opts: KernelLabOptions = {}): Promise<KernelLa
     base.wireguard.address,
     layout.addrs.homeLan,
   ];
-  const vm = await KernelVm.start({ mode: "systemd", name: "lab", cpus: opts.cpus, memoryMiB: opts.memoryMiB, avoidNets, log, console: opts.console });
+  const vm = await KernelVm.start({ mode: "systemd", name: opts.name ?? "lab", cpus: opts.cpus, memoryMiB: opts.memoryMiB, avoidNets, log, console: opts.console });
   try {
     const mgmt = await vm.waitSsh(120_000);
     timings.boot = secondsSince(t0);
