@@ -35,10 +35,15 @@ let hooked = false;
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
-  process.on("exit", () => live.forEach((vm) => vm.kill()));
+  const killAll = (): void =>
+    live.forEach((vm) => {
+      vm.kill();
+      fs.rmSync(vm.runDir, { recursive: true, force: true });
+    });
+  process.on("exit", killAll);
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.once(sig, () => {
-      live.forEach((vm) => vm.kill());
+      killAll();
       process.exit(128 + (sig === "SIGINT" ? 2 : sig === "SIGTERM" ? 15 : 1));
     });
   }
