@@ -49,7 +49,21 @@ function families(nets: ByFamily): Family[] {
 
 function familyBlocks(f: Family): string[][] {
   const test = f.nets.length ? [`\tif net ~ [ ${f.nets.map((n) => `${n}+`).join(", ")} ] then accept;`] : [];
+  const statics = f.nets.length
+    ? [
+        [
+          "# The gateway owns its pools and the sites' networks: announce them whole, whatever charon installs. With the",
+          "# kernel's IPsec, charon's table-220 routes go via the public next hop, which BIRD rejects as strange on a /32",
+          "# public interface (found by the kernel lab). Blackholes stay in BIRD: no protocol exports them to the kernel.",
+          `protocol static static_${f.table} {`,
+          `	${f.ip} { table ${f.table}; };`,
+          ...f.nets.map((n) => `	route ${n} blackhole;`),
+          "}",
+        ],
+      ]
+    : [];
   return [
+    ...statics,
     [
       `protocol kernel kernel_${f.table} {`,
       `\tkernel table ${IPSEC_ROUTING_TABLE};`,
@@ -84,8 +98,9 @@ function bgpBlocks(gw: GatewayModel, fams: readonly Family[]): string[][] {
 }
 
 /**
- * /etc/bird/bird.conf: learn strongSwan's table 220 into ipsec4 (and ipsec6), pipe only the road-warrior pools and
- * sites' remote_ts into master4, announce exactly those over BGP, import nothing, write nothing to the kernel.
+ * /etc/bird/bird.conf: the pools and sites' remote_ts as static blackholes plus strongSwan's table 220 learned into
+ * ipsec4 (and ipsec6); pipe only those prefixes into master4, announce exactly those over BGP, import nothing,
+ * write nothing to the kernel.
  */
 export function renderBird(gw: GatewayModel, ctx: RenderContext): string {
   const fams = families(byFamily(ipsecNetworks(gw)));

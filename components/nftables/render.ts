@@ -126,7 +126,7 @@ function forwardRules(gw: GatewayModel): string[] {
     "ct state established,related accept",
     "ct state invalid drop",
     ...peers.flatMap(({ nets, what }) => [
-      ...matches(nets, "saddr").map((m) => `${decrypted} ${m} accept ${comment(`stage2: from ${what}`)}`),
+      ...matches(nets, "saddr").map((m) => `${decrypted} ${m} counter accept ${comment(`stage2: from ${what}`)}`),
       ...matches(nets, "daddr").map((m) => `iifname ${priv} ${encrypted} ${m} accept ${comment(`stage2: to ${what}`)}`),
     ]),
     `iifname ${wg} accept ${comment("stage2: from wireguard")}`,

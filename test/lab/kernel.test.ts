@@ -3,7 +3,6 @@ import * as fs from "fs";
 import { requireRoot, requireTools, skipUnless } from "../helpers/env";
 import { CheckResult } from "../../lab/kernel/checks";
 import { faultChecks, hitlessChecks, kernelChecks } from "../../lab/kernel";
-import { LabHost } from "../../lab/host";
 import { KernelLab, kernelLabUp } from "../../lab/kernel/kernel-lab";
 import { pickKernel } from "../../lab/kernel/modules";
 import { faults, hitless } from "../../lab/kernel/scenarios";
@@ -80,25 +79,7 @@ describe("kernel lab: the gateway on Debian's kernel with systemd (one boot)", f
     "WireGuard handshake up and wgpeer reaches gw",
     "VM sealed: no route off the management link, no connection reaches the machine",
   ];
-  // With XFRM, charon's table-220 routes go via the public interface's off-link gateway (a /32 as on Hetzner), and
-  // BIRD's kernel protocol refuses them, so nothing reaches BGP (docs/kernel-lab.md, "Found by the kernel lab").
-  // Until the BGP export stops depending on those routes, these checks may fail, but only for that reason.
-  const bgpDependent = ["rw reaches node through the tunnel", "node learned the road warrior's route over BGP (gobgpd RIB)", "node reaches rw back", "site's LAN host reaches node"];
-  for (const name of expected) {
-    if (!bgpDependent.includes(name)) {
-      it(name, () => assertCheck(checks.find((c) => c.name === name), name));
-      continue;
-    }
-    it(`${name} (or fails only because BIRD refuses table 220's off-link next hop)`, async () => {
-      const c = checks.find((x) => x.name === name);
-      assert.ok(c, `no check named ${name}`);
-      if (c.ok) return;
-      assert.ok(lab);
-      const journal = (await (lab.hosts.get("gw") as LabHost).exec("journalctl -b --no-pager -o cat -u bird")).stdout;
-      const pool = lab.layout.rw.pool.split(".").slice(0, 3).join(".");
-      assert.match(journal, new RegExp(`KRT: Received route ${pool.replace(/\./g, "\\.")}\\.\\d+/32 with strange next-hop`), `${c.name} failed for another reason: ${c.evidence}`);
-    });
-  }
+  for (const name of expected) it(name, () => assertCheck(checks.find((c) => c.name === name), name));
 
   it("hitless: re-converges through systemctl reload lose no packet and keep the SPIs", async () => {
     assert.ok(lab);

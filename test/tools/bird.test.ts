@@ -96,10 +96,11 @@ describe("BIRD 2: bird -p accepts the rendered config, and the table 220 → mas
     const r = inHost(`bash ${path.join(dir, "live.sh")}`);
     assert.equal(r.status, 0, r.out);
     const section = (title: string) => r.out.split(`== ${title}\n`)[1].split("\n==")[0].trim().split("\n");
-    assert.deepEqual(section("ipsec4"), ["10.3.0.5/32", "172.31.0.0/24", "192.168.50.0/24"]);
-    assert.deepEqual(section("master4"), ["10.3.0.5/32", "192.168.50.0/24"]);
+    // The pool (10.3.0.0/24) and the site (192.168.50.0/23) are announced whole; charon's routes add the specifics.
+    assert.deepEqual(section("ipsec4"), ["10.3.0.0/24", "10.3.0.5/32", "172.31.0.0/24", "192.168.50.0/23", "192.168.50.0/24"]);
+    assert.deepEqual(section("master4"), ["10.3.0.0/24", "10.3.0.5/32", "192.168.50.0/23", "192.168.50.0/24"]);
     assert.match(section("reload").join("\n"), /Reconfigured/);
-    assert.deepEqual(section("master4 after"), ["10.3.0.5/32", "172.31.0.0/24", "192.168.50.0/24"]);
+    assert.deepEqual(section("master4 after"), ["10.3.0.0/24", "10.3.0.5/32", "172.31.0.0/24", "192.168.50.0/23", "192.168.50.0/24"]);
     assert.deepEqual(section("bgp"), ["bgp_node_1", "bgp_node_2"]);
   });
 });

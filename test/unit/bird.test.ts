@@ -14,6 +14,15 @@ const LEARN = [
   "protocol device {",
   "}",
   "",
+  "# The gateway owns its pools and the sites' networks: announce them whole, whatever charon installs. With the",
+  "# kernel's IPsec, charon's table-220 routes go via the public next hop, which BIRD rejects as strange on a /32",
+  "# public interface (found by the kernel lab). Blackholes stay in BIRD: no protocol exports them to the kernel.",
+  "protocol static static_ipsec4 {",
+  "\tipv4 { table ipsec4; };",
+  "\troute 10.3.0.0/24 blackhole;",
+  "\troute 192.168.50.0/23 blackhole;",
+  "}",
+  "",
   "protocol kernel kernel_ipsec4 {",
   "\tkernel table 220;",
   "\t# strongSwan's routes are not BIRD's own: without learn, BIRD ignores them.",
@@ -55,7 +64,7 @@ const bgp = (name: string, address: string) => [
 const MULTIHOP = "# multihop: Hetzner private networks route even same-subnet packets via the network's gateway, so no neighbour is on-link.";
 
 describe("BIRD 2 renderer", () => {
-  it("learns table 220, pipes only the tunnel networks into master4 and exports exactly those over BGP", () => {
+  it("announces the pools and sites whole, learns table 220, pipes only the tunnel networks into master4 and exports exactly those over BGP", () => {
     const expected = [...LEARN, "", MULTIHOP, ...bgp("bgp_node_1", "10.0.1.1"), "", ...bgp("bgp_node_2", "10.0.1.2")].join("\n") + "\n";
     assert.equal(renderBird(fixtureGateway("xfrm"), FIXTURE_CONTEXT), expected);
     // libipsec puts its routes in table 220 too: the same chain serves both dataplanes.
@@ -82,11 +91,12 @@ describe("BIRD 2 renderer", () => {
     assert.equal(lines.filter((l) => l === "\t\texport filter stage2_tunnels6;").length, 2, "one IPv6 channel per neighbour");
   });
 
-  it("renders an empty filter that rejects everything when there is no tunnel yet", () => {
+  it("renders an empty filter that rejects everything, and no static protocol, when there is no tunnel yet", () => {
     const input = fixtureInput();
     input.ipsec = { roadWarriors: [], sites: [] };
     const out = renderBird(gatewayFrom(input), FIXTURE_CONTEXT);
     assert.ok(out.includes("filter stage2_tunnels4 {\n\treject;\n}\n"));
+    assert.ok(!out.includes("protocol static"));
   });
 
   it("maps neighbour names to BIRD symbols and rejects what could open a block", () => {

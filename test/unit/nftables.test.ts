@@ -74,9 +74,9 @@ describe("nftables renderer", () => {
       HEAD,
       INPUT,
       forward([
-        '\t\tmeta ipsec exists ip saddr 10.3.0.0/24 accept comment "stage2: from road warrior staff"',
+        '\t\tmeta ipsec exists ip saddr 10.3.0.0/24 counter accept comment "stage2: from road warrior staff"',
         '\t\tiifname "enp7s0" rt ipsec exists ip daddr 10.3.0.0/24 accept comment "stage2: to road warrior staff"',
-        '\t\tmeta ipsec exists ip saddr 192.168.50.0/23 accept comment "stage2: from site office"',
+        '\t\tmeta ipsec exists ip saddr 192.168.50.0/23 counter accept comment "stage2: from site office"',
         '\t\tiifname "enp7s0" rt ipsec exists ip daddr 192.168.50.0/23 accept comment "stage2: to site office"',
       ]),
       postrouting(['\t\toifname "eth0" rt ipsec exists accept comment "stage2: never nat into a tunnel"']),
@@ -89,9 +89,9 @@ describe("nftables renderer", () => {
       HEAD,
       INPUT,
       forward([
-        '\t\tiifname "ipsec0" ip saddr 10.3.0.0/24 accept comment "stage2: from road warrior staff"',
+        '\t\tiifname "ipsec0" ip saddr 10.3.0.0/24 counter accept comment "stage2: from road warrior staff"',
         '\t\tiifname "enp7s0" oifname "ipsec0" ip daddr 10.3.0.0/24 accept comment "stage2: to road warrior staff"',
-        '\t\tiifname "ipsec0" ip saddr 192.168.50.0/23 accept comment "stage2: from site office"',
+        '\t\tiifname "ipsec0" ip saddr 192.168.50.0/23 counter accept comment "stage2: from site office"',
         '\t\tiifname "enp7s0" oifname "ipsec0" ip daddr 192.168.50.0/23 accept comment "stage2: to site office"',
       ]),
       postrouting([]),
@@ -124,7 +124,7 @@ describe("nftables renderer", () => {
     input.sshFrom = ["198.51.100.0/24", "2001:db8:ff::/48"];
     const lines = renderNftables(gatewayFrom(input), FIXTURE_CONTEXT).split("\n");
     assert.ok(lines.includes('\t\tiifname "eth0" ip6 saddr 2001:db8:ff::/48 tcp dport 22 accept comment "stage2: ssh"'));
-    assert.ok(lines.includes('\t\tmeta ipsec exists ip6 saddr 2001:db8:3::/64 accept comment "stage2: from road warrior staff6"'));
+    assert.ok(lines.includes('\t\tmeta ipsec exists ip6 saddr 2001:db8:3::/64 counter accept comment "stage2: from road warrior staff6"'));
     assert.ok(lines.includes("\t\tip6 saddr 2001:db8:3::/64 tcp flags syn / syn,rst tcp option maxseg size > 1340 tcp option maxseg size set 1340 comment \"stage2: mss for ipsec\""));
     assert.ok(lines.includes(`\t\tip6 saddr 2001:db8:3::/64 counter drop comment "${POOL_WITHOUT_IPSEC} ipv6"`));
     assert.ok(lines.includes(`\t\tip saddr 10.3.0.0/24 counter drop comment "${POOL_WITHOUT_IPSEC}"`));
