@@ -112,8 +112,11 @@ export async function runKernelChecks(layout: LabLayout, hosts: ReadonlyMap<Role
   add("gw: `meta ipsec exists` counts the road warrior's decrypted packets", before >= 0 && after - before >= 5, `counter ${before} → ${after}`);
   add("IPsec packets never cross wg0", wgBefore === wgAfter, `${wgIf} rx/tx packets ${wgBefore.replace("\n", "/")} → ${wgAfter.replace("\n", "/")}`);
   const bgp = await out(node, `gobgp global rib -a ipv4; ip route show proto bgp; ping -c 3 -i 0.2 -W 3 ${vip ?? "0.0.0.0"}`);
-  const learned = !!vip && bgp.includes(`${vip}/32`);
-  add("node learned the road warrior's route over BGP (gobgpd RIB)", learned, bgp.split("\n").filter((l) => vip && l.includes(vip)).join("; ") || "no route for the virtual IP");
+  // A best path covering the virtual IP, from gw: the pool announced whole, or the /32 learned from table 220.
+  const best = bgp
+    .split("\n")
+    .find((l) => vip && l.startsWith("*>") && l.split(/\s+/).slice(1, 3).some((f) => f.includes("/") && contains(f, vip)) && l.includes(layout.bgp.gatewayAddr));
+  add("node learned the road warrior's route over BGP (gobgpd RIB)", !!best, best ? `RIB: ${best.replace(/\s+/g, " ").trim()}` : "no best path from gw covering the virtual IP");
   add("node reaches rw back", pingOk(bgp, 3), pingLine(bgp));
 
   // A packet from the pool that did not come through IPsec: sent from the internet side, dropped and counted.
