@@ -14,10 +14,7 @@ function serviceLines(services: readonly ServiceUnit[], manager: ServiceManager)
     if (manager === "systemd") {
       ensure.push(`systemctl is-enabled --quiet ${shq(svc.unit)} || systemctl enable --quiet ${shq(svc.unit)}`);
       ensure.push(`systemctl is-active --quiet ${shq(svc.unit)} || { systemctl start ${shq(svc.unit)} || fail "starting ${svc.unit} failed"; started=1; }`);
-      // systemctl only says "Job ... failed": the daemon's own reason is in the unit's journal.
-      if (svc.onChange !== "none") {
-        reload.push(`systemctl ${svc.onChange} ${shq(svc.unit)} || { journalctl --no-pager -o cat -n 12 -u ${shq(svc.unit)}; false; }`);
-      }
+      if (svc.onChange !== "none") reload.push(`systemctl ${svc.onChange} ${shq(svc.unit)} || { unit_said ${shq(svc.unit)} "$since"; false; }`);
     } else {
       // A daemon started here must not hold the script's stdout (the SSH channel would stay open): its start-up
       // output goes to a file that is shown when the start fails.
@@ -52,6 +49,17 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
     'say() { printf "stage2: %s: %s\\n" "$concern" "$*"; }',
     'fail() { printf "stage2: %s: FAILED: %s\\n" "$concern" "$*" >&2; exit 1; }',
   ];
+  if (manager === "systemd" && reload.length) {
+    // systemctl only says "Job ... failed"; the reason is in the unit's journal, said by the reload command
+    // (swanctl, birdc, nft). The daemon's own chatter (charon logs every IKE packet) would crowd it out.
+    lines.push(
+      "unit_said() {",
+      '  local main; main=$(systemctl show -p MainPID --value "$1")',
+      "  journalctl --sync 2>/dev/null || true",
+      '  journalctl --no-pager -o short-unix --since "$2" -u "$1" | grep -v "\\[$main\\]: " | sed -E \'s/^[0-9.]+ [^ ]+ [^ ]+: //\' | tail -n 40',
+      "}",
+    );
+  }
   if (packages) {
     lines.push(
       `missing=""; for p in ${packages}; do dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"; done`,
@@ -99,6 +107,7 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
     'say "changed ${#changed[@]} file(s): ${changed[*]}"',
     "activate() {",
     "  ensure || return",
+    ...(manager === "systemd" && reload.length ? ['  since=$(date "+%Y-%m-%d %H:%M:%S")'] : []),
     // Called as an `if` condition, where bash ignores `set -e`: without `|| return` a failed step would be hidden by the next.
     ...(activate.length ? activate.map((c) => `  ${c} || return`) : ["  :"]),
     "}",

@@ -91,7 +91,7 @@ describe("lab (network namespaces, real daemons, converge over SSH)", function (
     for (const f of facts) assert.equal(f.ok, true, `${f.id}: ${f.what} — ${f.evidence}`);
     const ike = facts.find((f) => f.id === "ike-sa")!;
     assert.match(ike.evidence, /^laptops ESTABLISHED local 203\.0\.113\.20\[4500\] remote 198\.51\.100\.2\[4500\] nat-remote=yes$/);
-    assert.match(facts.find((f) => f.id === "node-bgp")!.evidence, /RIB: \*> 10\.3\.0\.\d+\/32 10\.0\.0\.2 65010 /);
+    assert.match(facts.find((f) => f.id === "node-bgp")!.evidence, /RIB: \*> 10\.3\.0\.0\/24 10\.0\.0\.2 65010 .*; kernel: 10\.3\.0\.\d+ via 10\.0\.0\.2 dev eth0/);
     assert.match(facts.find((f) => f.id === "ipsec-not-on-wg0")!.evidence, / 0 IKE\/ESP packets on wg0, [1-9]\d* on eth0$/);
     assert.equal(facts.find((f) => f.id === "spoof-dropped")!.evidence, "3 sent from the internet to gw's public interface; node counted 0; gw's drop rule for the pool counted +3");
   });
