@@ -1,10 +1,10 @@
-import * as fs from "fs";
-import * as path from "path";
+import { bench as benchKernel } from "./kernel";
+import { bench as benchLab, LabFigures } from "./lab";
 import { benchPreview } from "./preview";
 
 /**
  * `npm run bench`: the figures the issues name, measured here (never asserted by a timed test).
- * Optional parts (the labs) run when their modules exist and we are root; `--only preview|lab|kernel` picks one.
+ * The labs run when we are root; `--only preview|lab|kernel` picks one.
  */
 async function main(): Promise<void> {
   const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
@@ -20,17 +20,15 @@ async function main(): Promise<void> {
     const hundred = rows[rows.length - 1];
     console.log(`  growth 1 → 10 → 100: ×${(rows[1].seconds / rows[0].seconds).toFixed(1)}, ×${(rows[2].seconds / rows[1].seconds).toFixed(1)}; 100 gateways ${hundred.seconds < 10 ? "meets" : "MISSES"} the 10 s target`);
   }
+  let namespace: LabFigures | undefined;
   for (const part of ["lab", "kernel"]) {
     if (!want(part)) continue;
-    const file = path.join(__dirname, `${part}.ts`);
-    if (!fs.existsSync(file)) continue;
     if (process.getuid?.() !== 0) {
       console.log(`${part}: skipped (needs root)`);
       continue;
     }
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const mod = require(file) as { bench?: () => Promise<void> };
-    if (mod.bench) await mod.bench();
+    if (part === "lab") namespace = await benchLab();
+    else await benchKernel(namespace);
   }
 }
 

@@ -43,8 +43,6 @@ async function rwEstablished(lab: KernelLab, timeoutMs: number): Promise<boolean
 export interface KernelFigures extends LabFigures {
   /** qemu start → the VM's sshd answers. */
   readonly bootMs: number;
-  /** After `systemctl restart strongswan`, how the road warrior got its tunnel back. */
-  readonly restartRecovery: "dpd" | "re-initiated" | "not back";
 }
 
 /** VM boot → all checks green, then the namespace lab's figures measured on the kernel dataplane with systemd. */
@@ -65,7 +63,7 @@ export async function benchKernel(): Promise<KernelFigures> {
     let restartRecovery: KernelFigures["restartRecovery"] = "not back";
     const restart = await pingDuring(lab, async () => {
       await gw.exec("systemctl restart strongswan");
-      if (await rwEstablished(lab, 30_000)) restartRecovery = "dpd";
+      if (await rwEstablished(lab, 30_000)) restartRecovery = "by themselves";
       else {
         // The client dials again, as a user would.
         await (lab.hosts.get("rw") as LabHost).exec(`swanctl --initiate --child ${lab.layout.rw.conn} --timeout 30`, { timeoutMs: 40_000 });
@@ -89,13 +87,25 @@ export async function benchKernel(): Promise<KernelFigures> {
   }
 }
 
-/** Called by bench/index.ts: both labs in one run, their figures side by side. */
-export async function bench(): Promise<void> {
+function sideBySide(ns: LabFigures, k: KernelFigures): string[] {
+  const lost = (w: LabFigures["reload"]) => `${w.lost}/${w.sent} lost`;
+  const rows: [string, string, string][] = [
+    ["cold up → all checks green", `${((ns.upMs + ns.checkMs) / 1000).toFixed(1)} s`, `${((k.upMs + k.checkMs) / 1000).toFixed(1)} s (VM boot ${(k.bootMs / 1000).toFixed(1)} s)`],
+    ["no-op re-converge", `${(ns.noopMs / 1000).toFixed(2)} s, ${ns.noopActivated} activations`, `${(k.noopMs / 1000).toFixed(2)} s, ${k.noopActivated} activations`],
+    ["hitless reload", lost(ns.reload), lost(k.reload)],
+    ["BGP hold time changed", lost(ns.bgpRestart), lost(k.bgpRestart)],
+    ["charon restart", `${lost(ns.restart)} (${ns.restartRecovery})`, `${lost(k.restart)} (${k.restartRecovery})`],
+  ];
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max("namespace lab".length, ...rows.map((r) => r[1].length));
+  const line = (r: readonly string[]) => `  ${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`;
+  return ["side by side (one run):", line(["", "namespace lab", "kernel lab"]), ...rows.map(line)];
+}
+
+/** Called by bench/index.ts: both labs in one run, their figures side by side (the namespace lab's from this run). */
+export async function bench(namespace?: LabFigures): Promise<void> {
   const kernel = await benchKernel();
-  const ns = await benchLab();
-  const left = formatLabFigures(ns, "namespace lab (userspace dataplanes, no systemd)");
-  const right = formatLabFigures(kernel, "kernel lab (Debian's kernel + systemd in qemu TCG; rw pings the gateway's private address every 200 ms)");
-  console.log([...left, "", ...right].join("\n"));
-  console.log(`  kernel lab: after the charon restart the road warrior's tunnel came back by: ${kernel.restartRecovery}`);
-  console.log(`  kernel lab: VM boot to sshd ${(kernel.bootMs / 1000).toFixed(1)} s; boot → all checks ${kernel.failed.length ? "run" : "green"} ${((kernel.upMs + kernel.checkMs) / 1000).toFixed(1)} s`);
+  const ns = namespace ?? (await benchLab());
+  const labels = { label: "kernel lab (Debian's kernel + systemd in qemu TCG)", ping: `rw pings gw's private address every ${INTERVAL_S * 1000} ms` };
+  console.log([...formatLabFigures(kernel, labels), ...sideBySide(ns, kernel)].join("\n"));
 }

@@ -1,6 +1,7 @@
 import { planGateway } from "../components/plan";
 import { GatewayModel } from "../components/model/gateway";
 import { restartGatewayCharon, waitForTunnels } from "../lab/faults";
+import { initiate } from "../lab/peer-hosts";
 import { pingWhile } from "../lab/hitless";
 import { Lab } from "../lab/lab";
 import { LAB_STACK_FILE } from "../lab/stack";
@@ -19,6 +20,11 @@ export interface LabFigures {
   readonly bgpRestart: { readonly sent: number; readonly lost: number; readonly ms: number };
   /** The same window around a charon restart, until the tunnels are back. */
   readonly restart: { readonly sent: number; readonly lost: number; readonly ms: number };
+  /**
+   * How the tunnels came back after the restart: by themselves (DPD, close_action), or only when the clients
+   * dialled again (a client whose attempts all fall into the restart gives up, as clients do).
+   */
+  readonly restartRecovery: "by themselves" | "re-initiated" | "not back";
 }
 
 const oneMore = (gw: GatewayModel): GatewayModel => ({
@@ -43,9 +49,16 @@ export async function benchLab(stackFile = LAB_STACK_FILE, prefix = "s2bench"): 
     const reload = await pingWhile(lab, () => lab.converge(lab.model(oneMore)));
     const bgpRestart = await pingWhile(lab, () => lab.converge(lab.model((gw) => (gw.bgp ? { ...gw, bgp: { ...gw.bgp, holdTime: gw.bgp.holdTime === 60 ? 90 : 60 } } : gw))));
     await lab.waitForBgp();
+    let restartRecovery: LabFigures["restartRecovery"] = "not back";
     const restart = await pingWhile(lab, async () => {
       await restartGatewayCharon(lab);
-      await waitForTunnels(lab, 60_000);
+      if (await waitForTunnels(lab, 20_000).then(() => true, () => false)) {
+        restartRecovery = "by themselves";
+        return;
+      }
+      const { layout } = lab;
+      await Promise.allSettled([initiate(lab.host("rw"), layout.rw.conn), layout.site ? initiate(lab.host("site"), layout.site.conn) : undefined]);
+      if (await waitForTunnels(lab, 20_000).then(() => true, () => false)) restartRecovery = "re-initiated";
     });
     return {
       upMs,
@@ -56,27 +69,41 @@ export async function benchLab(stackFile = LAB_STACK_FILE, prefix = "s2bench"): 
       reload: { sent: reload.sent, lost: reload.lost.length, ms: reload.ms },
       bgpRestart: { sent: bgpRestart.sent, lost: bgpRestart.lost.length, ms: bgpRestart.ms },
       restart: { sent: restart.sent, lost: restart.lost.length, ms: restart.ms },
+      restartRecovery,
     };
   } finally {
     await lab.down();
   }
 }
 
-export function formatLabFigures(f: LabFigures, label = "namespace lab"): string[] {
+export interface FigureLabels {
+  readonly label: string;
+  /** The issue's target for cold up → all checks green; the kernel lab has none. */
+  readonly targetS?: number;
+  readonly ping: string;
+}
+
+const NAMESPACE_LABELS: FigureLabels = { label: "namespace lab", targetS: 30, ping: "rw pings node every 50 ms" };
+
+export function formatLabFigures(f: LabFigures, labels: FigureLabels = NAMESPACE_LABELS): string[] {
   const green = f.failed.length === 0;
   const upToGreen = (f.upMs + f.checkMs) / 1000;
+  const target = labels.targetS === undefined ? "" : `; ${upToGreen <= labels.targetS ? "meets" : "MISSES"} the target`;
   return [
-    `${label}: cold up → all checks green (target ≤ 30 s)`,
-    `  up ${(f.upMs / 1000).toFixed(1)} s + check ${(f.checkMs / 1000).toFixed(1)} s = ${upToGreen.toFixed(1)} s, ${green ? "all green" : `FAILED: ${f.failed.join(", ")}`}; ${upToGreen <= 30 ? "meets" : "MISSES"} the target`,
+    `${labels.label}: cold up → all checks green${labels.targetS === undefined ? "" : ` (target ≤ ${labels.targetS} s)`}`,
+    `  up ${(f.upMs / 1000).toFixed(1)} s + check ${(f.checkMs / 1000).toFixed(1)} s = ${upToGreen.toFixed(1)} s, ${green ? "all green" : `FAILED: ${f.failed.join(", ")}`}${target}`,
     `  no-op re-converge: ${(f.noopMs / 1000).toFixed(2)} s, ${f.noopActivated} activations`,
-    "  packets lost while rw pings node every 50 ms:",
+    `  packets lost while ${labels.ping}:`,
     `    hitless reload (one more connection, swanctl --load-all)   ${String(f.reload.lost).padStart(4)} of ${f.reload.sent} lost (${(f.reload.ms / 1000).toFixed(1)} s window)`,
     `    BGP hold time changed (BIRD restarts that session)         ${String(f.bgpRestart.lost).padStart(4)} of ${f.bgpRestart.sent} lost (${(f.bgpRestart.ms / 1000).toFixed(1)} s window)`,
     `    daemon restart (charon stopped and started, tunnels back)  ${String(f.restart.lost).padStart(4)} of ${f.restart.sent} lost (${(f.restart.ms / 1000).toFixed(1)} s window)`,
+    `      after the restart the tunnels came back: ${f.restartRecovery}`,
   ];
 }
 
-/** Called by bench/index.ts (`npm run bench`). */
-export async function bench(): Promise<void> {
-  for (const line of formatLabFigures(await benchLab())) console.log(line);
+/** Called by bench/index.ts (`npm run bench`); the kernel lab prints these beside its own. */
+export async function bench(): Promise<LabFigures> {
+  const figures = await benchLab();
+  for (const line of formatLabFigures(figures)) console.log(line);
+  return figures;
 }

@@ -28,7 +28,7 @@ export function renderPeerStrongswanConf(): string {
           stroke: section({ load: false }),
           "bypass-lan": section({ load: false }),
         }),
-        filelog: section({ lab: section({ path: "/var/log/charon.log", time_format: "%T", default: 1, ike: 2, knl: 2 }) }),
+        filelog: section({ lab: section({ path: "/var/log/charon.log", time_format: "%T", flush_line: true, default: 1, ike: 2, knl: 2 }) }),
       }),
     }),
     PEER_HEADER,

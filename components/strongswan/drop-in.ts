@@ -23,6 +23,9 @@ export function renderStrongswanDropIn(gw: GatewayModel): string {
     // Routes for negotiated tunnels go to table 220, which BIRD learns and exports over BGP.
     routing_table: 220,
     routing_table_prio: 220,
+    // IKE never uses the WireGuard interface: its address is not even offered to MOBIKE clients as another way
+    // in. Read when charon starts.
+    interfaces_ignore: gw.wireguard.interface,
     plugins: section({
       // kernel-libipsec: ESP in userspace on a TUN device, for kernels without ESP (the namespace lab).
       "kernel-libipsec": section({ load: libipsec }),

@@ -96,6 +96,13 @@ describe("lab (network namespaces, real daemons, converge over SSH)", function (
     assert.equal(facts.find((f) => f.id === "spoof-dropped")!.evidence, "3 sent from the internet to gw's public interface; node counted 0; gw's drop rule for the pool counted +3");
   });
 
+  it("IKE stays off wg0: gw offers the road warrior other addresses over MOBIKE, never its WireGuard address", async () => {
+    const log = await lab.host("rw").exec("grep -h 'got additional MOBIKE peer address' /var/log/charon.log");
+    const offered = new Set([...log.stdout.matchAll(/peer address: (\S+)/g)].map((m) => m[1]));
+    assert.deepEqual([...offered].sort(), [lab.layout.addrs.gwPrivate, lab.layout.addrs.gwPublic].sort(), log.stdout);
+    assert.ok(!offered.has(lab.layout.wg!.gatewayTunnel));
+  });
+
   it("stage2 lab shell runs a command inside a lab host (gw's table 220 holds the tunnels' routes)", async () => {
     const cli = path.resolve(__dirname, "..", "..", "bin", "stage2");
     const res = await run([cli, "lab", "shell", "gw", "--prefix", PREFIX, "--", "ip", "-4", "route", "show", "table", "220"]);

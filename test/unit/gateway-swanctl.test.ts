@@ -110,6 +110,13 @@ describe("strongswan.d drop-in", () => {
     assert.match(text, /charon-systemd \{\n\tjournal \{\n\t\tdefault = 1\n\t\tike = 3\n\t\}\n\}/);
     assert.match(renderStrongswanDropIn(Gateway.parse(input)), /kernel-libipsec \{\n\t\t\tload = no/);
   });
+
+  it("keeps IKE off the WireGuard interface", () => {
+    const input = fixtureGateway();
+    assert.match(renderStrongswanDropIn(Gateway.parse(input)), /^\tinterfaces_ignore = wg0$/m);
+    const renamed = Gateway.parse({ ...input, wireguard: { ...input.wireguard, interface: "wg-stage2" } });
+    assert.match(renderStrongswanDropIn(renamed), /^\tinterfaces_ignore = wg-stage2$/m);
+  });
 });
 
 describe("gateway swanctl.conf with extraSwanctl", () => {
