@@ -134,14 +134,30 @@ class Lexer {
     throw new SettingsParseError(pos, reason);
   }
 
-  /** Skips blanks and comments; newlines too unless `stopAtNewline`. */
+  /**
+   * Skips blanks and comments; newlines too unless `stopAtNewline`. Where a comment ends follows libstrongswan's
+   * lexer (longest match of `[\t ]*#[^\r\n]*` and `#.*\n`): a comment led by spaces or tabs ends at a carriage
+   * return or newline; one at the start of a token (after a carriage return, a newline, a value) runs to the next
+   * newline, over carriage returns, and only when no newline follows in the file does it stop at a carriage return.
+   */
   skip(stopAtNewline: boolean): void {
+    let lead: "none" | "blanks" | "cr" = "none";
     for (;;) {
       const c = this.peek();
-      if (isBlank(c)) this.next();
-      else if (c === "#") while (this.peek() !== "" && this.peek() !== "\n" && this.peek() !== "\r") this.next();
-      else if (c === "\n" && !stopAtNewline) this.next();
-      else return;
+      if (c === "\r") {
+        lead = "cr";
+        this.next();
+      } else if (isBlank(c)) {
+        if (lead === "none") lead = "blanks";
+        this.next();
+      } else if (c === "#") {
+        const toNewline = lead !== "blanks" && this.text.includes("\n", this.i);
+        while (this.peek() !== "" && this.peek() !== "\n" && (toNewline || this.peek() !== "\r")) this.next();
+        lead = "none";
+      } else if (c === "\n" && !stopAtNewline) {
+        this.next();
+        lead = "none";
+      } else return;
     }
   }
 

@@ -61,6 +61,12 @@ describe("settings parser agrees with libstrongswan", function () {
     assert.deepStrictEqual(libstrongswanOrder(mine.tree), theirs.tree);
   });
 
+  it("agrees on what ends a comment: led by blanks, a carriage return; else the next newline, over carriage returns", () => {
+    const texts = ["#\ra\n", "a = b #c\rd\nx = y\n", "#\ra", "a = b #c\r", "s {\n#\r}\n}\n", "s {\n#\r}", "\t#\r\\\r\n", " #c\rd = e\n", "\r #c\rd\n", " \r#c\rd\n"];
+    for (const text of texts) compareText(text);
+    assert.deepStrictEqual(parseSettings("a = b #c\rd\nx = y\n").tree.entries.map((e) => e.key), ["a", "x"]);
+  });
+
   it("agrees on random text made of the syntax's own characters (accepts and refuses the same)", () => {
     const token = fc.constantFrom("a", "b", " ", "\t", "\n", "\r", "=", "{", "}", "#", '"', "\\", ":", ",", ".", "x.y", "'", "é", "\\n", "\\t", "\\r", "\\\r\n", '"x\\\r\ny"');
     fc.assert(
