@@ -6,9 +6,9 @@
  *   npx ts-node tools/swanctl-gen-docs.ts            (writes the file)
  *   npx ts-node tools/swanctl-gen-docs.ts --check    (exit 1 when the file is stale)
  */
-import * as fs from "fs";
 import * as path from "path";
 import { SWANCTL_CONTAINERS, SWANCTL_SECTIONS, describeType, keysOf, type SectionKind } from "../components/strongswan/swanctl";
+import { writeOrCheck } from "./generated-file";
 
 export const DOCS_FILE = path.resolve(__dirname, "..", "docs", "swanctl-reference.md");
 
@@ -91,16 +91,4 @@ export function generateDocs(): string {
   return `${out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
 }
 
-if (require.main === module) {
-  const text = generateDocs();
-  if (process.argv.includes("--check")) {
-    if (!fs.existsSync(DOCS_FILE) || fs.readFileSync(DOCS_FILE, "utf8") !== text) {
-      process.stderr.write(`${DOCS_FILE} is stale: run npx ts-node tools/swanctl-gen-docs.ts\n`);
-      process.exit(1);
-    }
-  } else {
-    fs.mkdirSync(path.dirname(DOCS_FILE), { recursive: true });
-    fs.writeFileSync(DOCS_FILE, text);
-    process.stdout.write(`wrote ${DOCS_FILE}\n`);
-  }
-}
+if (require.main === module) writeOrCheck(DOCS_FILE, generateDocs(), "npx ts-node tools/swanctl-gen-docs.ts");

@@ -9,6 +9,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { writeOrCheck } from "./generated-file";
 
 export const OPT_FILE = path.resolve(__dirname, "..", "..", "shared", "reference", "strongswan-5.9.8", "swanctl.opt");
 export const OUT_FILE = path.resolve(__dirname, "..", "components", "strongswan", "swanctl", "options.generated.ts");
@@ -269,19 +270,6 @@ export function generate(optText: string): string {
 }
 
 if (require.main === module) {
-  const args = process.argv.slice(2);
-  const check = args.includes("--check");
-  const opt = args.find((a) => !a.startsWith("--")) ?? OPT_FILE;
-  const text = generate(fs.readFileSync(opt, "utf8"));
-  if (check) {
-    const current = fs.existsSync(OUT_FILE) ? fs.readFileSync(OUT_FILE, "utf8") : "";
-    if (current !== text) {
-      process.stderr.write(`${OUT_FILE} is stale: run npx ts-node tools/swanctl-gen-model.ts\n`);
-      process.exit(1);
-    }
-  } else {
-    fs.mkdirSync(path.dirname(OUT_FILE), { recursive: true });
-    fs.writeFileSync(OUT_FILE, text);
-    process.stdout.write(`wrote ${OUT_FILE}\n`);
-  }
+  const opt = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? OPT_FILE;
+  writeOrCheck(OUT_FILE, generate(fs.readFileSync(opt, "utf8")), "npx ts-node tools/swanctl-gen-model.ts");
 }
