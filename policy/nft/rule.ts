@@ -114,6 +114,14 @@ export function parseRule(tokens: Token[], sets: ReadonlyMap<string, string[]>):
   const matches: Match[] = [];
   let verdict: Verdict | undefined;
   let clampsMss = false;
+  /** `[op] value(s)` after a selector, from `at`: records the match and returns where the rule goes on. */
+  const readMatch = (selector: string, at: number): number => {
+    const op = tokens[at];
+    const negate = op?.kind === "word" && OPS.has(op.text) ? OPS.get(op.text)! : undefined;
+    const read = readValues(tokens, negate === undefined ? at : at + 1, sets);
+    matches.push({ selector, negate: negate ?? false, values: read.values });
+    return read.next;
+  };
   let i = 0;
   while (i < tokens.length) {
     const words = tokens.slice(i, i + 4).map((t) => (t.kind === "word" ? t.text : ""));
@@ -132,31 +140,14 @@ export function parseRule(tokens: Token[], sets: ReadonlyMap<string, string[]>):
         i += 2;
         continue;
       }
-      let negate = false;
-      const op = tokens[i];
-      if (op && op.kind === "word" && OPS.has(op.text)) {
-        negate = OPS.get(op.text)!;
-        i++;
-      }
-      const read = readValues(tokens, i, sets);
-      i = read.next;
-      matches.push({ selector: ALIASES[name] ?? name, negate, values: read.values });
+      i = readMatch(ALIASES[name] ?? name, i);
       continue;
     }
     const t = tokens[i];
     const field = tokens[i + 1];
     if (t.kind === "word" && PROTOCOL_KEYWORDS.has(t.text) && field?.kind === "word" && /^[a-z][a-z0-9-]*$/.test(field.text) && !VERDICTS.has(field.text)) {
       // Any other `<protocol> <field> [op] <value>`: kept so that the rule never looks unconditional.
-      i += 2;
-      let negate = false;
-      const op = tokens[i];
-      if (op && op.kind === "word" && OPS.has(op.text)) {
-        negate = OPS.get(op.text)!;
-        i++;
-      }
-      const read = readValues(tokens, i, sets);
-      i = read.next;
-      matches.push({ selector: `${t.text} ${field.text}`, negate, values: read.values });
+      i = readMatch(`${t.text} ${field.text}`, i + 2);
       continue;
     }
     if (t.kind === "word" && t.text === "ipsec" && (tokens[i + 1]?.text === "in" || tokens[i + 1]?.text === "out")) {
