@@ -16,18 +16,16 @@ export function namespaceHosts(layout: LabLayout, stateDir: string): Map<Role, N
   return new Map(layout.hosts.map((h) => [h.role, new NamespaceHost(h.role, h.ns, path.join(mountDir(stateDir), h.role))]));
 }
 
-/** Network namespace + mount namespace with private /etc and /var (overlays), /run and /tmp (tmpfs), and its own /sys. */
-async function createHost(stateDir: string, role: Role, ns: string): Promise<void> {
-  const dir = path.join(stateDir, "hosts", role);
-  for (const sub of ["etc.up", "etc.work", "var.up", "var.work"]) fs.mkdirSync(path.join(dir, sub), { recursive: true });
-  const mountFile = path.join(mountDir(stateDir), role);
-  fs.writeFileSync(mountFile, "");
-  await runOk(["ip", "netns", "add", ns]);
+/**
+ * The commands that give a host private /etc and /var (overlays on the machine's, upper layers in `dir`), /run and
+ * /tmp (tmpfs) and its own /sys, run inside its new mount namespace. /run comes last: it hides the state directory
+ * when that lives below /run. sysfs is mounted from inside the network namespace so /sys/class/net shows the host's
+ * own interfaces. The kernel lab runs the same commands inside its VM.
+ */
+export function hostMountSetup(dir: string): string {
   const overlay = (target: string, name: string) =>
     `mount -t overlay stage2-lab -o lowerdir=${target},upperdir=${dir}/${name}.up,workdir=${dir}/${name}.work ${target}`;
-  // /run last: it hides the state directory when that lives below /run. sysfs is mounted from inside the
-  // network namespace so /sys/class/net shows the host's own interfaces.
-  const setup = [
+  return [
     overlay("/etc", "etc"),
     overlay("/var", "var"),
     "mount -t tmpfs -o mode=1777 stage2-lab /tmp",
@@ -35,15 +33,29 @@ async function createHost(stateDir: string, role: Role, ns: string): Promise<voi
     "mkdir -p /run/lock /run/sshd",
     "mount -t sysfs stage2-lab /sys",
   ].join(" && ");
-  await runOk(["nsenter", `--net=/run/netns/${ns}`, "--", "unshare", `--mount=${mountFile}`, "--propagation", "private", "bash", "-c", setup]);
+}
+
+/** The state directory's mnt/ as a private mount: a mount namespace can only be bound to a file on one. */
+export async function privateMountDir(stateDir: string): Promise<void> {
+  const mnt = mountDir(stateDir);
+  fs.mkdirSync(mnt, { recursive: true });
+  await runOk(["mount", "--bind", mnt, mnt]);
+  await runOk(["mount", "--make-private", mnt]);
+}
+
+/** Network namespace `ns` plus a mount namespace (see hostMountSetup) bound to `<stateDir>/mnt/<role>`. */
+export async function createHost<R extends string>(stateDir: string, role: R, ns: string): Promise<NamespaceHost<R>> {
+  const dir = path.join(stateDir, "hosts", role);
+  for (const sub of ["etc.up", "etc.work", "var.up", "var.work"]) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  const mountFile = path.join(mountDir(stateDir), role);
+  fs.writeFileSync(mountFile, "");
+  await runOk(["ip", "netns", "add", ns]);
+  await runOk(["nsenter", `--net=/run/netns/${ns}`, "--", "unshare", `--mount=${mountFile}`, "--propagation", "private", "bash", "-c", hostMountSetup(dir)]);
+  return new NamespaceHost(role, ns, mountFile);
 }
 
 export async function createLab(layout: LabLayout, stateDir: string): Promise<Map<Role, NamespaceHost>> {
-  const mnt = mountDir(stateDir);
-  fs.mkdirSync(mnt, { recursive: true });
-  // A mount namespace can only be bound to a file on a private mount.
-  await runOk(["mount", "--bind", mnt, mnt]);
-  await runOk(["mount", "--make-private", mnt]);
+  await privateMountDir(stateDir);
   await Promise.all(layout.hosts.map((h) => createHost(stateDir, h.role, h.ns)));
   const hosts = namespaceHosts(layout, stateDir);
   const nsOf = (role: Role) => layout.hosts.find((h) => h.role === role)!.ns;

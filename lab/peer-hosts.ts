@@ -1,16 +1,10 @@
 import { shq } from "../components/host/apply-script";
 import { networkOf } from "../components/model/net";
-import { LabHost, sh } from "./host";
+import { LabHost, putFile, sh } from "./host";
 import { LabLayout } from "./layout";
 import { renderGobgpdConfig, renderPeerStrongswanConf, ROUTE_POLLER } from "./peers";
 
 /** Starts and drives the lab's peers (configured directly by the lab: they are not stage2 hosts). */
-
-/** Writes a file inside the host; the content travels on stdin. */
-export function putFile(host: LabHost, file: string, content: string, mode = "0644"): Promise<string> {
-  const q = shq(file);
-  return sh(host, `mkdir -p "$(dirname ${q})" && (umask 077 && cat > ${q}.lab-tmp) && chmod ${mode} ${q}.lab-tmp && mv -f ${q}.lab-tmp ${q}`, { input: content });
-}
 
 /** A detached daemon: no inherited pipes, so the lab's command returns while it keeps running. */
 const detach = (cmd: string): string => `setsid ${cmd} </dev/null >/dev/null 2>&1 &`;

@@ -1,5 +1,6 @@
 import { shq } from "../../components/host/apply-script";
 import { LabLayout, Role } from "../layout";
+import { hostMountSetup } from "../netns";
 
 /** Inside the VM: the lab's state (mount namespace files, private /etc and /var layers of the peers). */
 export const VM_STATE_DIR = "/run/stage2-kernel-lab";
@@ -32,19 +33,9 @@ export function renderVmTopology(layout: LabLayout): string {
   // The namespaces and their mount namespaces in parallel: each step costs a little under TCG.
   for (const h of peers) {
     const dir = `${VM_STATE_DIR}/hosts/${h.role}`;
-    const overlay = (target: string, name: string): string =>
-      `mount -t overlay stage2-lab -o lowerdir=${target},upperdir=${dir}/${name}.up,workdir=${dir}/${name}.work ${target}`;
-    const setup = [
-      overlay("/etc", "etc"),
-      overlay("/var", "var"),
-      "mount -t tmpfs -o mode=1777 stage2-lab /tmp",
-      "mount -t tmpfs -o mode=0755 stage2-lab /run",
-      "mkdir -p /run/lock",
-      "mount -t sysfs stage2-lab /sys",
-    ].join(" && ");
     lines.push(
       `( ip netns add ${h.ns} && mkdir -p ${dir}/etc.up ${dir}/etc.work ${dir}/var.up ${dir}/var.work && touch ${mountFileOf(h.role)} && ` +
-        `nsenter --net=/run/netns/${h.ns} -- unshare --mount=${mountFileOf(h.role)} --propagation private bash -c ${shq(setup)} ) &`,
+        `nsenter --net=/run/netns/${h.ns} -- unshare --mount=${mountFileOf(h.role)} --propagation private bash -c ${shq(hostMountSetup(dir))} ) &`,
     );
   }
   lines.push("wait_all() { local rc=0; for p in $(jobs -p); do wait $p || rc=1; done; return $rc; }", "wait_all");

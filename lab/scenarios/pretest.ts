@@ -1,6 +1,7 @@
 import { renderApplyScript } from "../../components/host/apply-script";
 import { encodePayload } from "../../components/host/payload";
 import type { Concern } from "../../components/host/types";
+import { sh } from "../host";
 import type { DatLine } from "./corpus";
 import type { ScenarioHost } from "./topology";
 
@@ -51,7 +52,7 @@ const NAT_TABLE = [
 export async function convergeHost(host: ScenarioHost, concern: Concern): Promise<string> {
   const res = await host.exec(renderApplyScript(concern, "direct"), { input: encodePayload(concern.files), timeoutMs: 60_000 });
   const out = (res.stdout + res.stderr).trim();
-  if (res.code !== 0 || !/^stage2: [a-z0-9-]+: (activated|unchanged)$/m.test(res.stdout)) throw new Error(`converge of ${host.name} failed: ${out}`);
+  if (res.code !== 0 || !/^stage2: [a-z0-9-]+: (activated|unchanged)$/m.test(res.stdout)) throw new Error(`converge of ${host.role} failed: ${out}`);
   return out.split("\n").filter((l) => l.startsWith("stage2:")).join("; ");
 }
 
@@ -62,7 +63,7 @@ async function waitForConnection(host: ScenarioHost, conn: string, timeoutMs = 1
     if (r.code === 0 && new RegExp(`\\b${conn.replace(/[^A-Za-z0-9_-]/g, "")} \\{`).test(r.stdout.replace(/list-conn event \{/g, ""))) return;
     await new Promise((res) => setTimeout(res, 100));
   }
-  throw new Error(`${host.name}: connection ${conn} not loaded after ${timeoutMs} ms`);
+  throw new Error(`${host.role}: connection ${conn} not loaded after ${timeoutMs} ms`);
 }
 
 async function step(line: DatLine, ctx: PretestContext): Promise<Step> {
@@ -83,7 +84,7 @@ async function step(line: DatLine, ctx: PretestContext): Promise<Step> {
     }
     const nat = natRule(c);
     if (nat) {
-      await host.sh(`nft '${NAT_TABLE}'\nnft add rule ip nat ${nat.chain} '${nat.rule}'`);
+      await sh(host, `nft '${NAT_TABLE}'\nnft add rule ip nat ${nat.chain} '${nat.rule}'`);
       return { line, outcome: "done", detail: `nft ${nat.chain}: ${nat.rule}` };
     }
     if (/^iptables\b/.test(c)) return { line, outcome: "skipped", detail: "an iptables rule the runner does not translate" };

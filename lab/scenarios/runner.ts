@@ -3,6 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import type { Concern } from "../../components/host/types";
 import { corpusRoot } from "../../tools/swanctl-corpus";
+import { putFile } from "../host";
 import { readScenario, type Scenario } from "./corpus";
 import { evaluate, lineKind, type Expectation } from "./expectations";
 import { issueScenarioPki, type ScenarioPki } from "./pki";
@@ -38,10 +39,10 @@ export const DEFAULT_SCENARIO_PREFIX = "s2scn";
 
 /** What the corpus's host images carry before a scenario starts: its hosts file (scenarios name peers) and credentials. */
 async function prepareHost(host: ScenarioHost, pki: ScenarioPki, hostsFile: string): Promise<void> {
-  await host.putFile("/etc/hosts", hostsFile);
-  const creds = pki.hosts.get(host.name);
+  await putFile(host, "/etc/hosts", hostsFile);
+  const creds = pki.hosts.get(host.role);
   if (!creds) return;
-  for (const [rel, pem] of creds.files) await host.putFile(`/etc/swanctl/${rel}`, pem, rel.startsWith("rsa/") ? "0600" : "0644");
+  for (const [rel, pem] of creds.files) await putFile(host, `/etc/swanctl/${rel}`, pem, rel.startsWith("rsa/") ? "0600" : "0644");
 }
 
 const NO_PKI: ScenarioPki = { caCert: "", hosts: new Map() };
@@ -64,7 +65,7 @@ export async function runScenario(shared: string, scenario: Scenario, pki: Scena
     }
     const net = await buildNetwork(prefix);
     const hostsFile = fs.readFileSync(path.join(corpusRoot(shared), "hosts", "default", "etc", "hosts"), "utf8");
-    await Promise.all([...net.hosts.values()].map((h) => prepareHost(h, scenario.hosts.includes(h.name) ? pki : NO_PKI, hostsFile)));
+    await Promise.all([...net.hosts.values()].map((h) => prepareHost(h, scenario.hosts.includes(h.role) ? pki : NO_PKI, hostsFile)));
     steps = await runPretest(scenario.pretest, { hosts: net.hosts, concerns });
     steps.filter((s) => s.outcome === "failed").forEach((s) => problems.push(`pretest ${s.line.host}::${s.line.command}: ${s.detail}`));
     for (const line of scenario.evaltest) expectations.push(await evaluate(line, net.hosts.get(line.host)));

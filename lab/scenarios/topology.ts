@@ -1,7 +1,7 @@
-import * as fs from "fs";
 import * as path from "path";
-import { run, RunOptions, RunResult, runOk } from "../exec";
-import { destroyLab } from "../netns";
+import { runOk } from "../exec";
+import { NamespaceHost, sh } from "../host";
+import { createHost, destroyLab, privateMountDir } from "../netns";
 
 /**
  * strongSwan's test network with the corpus's own addresses, built from network namespaces: three segments
@@ -31,30 +31,8 @@ export const CORPUS_HOSTS: readonly CorpusHost[] = [
 
 const SWITCH = "sw";
 
-/** A corpus host: its network namespace plus a mount namespace with private /etc, /var (overlays), /run and /tmp. */
-export class ScenarioHost {
-  constructor(
-    readonly name: string,
-    readonly ns: string,
-    readonly mountFile: string,
-  ) {}
-
-  exec(script: string, opts?: RunOptions): Promise<RunResult> {
-    return run(["nsenter", `--mount=${this.mountFile}`, `--net=/run/netns/${this.ns}`, "--", "bash", "-c", script], opts);
-  }
-
-  async sh(script: string, opts?: RunOptions): Promise<string> {
-    const res = await this.exec(script, opts);
-    if (res.code !== 0) throw new Error(`${this.name}: \`${script.split("\n")[0].slice(0, 100)}\` exited ${res.code}: ${(res.stderr || res.stdout).trim().slice(-1500)}`);
-    return res.stdout;
-  }
-
-  /** Writes a file inside the host; the content travels on stdin. */
-  putFile(file: string, content: string, mode = "0644"): Promise<string> {
-    const q = `'${file.replace(/'/g, `'\\''`)}'`;
-    return this.sh(`mkdir -p "$(dirname ${q})" && (umask 077 && cat > ${q}) && chmod ${mode} ${q}`, { input: content });
-  }
-}
+/** A corpus host: a lab host named after its corpus role (moon, carol, ...). */
+export type ScenarioHost = NamespaceHost<string>;
 
 export interface ScenarioNetwork {
   readonly prefix: string;
@@ -64,43 +42,17 @@ export interface ScenarioNetwork {
 
 export const scenarioStateDir = (prefix: string): string => path.join("/run/stage2-lab", prefix);
 
-async function mountNamespace(stateDir: string, name: string, ns: string): Promise<ScenarioHost> {
-  const dir = path.join(stateDir, "hosts", name);
-  for (const sub of ["etc.up", "etc.work", "var.up", "var.work"]) fs.mkdirSync(path.join(dir, sub), { recursive: true });
-  const mountFile = path.join(stateDir, "mnt", name);
-  fs.writeFileSync(mountFile, "");
-  const overlay = (target: string, sub: string) =>
-    `mount -t overlay stage2-scenario -o lowerdir=${target},upperdir=${dir}/${sub}.up,workdir=${dir}/${sub}.work ${target}`;
-  const setup = [
-    overlay("/etc", "etc"),
-    overlay("/var", "var"),
-    "mount -t tmpfs -o mode=1777 stage2-scenario /tmp",
-    "mount -t tmpfs -o mode=0755 stage2-scenario /run",
-    "mount -t sysfs stage2-scenario /sys",
-  ].join(" && ");
-  await runOk(["nsenter", `--net=/run/netns/${ns}`, "--", "unshare", `--mount=${mountFile}`, "--propagation", "private", "bash", "-c", setup]);
-  return new ScenarioHost(name, ns, mountFile);
-}
-
 /** Builds the whole corpus network (every host, whether the scenario configures it or not). */
 export async function buildNetwork(prefix: string): Promise<ScenarioNetwork> {
   const stateDir = scenarioStateDir(prefix);
   await destroyLab(prefix, stateDir);
-  const mnt = path.join(stateDir, "mnt");
-  fs.mkdirSync(mnt, { recursive: true });
-  // A mount namespace can only be bound to a file on a private mount.
-  await runOk(["mount", "--bind", mnt, mnt]);
-  await runOk(["mount", "--make-private", mnt]);
+  await privateMountDir(stateDir);
   const sw = `${prefix}-${SWITCH}`;
   await runOk(["ip", "netns", "add", sw]);
   const swLines = ["set -e", "ip link set lo up", ...["internet", "lan1", "lan2"].flatMap((b) => [`ip link add ${b} type bridge`, `ip link set ${b} up`])];
   const hosts = new Map<string, ScenarioHost>();
   await Promise.all(
-    CORPUS_HOSTS.map(async (h) => {
-      const ns = `${prefix}-${h.name}`;
-      await runOk(["ip", "netns", "add", ns]);
-      hosts.set(h.name, await mountNamespace(stateDir, h.name, ns));
-    }),
+    CORPUS_HOSTS.map(async (h) => hosts.set(h.name, await createHost(stateDir, h.name, `${prefix}-${h.name}`))),
   );
   for (const h of CORPUS_HOSTS) {
     for (const [i, iface] of h.ifaces.entries()) {
@@ -113,7 +65,8 @@ export async function buildNetwork(prefix: string): Promise<ScenarioNetwork> {
   await runOk(["ip", "netns", "exec", sw, "bash", "-c", swLines.join("\n")]);
   await Promise.all(
     CORPUS_HOSTS.map((h) =>
-      hosts.get(h.name)!.sh(
+      sh(
+        hosts.get(h.name)!,
         [
           "set -e",
           "ip link set lo up",
