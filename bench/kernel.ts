@@ -4,7 +4,7 @@ import { LabHost } from "../lab/host";
 import { kernelChecks } from "../lab/kernel";
 import { KernelLab, kernelLabUp } from "../lab/kernel/kernel-lab";
 import { parseSas } from "../lab/sa";
-import { benchLab, formatLabFigures, LabFigures } from "./lab";
+import { benchLab, formatLabFigures, LabFigures, recovery, Recovery } from "./lab";
 
 /** rw pings the gateway's private address (through the tunnel) every 0.2 s: TCG is slower than the namespace lab. */
 const INTERVAL_S = 0.2;
@@ -60,15 +60,15 @@ export async function benchKernel(): Promise<KernelFigures> {
     const reload = await pingDuring(lab, () => lab.converge(lab.plan(oneMoreSite(lab.gateway))));
     const bgpRestart = await pingDuring(lab, () => lab.converge(lab.plan(holdTime(oneMoreSite(lab.gateway)))));
     const gw = lab.hosts.get("gw") as LabHost;
-    let restartRecovery: KernelFigures["restartRecovery"] = "not back";
+    let restartRecovery: Recovery = "not back";
     const restart = await pingDuring(lab, async () => {
       await gw.exec("systemctl restart strongswan");
-      if (await rwEstablished(lab, 30_000)) restartRecovery = "by themselves";
-      else {
-        // The client dials again, as a user would.
-        await (lab.hosts.get("rw") as LabHost).exec(`swanctl --initiate --child ${lab.layout.rw.conn} --timeout 30`, { timeoutMs: 40_000 });
-        if (await rwEstablished(lab, 30_000)) restartRecovery = "re-initiated";
-      }
+      const rw = lab.hosts.get("rw") as LabHost;
+      restartRecovery = await recovery(
+        (ms) => rwEstablished(lab, ms),
+        () => rw.exec(`swanctl --initiate --child ${lab.layout.rw.conn} --timeout 30`, { timeoutMs: 40_000 }),
+        30_000,
+      );
     });
     return {
       bootMs: (lab.timings.boot ?? 0) * 1000,

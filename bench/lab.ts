@@ -24,7 +24,16 @@ export interface LabFigures {
    * How the tunnels came back after the restart: by themselves (DPD, close_action), or only when the clients
    * dialled again (a client whose attempts all fall into the restart gives up, as clients do).
    */
-  readonly restartRecovery: "by themselves" | "re-initiated" | "not back";
+  readonly restartRecovery: Recovery;
+}
+
+export type Recovery = "by themselves" | "re-initiated" | "not back";
+
+/** After a daemon restart: wait for the tunnels; if they are not back, the clients dial again, as users would. */
+export async function recovery(back: (timeoutMs: number) => Promise<boolean>, redial: () => Promise<unknown>, timeoutMs = 20_000): Promise<Recovery> {
+  if (await back(timeoutMs)) return "by themselves";
+  await redial();
+  return (await back(timeoutMs)) ? "re-initiated" : "not back";
 }
 
 const oneMore = (gw: GatewayModel): GatewayModel => ({
@@ -49,16 +58,14 @@ export async function benchLab(stackFile = LAB_STACK_FILE, prefix = "s2bench"): 
     const reload = await pingWhile(lab, () => lab.converge(lab.model(oneMore)));
     const bgpRestart = await pingWhile(lab, () => lab.converge(lab.model((gw) => (gw.bgp ? { ...gw, bgp: { ...gw.bgp, holdTime: gw.bgp.holdTime === 60 ? 90 : 60 } } : gw))));
     await lab.waitForBgp();
-    let restartRecovery: LabFigures["restartRecovery"] = "not back";
+    let restartRecovery: Recovery = "not back";
     const restart = await pingWhile(lab, async () => {
       await restartGatewayCharon(lab);
-      if (await waitForTunnels(lab, 20_000).then(() => true, () => false)) {
-        restartRecovery = "by themselves";
-        return;
-      }
       const { layout } = lab;
-      await Promise.allSettled([initiate(lab.host("rw"), layout.rw.conn), layout.site ? initiate(lab.host("site"), layout.site.conn) : undefined]);
-      if (await waitForTunnels(lab, 20_000).then(() => true, () => false)) restartRecovery = "re-initiated";
+      restartRecovery = await recovery(
+        (ms) => waitForTunnels(lab, ms).then(() => true, () => false),
+        () => Promise.allSettled([initiate(lab.host("rw"), layout.rw.conn), layout.site ? initiate(lab.host("site"), layout.site.conn) : undefined]),
+      );
     });
     return {
       upMs,
