@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { UsageError } from "./args";
+import { scrubSecrets } from "../components/util/secret-values";
 
 /** A sub-command lives in cli/commands/<name>.ts and exports `summary` and `run`. */
 export interface Command {
@@ -48,7 +49,8 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (err) {
     const usageError = err instanceof UsageError;
-    process.stderr.write(`stage2 ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    // Errors name a secret's key, never its value: a message that still quotes a secret read so far loses it here.
+    process.stderr.write(`stage2 ${name}: ${scrubSecrets(err instanceof Error ? err.message : String(err))}\n`);
     if (usageError) process.stderr.write(`\n${command.usage}\n`);
     return usageError ? 2 : 1;
   }

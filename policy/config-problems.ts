@@ -1,5 +1,6 @@
 import { Problem } from "../components/model/gateway";
 import { Violation } from "./runner";
+import { gotValue } from "../components/util/show-value";
 
 /**
  * stage2's model rejects some policy violations in the stack config itself, before any resource exists (its
@@ -13,7 +14,7 @@ const TWINS: readonly { policy: string; test: (p: Problem) => boolean }[] = [
 
 export function configViolations(problems: readonly Problem[]): Violation[] {
   return problems.map((p) => {
-    const shown = p.value === undefined ? "" : ` (got ${JSON.stringify(p.value)})`;
+    const shown = gotValue(p.path, p.value);
     return {
       policy: TWINS.find((t) => t.test(p))?.policy ?? "stack-config",
       enforcementLevel: "mandatory",

@@ -1,6 +1,7 @@
-import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { readTextFile } from "../components/util/read-file";
+import { registerSecret } from "../components/util/secret-values";
 
 /** A Pulumi.<env>.yaml read without the Pulumi CLI: plain values, and which keys are `secure:` (never decrypted). */
 export interface StackFile {
@@ -22,8 +23,7 @@ export function stackFilePath(stack: string): string {
 }
 
 export function loadStackFile(file: string): StackFile {
-  if (!fs.existsSync(file)) throw new Error(`${file}: no such stack file`);
-  const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
+  const doc = parseYaml(file, readTextFile(file)) ?? {};
   const raw = (doc.config ?? {}) as Record<string, unknown>;
   const config: Record<string, unknown> = {};
   const secureKeys: string[] = [];
@@ -36,8 +36,22 @@ export function loadStackFile(file: string): StackFile {
     } else {
       config[m[1]] = value;
       plainKeys.push(m[1]);
+      // Every stage2 key but the gateways holds a secret (a lab's plain PSK): no message may show its value.
+      if (m[1] !== "gateways") registerSecret(key, value);
     }
   }
   const stack = /Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file))?.[1] ?? path.basename(file);
   return { stack, file, config, secureKeys, plainKeys };
+}
+
+/** YAML's own errors quote the lines around the fault, which may hold a secret: only the position and reason. */
+function parseYaml(file: string, text: string): { config?: unknown } | null {
+  try {
+    return YAML.parse(text);
+  } catch (err) {
+    if (!(err instanceof YAML.YAMLError)) throw err;
+    const at = err.linePos?.[0];
+    const reason = err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    throw new Error(`${file}${at ? `:${at.line}:${at.col}` : ""}: not valid YAML: ${reason}`);
+  }
 }

@@ -5,9 +5,12 @@ import { SettingsParseError } from "../../components/strongswan/settings-parser"
 import { errorsOf, formatLocatedProblem, readSwanctlFile } from "../../components/strongswan/swanctl";
 import { importSwanctl, type ImportResult } from "../../components/strongswan/swanctl/import";
 import { mergeDocuments } from "../../components/strongswan/swanctl/merge";
+import { registerSwanctlSecrets } from "../../components/strongswan/swanctl/secrets";
 import { SwanctlExtraConfig, type SwanctlDocument } from "../../components/strongswan/swanctl";
 import { Ipsec, formatProblem, parseGateway } from "../../components/model/gateway";
 import { parseArgs, UsageError } from "../args";
+import { readTextFile } from "../../components/util/read-file";
+import { redactedSecret, registerSecret } from "../../components/util/secret-values";
 
 export const summary = "turn a hand-written swanctl.conf into stack configuration (YAML for Pulumi.<env>.yaml)";
 
@@ -24,7 +27,8 @@ Certificates are read from x509/ and x509ca/ beside the file, the gateway key fr
                         to feed \`pulumi config set --secret\`; they never appear on stdout
   --into <file>         print that stack file with the import merged into gateway --gateway (road warriors and
   --gateway <name>      sites appended, extraSwanctl merged, secure: placeholders added, comments kept) and check
-                        the gateway against the model; the report goes to stderr. The file itself is not changed.`;
+                        the gateway against the model; the report goes to stderr. The file itself is not changed.
+                        Plain secret values in it (a lab's) are printed as "(redacted: secret stage2:<key>)".`;
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -74,6 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   let swanctl;
   try {
     swanctl = readSwanctlFile(file);
+    registerSwanctlSecrets(swanctl.document);
   } catch (e) {
     if (e instanceof SettingsParseError) {
       err(e.message);
@@ -95,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   if (into !== undefined && gatewayName !== undefined) {
-    const merged = mergeIntoStack(fs.readFileSync(into, "utf8"), gatewayName, result);
+    const merged = mergeIntoStack(readTextFile(into), gatewayName, result);
     if (!merged.ok) {
       err(`stage2 import: ${into}: ${merged.error}`);
       return 1;
@@ -109,9 +114,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(importYaml(file, result));
   }
   if (typeof args.flags["secrets-to"] === "string") {
-    const values = Object.fromEntries(result.secrets.map((s) => [s.ref, s.value]));
-    fs.writeFileSync(args.flags["secrets-to"], `${JSON.stringify(values, null, 2)}\n`, { mode: 0o600 });
-    fs.chmodSync(args.flags["secrets-to"], 0o600);
+    writePrivate(args.flags["secrets-to"], `${JSON.stringify(Object.fromEntries(result.secrets.map((s) => [s.ref, s.value])), null, 2)}\n`);
   }
   const counts = (kind: string) => result.notes.filter((n) => n.kind === kind).length;
   err(
@@ -132,6 +135,9 @@ export function mergeIntoStack(
   result: ImportResult,
 ): { ok: true; yaml: string; notes: string[]; problems: string[] } | { ok: false; error: string } {
   const doc = YAML.parseDocument(text);
+  // YAML's messages quote the lines around a fault, which may hold a secret: the position and reason only.
+  const broken = doc.errors[0];
+  if (broken) return { ok: false, error: `${broken.linePos ? `line ${broken.linePos[0].line}, column ${broken.linePos[0].col}: ` : ""}not valid YAML: ${broken.message.split("\n")[0]}` };
   const gateways = doc.getIn(["config", "stage2:gateways"]);
   if (!YAML.isSeq(gateways)) return { ok: false, error: "has no config.stage2:gateways list" };
   const index = gateways.items.findIndex((g) => YAML.isMap(g) && g.get("name") === gatewayName);
@@ -166,6 +172,16 @@ export function mergeIntoStack(
   for (const s of result.secrets) {
     if (!doc.hasIn(["config", `stage2:${s.ref}`])) doc.setIn(["config", `stage2:${s.ref}`], doc.createNode({ secure: SECURE_PLACEHOLDER }));
   }
+  // Every key but the gateways holds a secret: a plain one is printed as its name, never its value.
+  const config = doc.get("config");
+  for (const pair of YAML.isMap(config) ? config.items : []) {
+    const key = String(YAML.isScalar(pair.key) ? pair.key.value : pair.key);
+    const value = YAML.isNode(pair.value) ? pair.value.toJSON() : pair.value;
+    if (!key.startsWith("stage2:") || key === "stage2:gateways" || (YAML.isMap(pair.value) && pair.value.has("secure"))) continue;
+    registerSecret(key, value);
+    pair.value = doc.createNode(redactedSecret(key));
+    notes.push(`${key} holds a plain secret value: printed as its name, not its value; keep the value your file has`);
+  }
   const gateway = doc.getIn(at);
   const plain = (YAML.isNode(gateway) ? gateway.toJSON() : {}) as { ipsec?: Record<string, unknown> };
   // Until the gateway model carries ipsec.extraSwanctl, it is checked on its own (SwanctlExtraConfig).
@@ -177,4 +193,15 @@ export function mergeIntoStack(
   const parsed = parseGateway(plain);
   if (!parsed.ok) problems.push(...parsed.problems.map(formatProblem));
   return { ok: true, yaml: doc.toString({ lineWidth: 0 }), notes, problems };
+}
+
+/** Writes a file only its owner can read: the mode is set before any byte is written, even if the file existed. */
+function writePrivate(file: string, text: string): void {
+  const fd = fs.openSync(file, "w", 0o600);
+  try {
+    fs.fchmodSync(fd, 0o600);
+    fs.writeSync(fd, text);
+  } finally {
+    fs.closeSync(fd);
+  }
 }

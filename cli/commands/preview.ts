@@ -2,12 +2,16 @@ import { decodePayload } from "../../components/host/payload";
 import { parseArgs } from "../args";
 import { loadStack, STACK_FLAGS, stackFileFromFlags } from "../stack-source";
 import { previewStackFile, RecordedResource } from "../preview-runtime";
+import { rpc } from "../pulumi-internals";
+import { redactedSecret, secretKeysIn } from "../../components/util/secret-values";
 
 export const summary = "print the resources `pulumi up` would create, per gateway (offline, in-process)";
 export const usage = `usage: stage2 preview (--stack <env> | --config-file <path>) [--json]
 
 Runs the stage2 program in-process under Pulumi's mocks (no cloud account, no Pulumi CLI) and prints each
-resource with the inputs that matter. --json prints the recorded resources (secret inputs redacted).`;
+resource with the inputs that matter. --json prints the recorded resources; every secret input and output
+(a remote command's stdin with its files, the SSH connection) is replaced by "(redacted: secret <keys>)",
+naming the secret config keys it holds, never their values.`;
 
 function short(text: string, max = 60): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
@@ -45,7 +49,7 @@ export async function run(argv: string[]): Promise<number> {
   loadStack(file); // every config problem, before anything runs
   const result = await previewStackFile(file);
   if (flags["json"]) {
-    const safe = result.resources.map((r) => ({ ...r, inputs: redactSecrets(r.inputs, r.secretPaths) }));
+    const safe = result.resources.map((r) => ({ ...r, inputs: redactSecrets(r.inputs, r.secretPaths), outputs: redactSecrets(r.outputs, r.secretPaths) }));
     process.stdout.write(JSON.stringify({ stack: result.stack, resources: safe, notes: result.notes }, null, 2) + "\n");
     return 0;
   }
@@ -70,13 +74,26 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-function redactSecrets(inputs: Record<string, unknown>, paths: string[]): Record<string, unknown> {
-  const copy = JSON.parse(JSON.stringify(inputs)) as Record<string, any>;
-  for (const p of paths) {
-    const keys = p.split(".");
-    let at: any = copy;
-    for (const k of keys.slice(0, -1)) at = at?.[k];
-    if (at && keys[keys.length - 1] in at) at[keys[keys.length - 1]] = "[secret]";
-  }
-  return copy;
+/** A stand-in for a secret value naming the secret keys it holds (a payload's files are read for them). */
+function redactedValue(value: unknown): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value) ?? "";
+  const files = typeof value === "string" ? decodePayload(value) : undefined;
+  const keys = secretKeysIn([text, ...(files ?? []).map((f) => f.content)].join("\n"));
+  return redactedSecret(keys.join(", ") || "value");
+}
+
+/**
+ * Inputs or outputs with every secret replaced by `redactedValue`: the values at the secret input paths, and any
+ * value still wrapped as a secret (the mocks' outputs keep the wire format's wrappers).
+ */
+function redactSecrets(values: Record<string, unknown>, paths: string[]): Record<string, unknown> {
+  const walk = (value: unknown, at: string): unknown => {
+    if (value === null || typeof value !== "object") return paths.includes(at) ? redactedValue(value) : value;
+    const obj = value as Record<string, unknown>;
+    if (obj[rpc.specialSigKey] === rpc.specialSecretSig) return redactedValue(obj.value);
+    if (paths.includes(at)) return redactedValue(value);
+    if (Array.isArray(value)) return value.map((v, i) => walk(v, `${at}[${i}]`));
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, walk(v, at ? `${at}.${k}` : k)]));
+  };
+  return walk(values, "") as Record<string, unknown>;
 }

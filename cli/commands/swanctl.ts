@@ -5,6 +5,7 @@ import { CharonSandbox, charonMissing } from "../../tools/swanctl-charon";
 import { credentialRefs } from "../../tools/swanctl-corpus";
 import { errorsOf, formatLocatedProblem, readSwanctlFile, renderDocument, type SwanctlFile } from "../../components/strongswan/swanctl";
 import { MANAGED_HEADER } from "../../components/strongswan/settings";
+import { redactSwanctlSecrets, registerSwanctlSecrets } from "../../components/strongswan/swanctl/secrets";
 import { parseArgs, UsageError } from "../args";
 
 export const summary = "swanctl.conf against strongSwan 5.9.8's complete model: check | fmt";
@@ -18,6 +19,7 @@ export const usage = `usage: stage2 swanctl check [--charon] <swanctl.conf>
   fmt     print the file re-rendered from the model in canonical form: keys in swanctl.opt's order, one
           per line, tab-indented, lists comma separated; includes and section references are expanded
           into one file. Problems go to stderr and make the exit code 1, the output is still complete.
+          Secret values (a secrets section's PSKs, passwords, PINs) are printed as "(redacted: secret <path>)".
 
   --charon    check: also load the file into a real charon 5.9.8, sealed in its own network and mount
               namespaces (needs root); certificates and keys it names are stood in by a generated one, so
@@ -28,7 +30,9 @@ const err = (line: string) => process.stderr.write(`${line}\n`);
 
 function read(file: string): SwanctlFile | undefined {
   try {
-    return readSwanctlFile(file);
+    const read = readSwanctlFile(file);
+    registerSwanctlSecrets(read.document);
+    return read;
   } catch (e) {
     if (e instanceof SettingsParseError) {
       err(e.message);
@@ -60,7 +64,9 @@ export async function run(argv: string[]): Promise<number> {
   for (const p of swanctl.problems) err(formatLocatedProblem(p));
   const errors = errorsOf(swanctl).length;
   if (action === "fmt") {
-    process.stdout.write(renderDocument(swanctl.document, args.flags.managed ? MANAGED_HEADER : ""));
+    const { document, redacted } = redactSwanctlSecrets(swanctl.document);
+    if (redacted.length) err(`${file}: ${redacted.length} secret value(s) printed as their path, never their value: put them back by hand`);
+    process.stdout.write(renderDocument(document, args.flags.managed ? MANAGED_HEADER : ""));
   } else {
     const conns = Object.keys((swanctl.document.connections as object | undefined) ?? {}).length;
     err(`${file}: ${errors === 0 ? "ok" : `${errors} error${errors === 1 ? "" : "s"}`} (${conns} connection${conns === 1 ? "" : "s"}, ${swanctl.parsed.files.length} file${swanctl.parsed.files.length === 1 ? "" : "s"} read)`);
@@ -80,7 +86,7 @@ async function charonVerdict(swanctl: SwanctlFile): Promise<boolean> {
   try {
     const dir = path.join(box.dir, "swanctl");
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, "swanctl.conf"), renderDocument(swanctl.document, ""));
+    fs.writeFileSync(path.join(dir, "swanctl.conf"), renderDocument(swanctl.document, ""), { mode: 0o600 });
     box.provideCredentials(dir, credentialRefs(swanctl.document));
     const res = box.load(path.join(dir, "swanctl.conf"));
     for (const f of res.failures) err(`charon: ${f.what} ${f.name}: ${f.reason}`);

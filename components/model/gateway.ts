@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { addressOf, contains, isIP, isIPv4, isNetwork, isPrefix, overlaps } from "./net";
 import { SwanctlExtraConfig } from "../strongswan/swanctl/schema";
+import { gotValue } from "../util/show-value";
 
 /**
  * The typed model of one stage2 gateway: the single source that every renderer, component, the lab and
@@ -401,7 +402,7 @@ export function zodProblems(error: z.ZodError, input: unknown, at = ""): Problem
   });
 }
 
+/** `path: message (got value)`; the value is cut when long and never shown when the path is a secret slot. */
 export function formatProblem(problem: Problem): string {
-  const shown = problem.value === undefined ? "" : ` (got ${JSON.stringify(problem.value)})`;
-  return `${problem.path || "(root)"}: ${problem.message}${shown}`;
+  return `${problem.path || "(root)"}: ${problem.message}${gotValue(problem.path, problem.value)}`;
 }

@@ -1,6 +1,6 @@
 import { GatewayModel, RoadWarriorModel, SiteModel } from "../model/gateway";
 import { RenderContext } from "../model/context";
-import { MANAGED_HEADER, renderSettings, section, SettingsSection } from "./settings";
+import { formatValue, MANAGED_HEADER, renderSettings, section, SettingsSection, SettingsSyntaxError } from "./settings";
 import { applyExtraSwanctl } from "./swanctl/merge";
 import type { SwanctlDocument } from "./swanctl/document";
 
@@ -127,6 +127,18 @@ function need(secrets: SecretValues, ref: string): string {
   return value;
 }
 
+/** A secret as a swanctl.conf value; one that swanctl.conf cannot hold (a newline) is refused by its key, never shown. */
+function secretSetting(secrets: SecretValues, ref: string): string {
+  const value = need(secrets, ref);
+  try {
+    formatValue(value, ref);
+  } catch (err) {
+    if (err instanceof SettingsSyntaxError) throw new Error(`secret config value stage2:${ref}: ${err.reason} (the value is not shown)`);
+    throw err;
+  }
+  return value;
+}
+
 /** The 0600 secrets file: PSKs and EAP passwords (private keys are files of their own). */
 export function renderSwanctlSecrets(gw: GatewayModel, ctx: RenderContext, secrets: SecretValues): string {
   const entries: Record<string, SettingsSection> = {};
@@ -134,11 +146,11 @@ export function renderSwanctlSecrets(gw: GatewayModel, ctx: RenderContext, secre
     if (rw.clients.kind === "psk") {
       const ids: Record<string, string> = {};
       rw.clients.ids.forEach((id, i) => (ids[`id-${i + 1}`] = id));
-      entries[`ike-${rw.name}`] = section({ ...ids, secret: need(secrets, rw.clients.secret) });
+      entries[`ike-${rw.name}`] = section({ ...ids, secret: secretSetting(secrets, rw.clients.secret) });
     }
     if (rw.clients.kind === "eap-mschapv2") {
       rw.clients.users.forEach((u, i) => {
-        entries[`eap-${rw.name}-${i + 1}`] = section({ id: u.id, secret: need(secrets, u.passwordSecret) });
+        entries[`eap-${rw.name}-${i + 1}`] = section({ id: u.id, secret: secretSetting(secrets, u.passwordSecret) });
       });
     }
   }
@@ -147,7 +159,7 @@ export function renderSwanctlSecrets(gw: GatewayModel, ctx: RenderContext, secre
     entries[`ike-${s.name}`] = section({
       "id-1": s.auth.localId ?? ctx.floatingIp,
       "id-2": s.auth.remoteId ?? s.remoteAddrs[0],
-      secret: need(secrets, s.auth.secret),
+      secret: secretSetting(secrets, s.auth.secret),
     });
   }
   return renderSettings(section({ secrets: section(entries) }));

@@ -1,6 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { quoteSettingsValue, type SettingsEntry, type SettingsSection } from "./settings";
+import { fileProblem } from "../util/read-file";
+import { cut, showName } from "../util/show-value";
 
 /**
  * A parser for the strongSwan settings syntax (strongswan.conf(5), swanctl.conf(5)) that reads a file the way
@@ -18,6 +20,10 @@ import { quoteSettingsValue, type SettingsEntry, type SettingsSection } from "./
  *   own entries first, then those of each reference in order, depth first;
  * - `include PATTERN` reads the glob PATTERN (relative to the including file) into the current section; a pattern
  *   that matches nothing is a warning, not an error.
+ * Beyond libstrongswan, three things are refused with their position instead of being read: sections nested deeper
+ * than MAX_NESTING (no real file comes close; the parser and every walk over the tree stay shallow), a file that
+ * starts with a UTF-8 byte-order mark (libstrongswan reads it as part of the first name, so `connections` would not
+ * be `connections`), and a name quoted in a message inside `secrets` (it may be a mistyped secret).
  */
 
 export interface SourcePos {
@@ -63,7 +69,12 @@ export interface ParseOptions {
   readonly maxIncludeDepth?: number;
 }
 
-export const formatPos = (pos: SourcePos): string => `${pos.file}:${pos.line}:${pos.column}`;
+export const formatPos = (pos: SourcePos): string => `${cut(pos.file)}:${pos.line}:${pos.column}`;
+
+/** Sections nested deeper than this are refused; swanctl.conf needs 5 levels, strongswan.conf about 6. */
+export const MAX_NESTING = 64;
+
+const BOM = "\uFEFF";
 
 /** Joins a settings path; names cannot hold ".", so the result is unambiguous. */
 export const pathKey = (parts: readonly string[]): string => parts.join(".");
@@ -209,6 +220,12 @@ class Parser {
 
   parseText(text: string, file: string, into: RawSection, depth: number, at: string[] = []): void {
     this.files.push(file);
+    if (text.startsWith(BOM)) {
+      throw new SettingsParseError(
+        { file, line: 1, column: 1 },
+        "the file starts with a UTF-8 byte-order mark (BOM), which strongSwan would read as part of the first name: save it without one (e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)",
+      );
+    }
     const lx = new Lexer(text, file);
     this.statements(lx, into, at, false, path.dirname(file === "<string>" ? path.resolve("x") : path.resolve(file)), depth);
   }
@@ -218,7 +235,7 @@ class Parser {
       lx.skip(false);
       const c = lx.peek();
       if (c === "") {
-        if (nested) lx.fail(`unexpected end of file, expecting '}' to close section '${sec.key}' opened at ${formatPos(sec.pos)}`);
+        if (nested) lx.fail(`unexpected end of file, expecting '}' to close section '${showName(sec.key)}' opened at ${formatPos(sec.pos)}`);
         return;
       }
       if (c === "}") {
@@ -257,13 +274,16 @@ class Parser {
           }
           if (lx.peek() !== "{") lx.fail(`unexpected ${lx.describe()}, expecting ',' or '{'`);
         }
+        if (at.length >= MAX_NESTING) lx.fail(`sections nested deeper than ${MAX_NESTING} levels`, start);
         lx.next();
         const sub = this.openSection(sec, name, start);
         sub.refs.push(...refs);
         refs.forEach((ref) => this.references.push({ from: pathKey([...at, name]), to: ref.path, pos: ref.pos }));
         this.statements(lx, sub, [...at, name], true, dir, depth);
       } else {
-        lx.fail(`unexpected ${lx.describe()} after '${name}', expecting '=', '{' or ':'`);
+        // Inside secrets a stray name may be a secret written without its key.
+        const shown = at[0] === "secrets" ? "a name" : `'${showName(name)}'`;
+        lx.fail(`unexpected ${lx.describe()} after ${shown}, expecting '=', '{' or ':'`);
       }
     }
   }
@@ -282,11 +302,12 @@ class Parser {
   private include(lx: Lexer, sec: RawSection, secPath: string[], dir: string, depth: number, at: SourcePos): void {
     const pattern = lx.peek() === '"' ? lx.quoted() : lx.run(WORD_STOP);
     if (pattern === "") lx.fail("include needs a file name or pattern");
+    if (pattern.startsWith(BOM)) lx.fail("the include pattern starts with a UTF-8 byte-order mark (BOM)", at);
     if (depth >= this.maxDepth) lx.fail(`includes nested deeper than ${this.maxDepth} (an include loop?)`, at);
     const full = path.isAbsolute(pattern) ? pattern : path.join(dir, pattern);
     const matches = expandGlob(full);
     if (matches.length === 0) {
-      this.warnings.push({ pos: at, message: `no files found matching '${full}'` });
+      this.warnings.push({ pos: at, message: `no files found matching '${cut(full)}'` });
       return;
     }
     for (const file of matches) {
@@ -294,7 +315,7 @@ class Parser {
       try {
         text = fs.readFileSync(file, "utf8");
       } catch (err) {
-        lx.fail(`cannot read included file '${file}': ${(err as Error).message}`, at);
+        lx.fail(`cannot read included file '${cut(file)}': ${fileProblem(err)}`, at);
       }
       this.parseText(text, file, sec, depth + 1, secPath);
     }
@@ -328,7 +349,7 @@ function resolve(root: RawSection, positions: Map<string, SourcePos>): SettingsS
   const resolving = new Set<string>();
   const lookup = (ref: { path: string; pos: SourcePos }): RawSection[] => {
     if (resolving.has(ref.path)) {
-      throw new SettingsParseError(ref.pos, `reference '${ref.path}' leads back to itself (libstrongswan crashes on this)`);
+      throw new SettingsParseError(ref.pos, `reference '${showName(ref.path)}' leads back to itself (libstrongswan crashes on this)`);
     }
     resolving.add(ref.path);
     let secs: RawSection[] = [root];
@@ -366,7 +387,7 @@ function resolve(root: RawSection, positions: Map<string, SourcePos>): SettingsS
     const key = secs.map(id).join(",");
     if (expanding.has(key)) {
       const ref = secs.flatMap((sec) => sec.refs)[0];
-      throw new SettingsParseError(ref?.pos ?? secs[0].pos, `section '${pathKey(at)}' inherits from a section that contains it: the expansion never ends`);
+      throw new SettingsParseError(ref?.pos ?? secs[0].pos, `section '${showName(pathKey(at))}' inherits from a section that contains it: the expansion never ends`);
     }
     expanding.add(key);
     const entries: SettingsEntry[] = [];
@@ -415,7 +436,7 @@ export function parseSettingsFile(file: string, options: Omit<ParseOptions, "fil
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (err) {
-    throw new SettingsParseError({ file, line: 0, column: 0 }, `cannot read: ${(err as Error).message}`);
+    throw new SettingsParseError({ file, line: 0, column: 0 }, `cannot read: ${fileProblem(err)}`);
   }
   return parseInto(text, file, options);
 }

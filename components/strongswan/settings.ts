@@ -1,3 +1,5 @@
+import { gotValue } from "../util/show-value";
+
 /**
  * The strongSwan settings syntax (strongswan.conf(5), swanctl.conf(5)): nested sections of
  * `key = value` pairs. One generic tree and ONE serializer serve swanctl.conf and strongswan.d drop-ins.
@@ -26,9 +28,9 @@ export class SettingsSyntaxError extends Error {
   constructor(
     readonly path: string,
     readonly value: string,
-    reason: string,
+    readonly reason: string,
   ) {
-    super(`${path}: ${reason} (got ${JSON.stringify(value)})`);
+    super(`${path}: ${reason}${gotValue(path, value)}`);
     this.name = "SettingsSyntaxError";
   }
 }

@@ -4,6 +4,7 @@ import { isDocSection, type SwanctlDocument } from "./document";
 import { keySpec, placeName, placeOf, type Place, type SectionKind } from "./layout";
 import { isPrefix } from "../../model/net";
 import { checkValue, describeType, type ModelValue } from "./types";
+import { cut, gotValue } from "../../util/show-value";
 
 /**
  * The validator of swanctl.conf documents, built from the generated option table, and its zod face
@@ -103,10 +104,10 @@ function unknownKey(path: string[], _key: string): string {
   return `is not a key of ${placeName(place)} in strongSwan 5.9.8`;
 }
 
-/** Formats a problem as `path: message (got value)`. */
+/** Formats a problem as `path: message (got value)`: names and values cut when long, a secret's value never shown. */
 export function formatSwanctlProblem(p: SwanctlProblem): string {
-  const path = p.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("").replace(/^\./, "") || "(top)";
-  return `${p.severity === "warning" ? "warning: " : ""}${path}: ${p.message}${p.value === undefined ? "" : ` (got ${JSON.stringify(p.value)})`}`;
+  const path = p.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${cut(k)}`)).join("").replace(/^\./, "") || "(top)";
+  return `${p.severity === "warning" ? "warning: " : ""}${path}: ${p.message}${gotValue(p.path, p.value)}`;
 }
 
 /** What a key of a section kind allows, for documentation. */
