@@ -8,13 +8,17 @@ import { parseStack, StackConfigError } from "./schema";
  */
 export function stage2Program(): Record<string, pulumi.Output<string>> {
   const config = new pulumi.Config("stage2");
+  // The SDK re-parses all of the stack's config on every Config.get*, so a key-by-key lookup of a gateway's
+  // thousands of secrets was quadratic (most of a big gateway's preview): every key is read from one parse instead.
+  const all = pulumi.runtime.allConfig();
+  const value = (key: string): string | undefined => all[`stage2:${key}`];
   const raw = { gateways: config.getObject<unknown[]>("gateways") };
-  const parsed = parseStack(raw, (key) => config.getSecret(key) !== undefined);
+  const parsed = parseStack(raw, (key) => value(key) !== undefined);
   if (!parsed.ok) throw new StackConfigError(parsed.problems);
   const sshPrivateKey = config.requireSecret("sshPrivateKey");
   const outputs: Record<string, pulumi.Output<string>> = {};
   for (const gw of parsed.stack.gateways) {
-    const secrets = Object.fromEntries((parsed.stack.secretRefs.get(gw.name) ?? []).map((ref) => [ref, config.requireSecret(ref)]));
+    const secrets = Object.fromEntries((parsed.stack.secretRefs.get(gw.name) ?? []).map((ref) => [ref, pulumi.secret(value(ref) as string)]));
     const gateway = new Stage2Gateway(gw.name, { gateway: gw, sshPrivateKey, secrets });
     outputs[`${gw.name}-floatingIp`] = gateway.floatingIp;
     outputs[`${gw.name}-wireguardPublicKey`] = gateway.wireguardPublicKey;
