@@ -2,6 +2,7 @@ import type { Policies } from "@pulumi/policy";
 import { Check, notesPolicy, toPolicy } from "./rules/check";
 import { legacyStarterEnabled, missingMssClamp, roadWarriorWithoutDpd, startActionStart, weakCrypto } from "./rules/advisories";
 import { floatingIpOnHost } from "./rules/floating-ip-on-host";
+import { gatewayCommandsReadable } from "./rules/gateway-commands-readable";
 import { ipsecBindsFloatingIp } from "./rules/ipsec-binds-floating-ip";
 import { ipsecForwardDecryptedOnly } from "./rules/ipsec-forward-decrypted-only";
 import { ipsecNotOverWireguard } from "./rules/ipsec-not-over-wireguard";
@@ -16,6 +17,7 @@ export const checks: readonly Check[] = [
   secretsStaySecret,
   sshHostKeyPinned,
   floatingIpOnHost,
+  gatewayCommandsReadable,
   weakCrypto,
   startActionStart,
   roadWarriorWithoutDpd,

@@ -7,6 +7,8 @@ export interface WgConf {
   readonly peers: { readonly publicKey?: string; readonly allowedIps: string[] }[];
   /** True when the file itself holds `PrivateKey =` (stage2 generates the key on the host instead). */
   readonly hasPrivateKey: boolean;
+  /** PreUp/PostUp/PreDown/PostDown: shell commands wg-quick runs as root. */
+  readonly hooks: { readonly key: string; readonly command: string }[];
 }
 
 const list = (value: string): string[] =>
@@ -21,8 +23,10 @@ export function parseWgConf(path: string, text: string): WgConf {
   const peers: { publicKey?: string; allowedIps: string[] }[] = [];
   let listenPort: number | undefined;
   let hasPrivateKey = false;
+  const hooks: { key: string; command: string }[] = [];
   let where: "interface" | "peer" | "other" = "other";
   for (const raw of text.split("\n")) {
+    // wg-quick strips comments before it runs hooks too.
     const line = raw.replace(/#.*$/, "").trim();
     if (!line) continue;
     const head = /^\[(\w+)\]$/.exec(line);
@@ -39,11 +43,12 @@ export function parseWgConf(path: string, text: string): WgConf {
       if (key === "address") addresses.push(...list(value));
       if (key === "listenport" && /^\d+$/.test(value)) listenPort = Number(value);
       if (key === "privatekey" && value) hasPrivateKey = true;
+      if (/^(pre|post)(up|down)$/.test(key)) hooks.push({ key: kv[1], command: value });
     } else if (where === "peer") {
       const peer = peers[peers.length - 1];
       if (key === "allowedips") peer.allowedIps.push(...list(value));
       if (key === "publickey") peer.publicKey = value;
     }
   }
-  return { iface, addresses, listenPort, peers, hasPrivateKey };
+  return { iface, addresses, listenPort, peers, hasPrivateKey, hooks };
 }

@@ -1,9 +1,11 @@
-import { ConfiguredAddress, configuredAddresses, isNetworkConfigPath } from "../host/interface-addresses";
-import { parseWgConf, WgConf } from "../host/wg-conf";
-import { parseRuleset, Ruleset } from "../nft/ruleset";
-import { parseSwanctl, SwanctlConfig } from "../swanctl/config";
+import { ConfiguredAddress } from "../host/interface-addresses";
+import { WgConf } from "../host/wg-conf";
+import { Ruleset } from "../nft/ruleset";
+import { SwanctlConfig } from "../swanctl/config";
 import { Finding, note } from "./finding";
-import { filesOf, HostFileView, isRemoteCommand } from "./host-files";
+import { readGatewayFiles, report } from "./gateway-files";
+import { CommandLoad, filesOf, HostFileView, isRemoteCommand } from "./host-files";
+import { outsideCommands } from "./outside-commands";
 import { Subject, TYPES } from "./subject";
 import { Read, readString } from "./values";
 
@@ -35,8 +37,10 @@ export interface StackView {
   readonly gateways: GatewayView[];
   /** Floating IPs no gateway could be matched to. */
   readonly unplaced: FloatingIpView[];
-  /** What could not be read (unknown at preview, unparsable files). */
+  /** What is unknown at preview: advisory notes. */
   readonly notes: Finding[];
+  /** What the commands do that cannot be read: gateway-commands-readable's findings (fail closed). */
+  readonly unreadable: Finding[];
   /** True when secret-ness of inputs is visible (the offline runner); the Pulumi engine unwraps secrets first. */
   readonly secretsVisible: boolean;
 }
@@ -47,15 +51,6 @@ export function urnKey(urn: string): string {
   const name = parts.slice(3).join("::");
   const types = (parts[2] ?? "").split("$");
   return `${types[types.length - 1]}::${name}`;
-}
-
-const SWANCTL_RE = /^\/etc\/swanctl\/(swanctl\.conf|conf\.d\/[^/]+\.conf)$/;
-const NFT_RE = /^\/etc\/(nftables\.conf|nftables\.d\/[^/]+|nftables\/[^/]+\.nft)$/;
-const WG_RE = /^\/etc\/wireguard\/[^/]+\.conf$/;
-
-function globMatch(pattern: string, path: string): boolean {
-  const re = pattern.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]");
-  return new RegExp(`^${re}$`).test(path);
 }
 
 class UnionFind {
@@ -83,6 +78,8 @@ export function buildStackView(subjects: readonly Subject[], secretsVisible: boo
     return top;
   };
   const notes: Finding[] = [];
+  const unreadableFindings: Finding[] = [];
+  const loadsOf = new Map<GatewayView, CommandLoad[]>();
   const groups = new UnionFind();
   const keyOf = new Map<Subject, string>();
   const hostOf = new Map<Subject, string>();
@@ -122,9 +119,12 @@ export function buildStackView(subjects: readonly Subject[], secretsVisible: boo
     const read = filesOf(s);
     gw.files.push(...read.files);
     notes.push(...read.notes);
+    report(read.issues, unreadableFindings);
+    loadsOf.set(gw, [...(loadsOf.get(gw) ?? []), ...read.loads]);
   }
   const gateways = [...gatewaysByGroup.values()];
-  for (const gw of gateways) readFiles(gw, notes);
+  for (const gw of gateways) readGatewayFiles(gw, loadsOf.get(gw) ?? [], unreadableFindings);
+  unreadableFindings.push(...outsideCommands(subjects));
 
   // Floating IPs: matched to a gateway by a shared component, by their address, or as the only gateway.
   const unplaced: FloatingIpView[] = [];
@@ -154,40 +154,7 @@ export function buildStackView(subjects: readonly Subject[], secretsVisible: boo
     if (gw) gw.floatingIps.push(view);
     else unplaced.push(view);
   }
-  return { subjects, gateways, unplaced, notes, secretsVisible };
-}
-
-function readFiles(gw: GatewayView, notes: Finding[]): void {
-  const fail = (file: HostFileView, what: string, err: unknown) =>
-    notes.push(note(file.subject, `${file.path} could not be read as ${what} (${(err as Error).message}); it is not checked`));
-  const swanctlFiles = gw.files.filter((f) => SWANCTL_RE.test(f.path));
-  for (const file of swanctlFiles) {
-    try {
-      gw.swanctl.push({ file, config: parseSwanctl(file.content, file.path) });
-    } catch (err) {
-      fail(file, "swanctl.conf", err);
-    }
-  }
-  // An include whose files no resource of this host writes: those files exist only on the host.
-  for (const { file, config } of gw.swanctl) {
-    for (const pattern of config.includes) {
-      const abs = pattern.startsWith("/") ? pattern : `${file.path.slice(0, file.path.lastIndexOf("/"))}/${pattern}`;
-      if (!/[*?[]/.test(abs) && !swanctlFiles.some((f) => globMatch(abs, f.path))) {
-        notes.push(note(file.subject, `${file.path} includes ${abs}, which no resource of this stack writes; it is not checked`));
-      }
-    }
-  }
-  for (const file of gw.files.filter((f) => NFT_RE.test(f.path))) {
-    try {
-      gw.rulesets.push({ file, ruleset: parseRuleset(file.content) });
-    } catch (err) {
-      fail(file, "an nftables ruleset", err);
-    }
-  }
-  for (const file of gw.files.filter((f) => WG_RE.test(f.path))) gw.wireguard.push({ file, conf: parseWgConf(file.path, file.content) });
-  for (const file of gw.files.filter((f) => isNetworkConfigPath(f.path))) {
-    gw.addresses.push(...configuredAddresses(file.path, file.content).map((a) => ({ ...a, file })));
-  }
+  return { subjects, gateways, unplaced, notes, unreadable: unreadableFindings, secretsVisible };
 }
 
 /** The host's floating IP addresses: Hetzner's when known, else the /32s its network configuration adds. */

@@ -19,6 +19,8 @@ export interface Rule {
   readonly verdict?: Verdict;
   /** `tcp option maxseg size set ...`: the rule clamps the TCP MSS. */
   readonly clampsMss: boolean;
+  /** What in the rule the reader cannot evaluate (a mask, an unknown named set); the rule is then not judged. */
+  readonly unreadable: string[];
 }
 
 // Longest first: the first that fits the next words wins.
@@ -82,7 +84,7 @@ const VERDICTS = new Set(["accept", "drop", "reject", "return", "continue", "que
 function readValues(tokens: Token[], at: number, sets: ReadonlyMap<string, string[]>): { values: string[]; next: number } {
   const t = tokens[at];
   if (!t) return { values: [], next: at };
-  const resolve = (text: string): string[] => (text.startsWith("@") && sets.has(text.slice(1)) ? sets.get(text.slice(1))! : [text]);
+  const resolve = (text: string): string[] => (text.startsWith("@") && sets.has(text.slice(1)) ? [...sets.get(text.slice(1))!] : [text]);
   if (t.kind === "punct" && t.text === "{") {
     const values: string[] = [];
     let depth = 1;
@@ -114,6 +116,14 @@ export function parseRule(tokens: Token[], sets: ReadonlyMap<string, string[]>):
   const matches: Match[] = [];
   let verdict: Verdict | undefined;
   let clampsMss = false;
+  const unreadable: string[] = [];
+  for (const t of tokens) {
+    if (t.kind !== "word") continue;
+    if (t.text === "&" || t.text === "|" || t.text === "^" || t.text === "<<" || t.text === ">>") unreadable.push(`a bitwise mask (${t.text})`);
+    else if (t.text === ".") unreadable.push("a concatenation (.)");
+    else if (t.text === "map" || t.text === "vmap") unreadable.push(`a ${t.text === "vmap" ? "verdict map" : "map"}`);
+    else if (t.text.startsWith("@") && !sets.has(t.text.slice(1))) unreadable.push(`the set ${t.text}, which no file read here defines`);
+  }
   /** `[op] value(s)` after a selector, from `at`: records the match and returns where the rule goes on. */
   const readMatch = (selector: string, at: number): number => {
     const op = tokens[at];
@@ -177,5 +187,5 @@ export function parseRule(tokens: Token[], sets: ReadonlyMap<string, string[]>):
     }
     i++;
   }
-  return { text, matches, verdict, clampsMss };
+  return { text, matches, verdict, clampsMss, unreadable: [...new Set(unreadable)] };
 }

@@ -21,8 +21,15 @@ export interface Table {
 
 export interface Ruleset {
   readonly tables: Table[];
-  /** `include` lines: their files are not seen here. */
+  /** `include` lines whose files were not given to the reader: not seen here. */
   readonly includes: string[];
+  /** What the reader could not evaluate, by line: such a ruleset cannot be vouched for. */
+  readonly unreadable: { readonly line: number; readonly what: string }[];
+}
+
+export interface RulesetOptions {
+  /** The texts an `include` pattern stands for (the host's files), or undefined when they are not known. */
+  readonly include?: (pattern: string) => string[] | undefined;
 }
 
 const FAMILIES = new Set(["ip", "ip6", "inet", "arp", "bridge", "netdev"]);
@@ -253,9 +260,11 @@ function command(c: Cursor, b: Builder, verb: string): void {
   statement(c);
 }
 
-export function parseRuleset(text: string): Ruleset {
+export function parseRuleset(text: string, options: RulesetOptions = {}): Ruleset {
   const c: Cursor = { tokens: tokenize(text), at: 0 };
   const b = new Builder();
+  const unreadable: { line: number; what: string }[] = [];
+  let spliced = 0;
   for (;;) {
     skipSeparators(c);
     const t = peek(c);
@@ -272,7 +281,16 @@ export function parseRuleset(text: string): Ruleset {
     } else if (kw === "undefine") {
       b.defines.delete(word(c, "a variable name"));
     } else if (kw === "include") {
-      b.includes.push(word(c, "a file name"));
+      const pattern = word(c, "a file name");
+      const texts = spliced < 64 ? options.include?.(pattern) : undefined;
+      if (texts === undefined) {
+        b.includes.push(pattern);
+        unreadable.push({ line: t.line, what: `include "${pattern}" names files the reader was not given` });
+      } else {
+        // The included files' statements stand where the include does, as nft reads them.
+        spliced++;
+        c.tokens.splice(c.at, 0, ...texts.flatMap((x) => [...tokenize(x), { kind: "eol" as const, text: "\n" as const, line: t.line }]));
+      }
     } else if (kw === "flush") {
       const what = statement(c).map((x) => x.text);
       if (what[0] === "ruleset") b.tables.splice(0, b.tables.length);
@@ -289,5 +307,20 @@ export function parseRuleset(text: string): Ruleset {
       throw new NftSyntaxError(t.line, `unexpected ${JSON.stringify(kw)} at the top level`);
     }
   }
-  return { tables: b.tables, includes: b.includes };
+  // Sets defined after the chains that use them (or added later with `add element`): resolved now.
+  for (const table of b.tables) {
+    for (const chain of table.chains.values()) {
+      for (const rule of chain.rules) {
+        for (const m of rule.matches) {
+          const refs = m.values.filter((v) => v.startsWith("@") && table.sets.has(v.slice(1)));
+          if (refs.length === 0) continue;
+          for (const r of refs) if (table.sets.get(r.slice(1))!.some((e) => e === "." || e === ":")) rule.unreadable.push(`the concatenated set ${r}`);
+          m.values.splice(0, m.values.length, ...m.values.flatMap((v) => (refs.includes(v) ? table.sets.get(v.slice(1))! : [v])));
+          rule.unreadable.splice(0, rule.unreadable.length, ...rule.unreadable.filter((u) => !refs.some((r) => u.startsWith(`the set ${r},`))));
+        }
+      }
+      for (const rule of chain.rules) for (const what of rule.unreadable) unreadable.push({ line: 0, what: `rule "${rule.text}" in chain ${chain.name} uses ${what}` });
+    }
+  }
+  return { tables: b.tables, includes: b.includes, unreadable };
 }

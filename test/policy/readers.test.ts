@@ -17,7 +17,7 @@ describe("policy readers", () => {
       'cat <<"END" >/etc/nftables.conf',
       "table inet t {}",
       "END",
-      "tee -a /etc/network/interfaces.d/fip <<-X",
+      "tee /etc/network/interfaces.d/fip <<-X",
       "\taddress 198.51.100.139/32",
       "\tX",
       "chmod 600 /etc/swanctl/swanctl.conf",
@@ -43,6 +43,7 @@ describe("policy readers", () => {
       listenPort: 51821,
       peers: [{ publicKey: "a", allowedIps: ["10.8.0.10/32", "10.9.0.0/24"] }, { allowedIps: ["10.8.0.11/32"] }],
       hasPrivateKey: true,
+      hooks: [],
     });
   });
 
