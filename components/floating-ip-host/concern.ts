@@ -1,9 +1,22 @@
 import { Concern } from "../host/types";
 import { RenderContext } from "../model/context";
 import { GatewayModel } from "../model/gateway";
-import { floatingIpAddress, floatingIpLabel, renderFloatingIpHost } from "./render";
+import { floatingIpLabel, renderFloatingIpHost } from "./render";
 
 export const FLOATING_IP_FILE = "/etc/network/interfaces.d/60-stage2-floating-ip";
+
+/**
+ * Makes the label carry exactly the address the file on disk names, or nothing when there is no file. Derived
+ * from the file, not from this render: re-activating after a rollback put the previous file back restores the
+ * previous address (and removes the one this change added).
+ */
+export function floatingIpActivate(dev: string, label: string, file: string): string[] {
+  return [
+    `fip=$(awk '$1 == "address" { print $2 }' ${file} 2>/dev/null) || fip=""`,
+    `if [ -n "$fip" ]; then ip -4 address replace "$fip" dev ${dev} label ${label}; fi`,
+    `ip -4 -o address show dev ${dev} label ${label} | awk -v keep="$fip" '$4 != keep { print $4 }' | while read -r old; do ip address del "$old" dev ${dev}; done`,
+  ];
+}
 
 /**
  * The floating IP's address on the host. No service: restarting networking would drop every connection, so
@@ -11,8 +24,6 @@ export const FLOATING_IP_FILE = "/etc/network/interfaces.d/60-stage2-floating-ip
  */
 export function floatingIpHostConcern(gw: GatewayModel, ctx: RenderContext): Concern {
   const label = floatingIpLabel(gw);
-  const dev = gw.publicInterface;
-  const cidr = `${floatingIpAddress(ctx)}/32`;
   return {
     name: "floating-ip",
     packages: ["iproute2"],
@@ -26,9 +37,6 @@ export function floatingIpHostConcern(gw: GatewayModel, ctx: RenderContext): Con
       },
     ],
     services: [],
-    activate: [
-      `ip -4 address replace ${cidr} dev ${dev} label ${label}`,
-      `ip -4 -o address show dev ${dev} label ${label} | awk '$4 != "${cidr}" { print $4 }' | while read -r old; do ip address del "$old" dev ${dev}; done`,
-    ],
+    activate: floatingIpActivate(gw.publicInterface, label, FLOATING_IP_FILE),
   };
 }

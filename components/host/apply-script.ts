@@ -1,3 +1,4 @@
+import { PAYLOAD_VERSION } from "./payload";
 import { Concern, ServiceManager, ServiceUnit } from "./types";
 
 /** Single-quotes a word for bash. */
@@ -6,6 +7,25 @@ export function shq(word: string): string {
 }
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
+
+/** Where every concern keeps its journal and staging, and the host's converge lock. */
+export const STATE_ROOT = "/var/lib/stage2";
+/** One converge at a time per host: holders write "<pid> <start time>" into it. */
+export const LOCK_FILE = `${STATE_ROOT}/.lock`;
+/**
+ * How long a run waits for the lock by default (s). Concerns of one gateway run in parallel (WireGuard beside
+ * strongSwan's package install), so a wait must outlast a first install. STAGE2_LOCK_WAIT overrides it.
+ */
+export const LOCK_WAIT_S = 300;
+
+/**
+ * The script's fault-injection points: a no-op in production. The fault suite (lab/interrupt.ts) replaces this
+ * exact line in the script text it sends, so the text run everywhere else is the production script.
+ */
+export const STEP_HOOK = "step() { :; }";
+/** The points `step` is called at, in order. */
+export const STEPS = ["staged", "validated", "swapping", "swapped", "activating", "rollback"] as const;
+export type Step = (typeof STEPS)[number];
 
 function serviceLines(services: readonly ServiceUnit[], manager: ServiceManager): { ensure: string[]; reload: string[] } {
   const ensure: string[] = [];
@@ -16,10 +36,10 @@ function serviceLines(services: readonly ServiceUnit[], manager: ServiceManager)
       ensure.push(`systemctl is-active --quiet ${shq(svc.unit)} || { systemctl start ${shq(svc.unit)} || fail "starting ${svc.unit} failed"; started=1; }`);
       if (svc.onChange !== "none") reload.push(`systemctl ${svc.onChange} ${shq(svc.unit)} || { unit_said ${shq(svc.unit)} "$since"; false; }`);
     } else {
-      // A daemon started here must not hold the script's stdout (the SSH channel would stay open): its start-up
-      // output goes to a file that is shown when the start fails.
+      // A daemon started here must not hold the script's stdout (the SSH channel would stay open) nor the lock's
+      // descriptor (it would hold the host's lock for its lifetime): its start-up output goes to a file.
       ensure.push(
-        `( ${svc.direct.running} ) >/dev/null 2>&1 || { ( ${svc.direct.start} ) </dev/null >"$stage/start.log" 2>&1 || fail "starting ${svc.unit} failed: $(cat "$stage/start.log")"; started=1; }`,
+        `( ${svc.direct.running} ) >/dev/null 2>&1 || { ( ${svc.direct.start} ) </dev/null >"$stage/start.log" 2>&1 9>&- || fail "starting ${svc.unit} failed: $(cat "$stage/start.log")"; started=1; }`,
       );
       if (svc.direct.reload) reload.push(svc.direct.reload);
     }
@@ -27,11 +47,54 @@ function serviceLines(services: readonly ServiceUnit[], manager: ServiceManager)
   return { ensure, reload };
 }
 
+/** Reads stdin whole, then checks the header's count, length and digest: a cut-short payload changes nothing. */
+const READ_PAYLOAD = [
+  // `printf x` keeps trailing newlines that $( ) would strip.
+  'payload=$(cat; printf x) || fail "reading the payload failed"; payload=${payload%x}',
+  'header=${payload%%$\'\\n\'*}; body=${payload#*$\'\\n\'}',
+  '[ "$header" != "$payload" ] || fail "stdin is not a stage2 payload"',
+  'read -r magic version nfiles nbytes digest rest <<<"$header" || true',
+  `[ "$magic $version" = "stage2-payload ${PAYLOAD_VERSION}" ] && [ -z "$rest" ] || fail "stdin is not a stage2 payload (version ${PAYLOAD_VERSION})"`,
+  '[ "$(printf %s "$body" | wc -c)" = "$nbytes" ] || fail "payload incomplete: $(printf %s "$body" | wc -c) of $nbytes bytes arrived, nothing changed"',
+  '[ "$(printf %s "$body" | sha256sum | cut -d" " -f1)" = "$digest" ] || fail "payload corrupt: checksum mismatch, nothing changed"',
+  '[ "$(printf %s "$body" | grep -c "^F ")" = "$nfiles" ] || fail "payload corrupt: not $nfiles files, nothing changed"',
+];
+
+/** One run per host at a time. The holder's pid and start time are in the lock file for those who wait. */
+const TAKE_LOCK = [
+  `lock=${LOCK_FILE}; wait_s=\${STAGE2_LOCK_WAIT:-${LOCK_WAIT_S}}`,
+  'case "$wait_s" in ""|*[!0-9]*) fail "STAGE2_LOCK_WAIT must be a number of seconds";; esac',
+  `mkdir -p ${STATE_ROOT}; exec 9<>"$lock"`,
+  "if ! flock -n 9; then",
+  '  say "waiting up to ${wait_s}s for the converge holding this host: $(holder)"',
+  '  flock -w "$wait_s" 9 || fail "another converge holds this host ($lock) for more than ${wait_s}s: $(holder)"',
+  "fi",
+  'printf "%s %s\\n" "$$" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$lock"',
+];
+
 /**
- * The script a concern's remote command runs. It reads the concern's files from stdin (see payload.ts),
- * then: packages → prepare → stage → validate (daemon's own parser) → atomic rename → reload; when the
- * reload fails the previous files are put back and reloaded, and the daemon's message is the error.
- * An unchanged payload changes and reloads nothing.
+ * Puts back the files a change in stage dir $1 replaced (its `changed` list is written only once every old copy
+ * is saved), and removes those it created.
+ */
+const RESTORE = [
+  "restore() {",
+  '  [ -f "$1/changed" ] || return 0',
+  "  local path",
+  "  while IFS= read -r path; do",
+  '    if [ -f "$1/old$path" ]; then cp -p "$1/old$path" "$path.stage2-tmp"; mv -f "$path.stage2-tmp" "$path"; else rm -f "$path"; fi',
+  '    rm -f "$path.stage2-tmp"',
+  '  done < "$1/changed"',
+  "}",
+];
+
+/**
+ * The script a concern's remote command runs. It reads the concern's files from stdin (see payload.ts) and
+ * verifies them whole, then under the host's lock: finishes an interrupted run (its files put back from its
+ * staging), packages → prepare → stage → validate (daemon's own parser) → journal `pending` → atomic renames →
+ * reload → journal `active`. When the reload fails, or the script is told to stop (INT, TERM, HUP, or PIPE when
+ * the SSH channel is gone), the previous files are put back and re-activated. Activation derives the state from
+ * the files on disk, so re-activating the old files restores the old state. `unchanged` means the files are
+ * equal and the journal says this very payload was activated.
  */
 export function renderApplyScript(concern: Concern, manager: ServiceManager): string {
   if (!NAME_RE.test(concern.name)) throw new Error(`concern name ${JSON.stringify(concern.name)} is not lower-case-dashed`);
@@ -45,9 +108,11 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
     "set -euo pipefail",
     "umask 077",
     `concern=${shq(concern.name)}`,
-    `state=/var/lib/stage2/$concern`,
+    `state=${STATE_ROOT}/$concern`,
     'say() { printf "stage2: %s: %s\\n" "$concern" "$*"; }',
     'fail() { printf "stage2: %s: FAILED: %s\\n" "$concern" "$*" >&2; exit 1; }',
+    'holder() { local h; h=$(cat "$lock" 2>/dev/null) || true; set -- $h; printf "pid %s, started %s" "${1:-unknown}" "${2:-unknown}"; }',
+    STEP_HOOK,
   ];
   if (manager === "systemd" && reload.length) {
     // systemctl only says "Job ... failed"; the reason is in the unit's journal, said by the reload command
@@ -60,10 +125,29 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
       "}",
     );
   }
+  lines.push(...READ_PAYLOAD, ...TAKE_LOCK, ...RESTORE);
+  lines.push(
+    // Staging lives under the lock: what a killed run left is its own (SIGKILL runs no trap), never a live run's.
+    'mkdir -p "$state"; chmod 0700 "$state"',
+    'if [ -f "$state/pending" ]; then',
+    '  read -r _ dead < "$state/pending" || true',
+    '  case "$dead" in stage.*) restore "$state/$dead"; say "an interrupted run left a change half-done: its previous files are back, this run activates";; esac',
+    '  rm -f "$state/pending" "$state/active"',
+    "fi",
+    'rm -rf "$state"/stage.*',
+    'active=""; [ -f "$state/active" ] && read -r active < "$state/active" || true',
+    "phase=stage",
+    'stage=$(mktemp -d "$state/stage.XXXXXX")',
+    // A run that stops mid-change (a failed command, a signal, the SSH channel gone) puts the previous files back.
+    'cleanup() { case "$phase" in swap|activate) rollback >/dev/null 2>&1;; esac; rm -rf "$stage"; }',
+    'on_signal() { trap "" INT TERM HUP PIPE; exec >/dev/null 2>&1; exit 1; }',
+    "trap cleanup EXIT",
+    "trap on_signal INT TERM HUP PIPE",
+  );
   if (packages) {
     lines.push(
       `missing=""; for p in ${packages}; do dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"; done`,
-      'if [ -n "$missing" ]; then say "installing$missing"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null || fail "apt-get install$missing"; fi',
+      'if [ -n "$missing" ]; then say "installing$missing"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing 9>&- >/dev/null || fail "apt-get install$missing"; fi',
     );
   }
   // The unit being masked may have held what the concern's own services need (strongswan-starter's charon holds
@@ -74,9 +158,6 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
   }
   lines.push(...(concern.prepare ?? []));
   lines.push(
-    'mkdir -p "$state"; stage=$(mktemp -d "$state/stage.XXXXXX"); trap \'rm -rf "$stage"\' EXIT',
-    'read -r magic || fail "no payload on stdin"',
-    '[ "$magic" = "stage2-payload 1" ] || fail "stdin is not a stage2 payload"',
     "changed=(); modes=(); owners=(); checks=()",
     "while read -r tag path mode owner secret validate && read -r content; do",
     '  [ "$tag" = F ] || fail "bad payload line: $tag"',
@@ -85,39 +166,57 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
     '  if [ -f "$path" ] && cmp -s "$path" "$stage/new$path" && [ "$(stat -c %a:%U:%G "$path")" = "${mode#0}:$owner" ]; then continue; fi',
     '  changed+=("$path"); modes+=("$mode"); owners+=("$owner")',
     '  if [ "$validate" != - ]; then checks+=("$path"$\'\\t\'"$(printf %s "$validate" | base64 -d)"); fi',
-    "done",
+    'done < <(printf %s "$body")',
+    "unset payload body",
+    "step staged",
     "started=0",
     // Services start after the swap: a unit whose config this concern creates (wg-quick@wg0) cannot start before.
     "ensure() {",
     ...(ensure.length ? ensure.map((l) => `  ${l}`) : ["  :"]),
     "}",
-    'if [ ${#changed[@]} -eq 0 ]; then ensure; say "unchanged"; exit 0; fi',
+    'if [ ${#changed[@]} -eq 0 ] && [ "$active" = "$digest" ]; then ensure 9>&-; say "unchanged"; exit 0; fi',
     'for check in "${checks[@]}"; do',
     '  path=${check%%$\'\\t\'*}; cmd=${check#*$\'\\t\'}',
     '  if ! out=$(STAGE="$stage/new" STAGED="$stage/new$path" bash -c "$cmd" 2>&1); then',
     '    fail "$path rejected by \\`$cmd\\`, nothing changed: $out"',
     "  fi",
     "done",
+    "step validated",
+    'for path in "${changed[@]}"; do',
+    '  if [ -f "$path" ]; then mkdir -p "$stage/old$(dirname "$path")"; cp -p "$path" "$stage/old$path"; fi',
+    "done",
+    // From here a killed run is finished by the next: `changed` names what to put back, `pending` says it is due.
+    '[ ${#changed[@]} -eq 0 ] || printf "%s\\n" "${changed[@]}" > "$stage/changed"',
+    'printf "%s %s\\n" "$digest" "${stage##*/}" > "$state/pending.tmp"; mv -f "$state/pending.tmp" "$state/pending"',
+    'rm -f "$state/active"; phase=swap',
     'for i in "${!changed[@]}"; do',
     '  path=${changed[$i]}',
-    '  if [ -f "$path" ]; then mkdir -p "$stage/old$(dirname "$path")"; cp -p "$path" "$stage/old$path"; fi',
     '  mkdir -p "$(dirname "$path")"; tmp="$path.stage2-tmp"',
     '  cp "$stage/new$path" "$tmp"; chmod "${modes[$i]}" "$tmp"; chown "${owners[$i]}" "$tmp"; mv -f "$tmp" "$path"',
+    "  step swapping",
     "done",
-    'say "changed ${#changed[@]} file(s): ${changed[*]}"',
+    '[ ${#changed[@]} -eq 0 ] && say "files unchanged, activating what an earlier run left inactive" || say "changed ${#changed[@]} file(s): ${changed[*]}"',
+    "step swapped",
     "activate() {",
     "  ensure || return",
     ...(manager === "systemd" && reload.length ? ['  since=$(date "+%Y-%m-%d %H:%M:%S")'] : []),
     // Called as an `if` condition, where bash ignores `set -e`: without `|| return` a failed step would be hidden by the next.
-    ...(activate.length ? activate.map((c) => `  ${c} || return`) : ["  :"]),
+    ...(activate.length ? activate.flatMap((c, i) => [`  ${c} || return`, ...(i === 0 ? ["  step activating"] : [])]) : ["  step activating"]),
     "}",
-    'if ! out=$(activate 2>&1); then',
-    '  for path in "${changed[@]}"; do',
-    '    if [ -f "$stage/old$path" ]; then cp -p "$stage/old$path" "$path.stage2-tmp"; mv -f "$path.stage2-tmp" "$path"; else rm -f "$path"; fi',
-    "  done",
-    '  activate >/dev/null 2>&1 || true',
+    // Puts the previous files back and activates them; the journal says `active` again only if that worked.
+    "rollback() {",
+    '  trap "" INT TERM HUP PIPE',
+    '  restore "$stage"',
+    "  step rollback",
+    '  if ( activate ) >/dev/null 2>&1 9>&-; then [ -z "$active" ] || printf "%s\\n" "$active" > "$state/active"; fi',
+    '  rm -f "$state/pending"; phase=rolledback',
+    "}",
+    "phase=activate",
+    'if ! out=$(activate 2>&1 9>&-); then',
+    "  rollback",
     '  fail "activation failed, previous files restored: $out"',
     "fi",
+    'printf "%s\\n" "$digest" > "$state/active"; rm -f "$state/pending"; phase=done',
     '[ -z "$out" ] || printf "%s\\n" "$out"',
     'say "activated"',
   );

@@ -6,9 +6,11 @@ import * as path from "path";
 import { renderApplyScript } from "../../components/host/apply-script";
 import { encodePayload } from "../../components/host/payload";
 import { Concern, HostFile } from "../../components/host/types";
+import { requireRoot } from "../helpers/env";
+import { applySync } from "./sandbox";
 
 /** Runs the real apply script with bash against files in a temp dir, the way the remote command runs it. */
-describe("apply script (bash, executed)", () => {
+describe("apply script (bash, executed)", function () {
   let dir: string;
   const owner = `${os.userInfo().username}:${spawnSync("id", ["-gn"]).stdout.toString().trim()}`;
   const concern = (files: HostFile[], reload: string): Concern => ({
@@ -23,14 +25,7 @@ describe("apply script (bash, executed)", () => {
       },
     ],
   });
-  const apply = (c: Concern) => {
-    const r = spawnSync("bash", ["-c", renderApplyScript(c, "direct")], {
-      input: encodePayload(c.files),
-      env: { ...process.env, PATH: process.env.PATH },
-      cwd: dir,
-    });
-    return { code: r.status, out: r.stdout.toString(), err: r.stderr.toString() };
-  };
+  const apply = (c: Concern, env: Record<string, string> = {}) => applySync(dir, renderApplyScript(c, "direct"), encodePayload(c.files), env);
   const file = (name: string, content: string, extra: Partial<HostFile> = {}): HostFile => ({
     path: path.join(dir, "etc", name),
     content,
@@ -40,6 +35,9 @@ describe("apply script (bash, executed)", () => {
   });
   const reload = () => `echo reload >> ${dir}/log`;
 
+  before(function () {
+    requireRoot(this);
+  });
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "stage2-apply-"));
     process.env.STAGE2_TEST_DIR = dir;

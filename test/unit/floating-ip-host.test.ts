@@ -17,7 +17,7 @@ describe("floating IP host configuration", () => {
     );
   });
 
-  it("concern: no service restart; the address is added at once and a previous floating IP removed", () => {
+  it("concern: no service restart; the address the file on disk names is added at once, any other on the label removed", () => {
     const c = floatingIpHostConcern(fixtureGateway(), FIXTURE_CONTEXT);
     assert.equal(c.name, "floating-ip");
     assert.deepEqual(c.packages, ["iproute2"]);
@@ -27,8 +27,9 @@ describe("floating IP host configuration", () => {
       [["/etc/network/interfaces.d/60-stage2-floating-ip", "0644", 'if command -v ifquery >/dev/null; then ifquery -i "$STAGED" eth0:1 >/dev/null; fi']],
     );
     assert.deepEqual(c.activate, [
-      "ip -4 address replace 203.0.113.10/32 dev eth0 label eth0:1",
-      `ip -4 -o address show dev eth0 label eth0:1 | awk '$4 != "203.0.113.10/32" { print $4 }' | while read -r old; do ip address del "$old" dev eth0; done`,
+      `fip=$(awk '$1 == "address" { print $2 }' /etc/network/interfaces.d/60-stage2-floating-ip 2>/dev/null) || fip=""`,
+      `if [ -n "$fip" ]; then ip -4 address replace "$fip" dev eth0 label eth0:1; fi`,
+      `ip -4 -o address show dev eth0 label eth0:1 | awk -v keep="$fip" '$4 != keep { print $4 }' | while read -r old; do ip address del "$old" dev eth0; done`,
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { WIREGUARD_VALIDATE, wireguardConcern, wireguardSyncCommand } from "../../components/wireguard/concern";
+import { WIREGUARD_VALIDATE, wireguardConcern, wireguardStateCommands, wireguardSyncCommand } from "../../components/wireguard/concern";
 import { renderWireguard, wireguardPublicKeyCommand } from "../../components/wireguard/render";
 import { GatewayModel } from "../../components/model/gateway";
 import { FIXTURE_CONTEXT, fixtureGateway } from "../fixtures/gateway-renderers";
@@ -82,8 +82,7 @@ describe("WireGuard renderer", () => {
     ]);
     assert.deepEqual(c.activate, [
       `wg syncconf wg0 <(wg-quick strip wg0 | awk -v keyfile=/etc/wireguard/wg0.key '{ print } /^\\[Interface\\]/ { getline key < keyfile; print "PrivateKey = " key }')`,
-      "ip link set dev wg0 mtu 1420",
-      "ip address replace 10.8.0.1/24 dev wg0",
+      ...wireguardStateCommands("wg0", "/etc/wireguard/wg0.conf"),
     ]);
     assert.equal(c.activate?.[0], wireguardSyncCommand(fixtureGateway()));
   });
