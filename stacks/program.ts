@@ -13,7 +13,7 @@ export function stage2Program(): Record<string, pulumi.Output<string>> {
   const all = pulumi.runtime.allConfig();
   const value = (key: string): string | undefined => all[`stage2:${key}`];
   const raw = { gateways: config.getObject<unknown[]>("gateways") };
-  const parsed = parseStack(raw, (key) => value(key) !== undefined);
+  const parsed = parseStack(raw, (key) => value(key) !== undefined, value);
   if (!parsed.ok) throw new StackConfigError(parsed.problems);
   const sshPrivateKey = config.requireSecret("sshPrivateKey");
   const outputs: Record<string, pulumi.Output<string>> = {};

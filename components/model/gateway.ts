@@ -1,11 +1,16 @@
 import { z } from "zod";
 import { addressOf, contains, isIP, isIPv4, isNetwork, isPrefix, overlaps } from "./net";
 import { SwanctlExtraConfig } from "../strongswan/swanctl/schema";
+import { checkHost } from "./rules/host";
+import { checkBgp } from "./rules/bgp";
+import { checkRanges } from "./rules/ranges";
+import { checkIsolation } from "./rules/isolation";
+import { checkMergedSwanctl } from "./rules/extra-swanctl";
 import { gotValue } from "../util/show-value";
 
 /**
  * The typed model of one stage2 gateway: the single source that every renderer, component, the lab and
- * `stage2 render` read. Cross-field rules live in `checkGateway` so they run before any resource exists.
+ * `stage2 render` read. Cross-field rules live in `checkGateway` (and rules/*) so they run before any resource exists.
  */
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
@@ -26,6 +31,8 @@ const identity = z
   .min(1)
   .max(255)
   .regex(/^[^\u0000-\u001f\u007f"\\{}#]+$/, "must be one line without quotes, backslashes, braces or '#'");
+/** How strongSwan reads a PSK's text: as it is, or decoded from 0x-hex / 0s-base64 (swanctl.conf's secret prefixes). */
+const pskEncoding = z.enum(["text", "hex", "base64"]).optional();
 const proposal = z
   .string()
   .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be a strongSwan proposal like aes256gcm16-prfsha384-ecp384");
@@ -78,7 +85,10 @@ export const ClientAuth = z.discriminatedUnion("kind", [
       kind: z.literal("psk"),
       /** Client identities sharing the key; `%any` is not allowed for a PSK. */
       ids: z.array(identity).min(1),
+      /** The identity (or `*@domain` pattern) charon requires of this class's clients. Default: the only entry of ids. */
+      id: identity.optional(),
       secret: secretRef,
+      secretEncoding: pskEncoding,
     })
     .strict(),
   z
@@ -113,7 +123,15 @@ export const RoadWarrior = z
   .strict();
 
 export const SiteAuth = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("psk"), secret: secretRef, localId: identity.optional(), remoteId: identity.optional() }).strict(),
+  z
+    .object({
+      kind: z.literal("psk"),
+      secret: secretRef,
+      secretEncoding: pskEncoding,
+      localId: identity.optional(),
+      remoteId: identity.optional(),
+    })
+    .strict(),
   z
     .object({
       kind: z.literal("pubkey"),
@@ -372,16 +390,11 @@ export function checkGateway(gw: GatewayModel, at = ""): Problem[] {
       p(path, `must be exactly the floating IP [${fip}] (IKE must bind the public floating IP, never %any or the WireGuard tunnel); leave it out`, conn.localAddrs);
     }
   });
-  const extraConns = (gw.ipsec.extraSwanctl as { connections?: Record<string, { local_addrs?: unknown }> } | undefined)?.connections ?? {};
-  for (const [conn, body] of Object.entries(extraConns)) {
-    if (body?.local_addrs === undefined) continue;
-    const addrs = (Array.isArray(body.local_addrs) ? body.local_addrs : String(body.local_addrs).split(",")).map((a) => String(a).trim());
-    if (fip === undefined || addrs.length !== 1 || addrs[0] !== fip) {
-      p(`ipsec.extraSwanctl.connections.${conn}.local_addrs`, `must be exactly the floating IP${fip ? ` [${fip}]` : " (set floatingIp.address)"}: IKE binds the floating IP only; leave it out`, body.local_addrs);
-    }
-  }
   if (fip !== undefined && (fip === gw.server.ipv4 || wgRanges.some((r) => overlaps(r, fip)))) {
     p("floatingIp.address", "must differ from the server's primary address and lie outside WireGuard ranges", fip);
+  }
+  for (const rule of [checkHost, checkBgp, checkRanges, checkIsolation, checkMergedSwanctl]) {
+    for (const problem of rule(gw)) p(problem.path, problem.message, problem.value);
   }
   return problems;
 }

@@ -109,3 +109,31 @@ function formatV6(value: bigint): string {
   for (let i = 7; i >= 0; i--) groups.push(((value >> BigInt(i * 16)) & 0xffffn).toString(16));
   return groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
 }
+
+interface Span {
+  readonly family: 4 | 6;
+  readonly lo: bigint;
+  readonly hi: bigint;
+}
+
+/** "10.3.0.0/24", "10.3.0.1", "10.3.0.1-10.3.0.9" or a traffic selector "10.0.0.0/16[tcp/80]" as an address span. */
+function spanOf(text: string): Span | undefined {
+  const bare = text.trim().replace(/\[[^\]]*\]$/, "");
+  const range = bare.split("-");
+  if (range.length === 2) {
+    const [a, b] = range.map((r) => parsePrefix(r.trim()));
+    if (!a || !b || a.family !== b.family || a.bits !== b.bits) return undefined;
+    return { family: a.family, lo: a.base, hi: b.base };
+  }
+  const p = parsePrefix(bare);
+  if (!p) return undefined;
+  const max = p.family === 4 ? 32 : 128;
+  return { family: p.family, lo: p.base, hi: p.base | ((1n << BigInt(max - p.bits)) - 1n) };
+}
+
+/** True when two spans (prefixes, addresses, a-b ranges, traffic selectors) share an address; false if either is not one. */
+export function spansOverlap(a: string, b: string): boolean {
+  const sa = spanOf(a);
+  const sb = spanOf(b);
+  return !!sa && !!sb && sa.family === sb.family && sa.lo <= sb.hi && sb.lo <= sa.hi;
+}

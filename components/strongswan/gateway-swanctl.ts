@@ -1,5 +1,6 @@
 import { GatewayModel, RoadWarriorModel, SiteModel } from "../model/gateway";
 import { RenderContext } from "../model/context";
+import { pskClientsId } from "../model/rules/isolation";
 import { formatValue, MANAGED_HEADER, renderSettings, section, SettingsSection, SettingsSyntaxError } from "./settings";
 import { applyExtraSwanctl } from "./swanctl/merge";
 import type { SwanctlDocument } from "./swanctl/document";
@@ -30,7 +31,7 @@ function roadWarrior(gw: GatewayModel, rw: RoadWarriorModel, ctx: RenderContext)
       ? // The client proves itself by EAP; eap_id %any makes charon ask for its EAP identity.
         section({ auth: "eap-mschapv2", eap_id: "%any" })
       : rw.clients.kind === "psk"
-        ? section({ auth: "psk" })
+        ? section({ auth: "psk", id: pskClientsId(rw.clients) })
         : section({ auth: "pubkey", cacerts: [base(caFile(rw.name))], id: rw.clients.id });
   return section({
     version: 2,

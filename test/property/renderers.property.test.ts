@@ -39,6 +39,7 @@ const arbitraryGateway = fc
   })
   .filter((r) => new Set([...r.rwNames, ...r.siteNames]).size === r.rwNames.length + r.siteNames.length)
   .filter((r) => new Set(r.peers.map((p) => p.key)).size === r.peers.length)
+  .filter((r) => r.ports !== 500 && r.ports !== 4500)
   .map((r) => {
     const base = fixtureGateway();
     const secrets: Record<string, string> = { "gw-key": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" };
@@ -52,7 +53,8 @@ const arbitraryGateway = fc
             name: n,
             pool: `10.${100 + i}.0.0/24`,
             local: { kind: "psk" as const, id: r.ids[i] },
-            clients: { kind: "psk" as const, ids: [r.ids[(i + 1) % 8]], secret: `s-rw-${i}` },
+            // One client identity per class, distinct by its prefix: the model keeps PSK classes apart by client identity.
+            clients: { kind: "psk" as const, ids: [`rw${i}:${r.ids[(i + 1) % 8]}`], secret: `s-rw-${i}` },
           };
         }),
         sites: r.siteNames.map((n, i) => {

@@ -20,7 +20,12 @@ describe("gateway model: bad input names the field and the value", () => {
   });
 
   it("a pool overlapping another pool", () => {
-    const out = problems((gw) => gw.ipsec.roadWarriors.push({ ...gw.ipsec.roadWarriors[0], name: "other-rw", pool: "10.3.0.128/25" }));
+    const out = problems((gw) => gw.ipsec.roadWarriors.push({
+        ...gw.ipsec.roadWarriors[0],
+        name: "other-rw",
+        pool: "10.3.0.128/25",
+        clients: { kind: "eap-mschapv2", users: [{ id: "bob@acme.example", passwordSecret: "eap-bob" }] },
+      }));
     assert.deepEqual(out, ['gateways[0].ipsec.roadWarriors[1].pool: overlaps the pool at ipsec.roadWarriors[0].pool (10.3.0.0/24) (got "10.3.0.128/25")']);
   });
 
