@@ -83,7 +83,8 @@ export async function runPolicies(recorded: readonly PreviewedResource[], polici
   const stackTags = new Map<string, string>(secretsVisible ? [[SECRETS_VISIBLE_TAG, "true"]] : []);
   const violations: Violation[] = [];
   for (const policy of policies) {
-    const level = policy.enforcementLevel ?? "advisory";
+    // As the policy SDK does: "remediate" on a policy without a remediation enforces like "mandatory".
+    const level = policy.enforcementLevel === "remediate" ? "mandatory" : (policy.enforcementLevel ?? "advisory");
     if (level === "disabled") continue;
     const report = (message: string, urn?: string) =>
       violations.push({ policy: policy.name, enforcementLevel: level, urn, resource: nameOf(urn), message });

@@ -5,18 +5,22 @@ import { STACK_FLAGS, stackFileFromFlags } from "../stack-source";
 import { loadStackFile } from "../../stacks/load";
 import { parseStack } from "../../stacks/schema";
 import { configViolations } from "../../policy/config-problems";
-import { policies } from "../../policy/policies";
+import * as fs from "fs";
+import { parsePackConfig, withLevels } from "../../policy/pack-config";
+import { policies as packPolicies } from "../../policy/policies";
 import { formatViolations, hasMandatory, runPolicies, Violation } from "../../policy/runner";
 
 export const summary = "run the stage2-gateway policy pack offline on the in-process preview";
-export const usage = `usage: stage2 policy (--stack <env> | --config-file <path>) [--json]
-       stage2 policy --program <file.ts> [--config-file <path>] [--json]
+export const usage = `usage: stage2 policy (--stack <env> | --config-file <path>) [--policy-pack-config <file.json>] [--json]
+       stage2 policy --program <file.ts> [--config-file <path>] [--policy-pack-config <file.json>] [--json]
 
 Previews the stack in-process (as \`stage2 preview\` does) and runs the policy pack policy/ on the recorded
 resources, as \`pulumi preview --policy-pack policy\` would. --program previews another Pulumi program instead
 of stage2's (a module exporting \`program()\`), e.g. a team's own stack that pushes hand-written configs;
 --config-file then gives it its config. Prints one line per finding:
   [enforcement] policy: resource: message
+--policy-pack-config reads the same JSON as \`pulumi preview --policy-pack-config\`, e.g.
+{"gateway-commands-readable": "advisory"} lowers that policy to advisory (docs/policy.md).
 Exit status: 1 when a mandatory policy is violated, 0 otherwise (advisory findings are printed, not fatal).`;
 
 async function previewProgram(file: string, configFile: string | undefined): Promise<PreviewResult> {
@@ -28,8 +32,18 @@ async function previewProgram(file: string, configFile: string | undefined): Pro
   return runPreview(stackFile?.stack ?? "policy", config, secretKeys, mod.program);
 }
 
+function readConfig(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`--policy-pack-config ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
-  const { flags } = parseArgs(argv, { values: [...STACK_FLAGS, "program"], booleans: ["json"] });
+  const { flags } = parseArgs(argv, { values: [...STACK_FLAGS, "program", "policy-pack-config"], booleans: ["json"] });
+  const packConfig = typeof flags["policy-pack-config"] === "string" ? flags["policy-pack-config"] : undefined;
+  const policies = packConfig ? withLevels(packPolicies, parsePackConfig(readConfig(packConfig), packConfig, packPolicies)) : packPolicies;
   let violations: Violation[];
   let described: string;
   if (typeof flags["program"] === "string") {

@@ -75,6 +75,19 @@ export interface ForeignSpec {
   readonly floatingIp?: { readonly assigned: boolean };
   /** false: the SSH private key is passed as a plain string. */
   readonly secretKey?: boolean;
+  /** The command's whole script, instead of the one built from `files` and `extra` (see foreignScript). */
+  readonly script?: string;
+  readonly stdin?: string;
+}
+
+/** The script foreignProgram runs: each file by a quoted here-document, then `extra`, then `swanctl --load-all`. */
+export function foreignScript(spec: Pick<ForeignSpec, "files" | "extra">): string {
+  return [
+    "set -e",
+    ...spec.files.flatMap((f) => [`cat > ${f.path} <<'EOF'`, f.content.replace(/\n$/, ""), "EOF", ...(f.mode ? [`chmod ${f.mode} ${f.path}`] : [])]),
+    ...(spec.extra ?? []),
+    "swanctl --load-all",
+  ].join("\n");
 }
 
 /** A Pulumi program in the style of another team's stack: no stage2 components, only plain resources. */
@@ -92,13 +105,8 @@ export function foreignProgram(spec: ForeignSpec): () => void {
       privateKey: spec.secretKey === false ? key : pulumi.secret(key),
       ...(spec.hostKey === null ? {} : { hostKey: spec.hostKey ?? HOST_KEY }),
     };
-    const script = [
-      "set -e",
-      ...spec.files.flatMap((f) => [`cat > ${f.path} <<'EOF'`, f.content.replace(/\n$/, ""), "EOF", ...(f.mode ? [`chmod ${f.mode} ${f.path}`] : [])]),
-      ...(spec.extra ?? []),
-      "swanctl --load-all",
-    ].join("\n");
-    new command.remote.Command("vpn-config", { connection, create: script });
+    const script = spec.script ?? foreignScript(spec);
+    new command.remote.Command("vpn-config", { connection, create: script, ...(spec.stdin === undefined ? {} : { stdin: spec.stdin }) });
   };
 }
 
