@@ -3,7 +3,7 @@ import * as fc from "fast-check";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { SettingsParseError, expandGlob, parseSettings, parseSettingsFile } from "../../components/strongswan/settings-parser";
+import { MAX_NESTING, SettingsParseError, expandGlob, parseSettings, parseSettingsFile } from "../../components/strongswan/settings-parser";
 import { SettingsEntry, SettingsSection, SettingsSyntaxError, quoteSettingsValue, renderSettings, section, unquoteSettingsValue } from "../../components/strongswan/settings";
 
 const v = (key: string, value: string): SettingsEntry => ({ kind: "value", key, value: quoteSettingsValue(value) });
@@ -121,6 +121,33 @@ describe("settings parser: errors name file:line:column", () => {
 
   it("rejects a value that continues on the next line", () => {
     assert.strictEqual(error("a = x\n  y\n"), "x.conf:3:1: unexpected end of file after 'y', expecting '=', '{' or ':'");
+  });
+
+  it("refuses sections nested deeper than MAX_NESTING at the opening that is one too deep, without exhausting the stack", () => {
+    const deep = (n: number) => `${"a {\n".repeat(n)}${"}\n".repeat(n)}`;
+    assert.strictEqual(parseSettings(deep(MAX_NESTING)).tree.entries.length, 1);
+    assert.strictEqual(error(deep(MAX_NESTING + 1)), `x.conf:${MAX_NESTING + 1}:1: sections nested deeper than ${MAX_NESTING} levels`);
+    assert.strictEqual(error(deep(10_000)), `x.conf:${MAX_NESTING + 1}:1: sections nested deeper than ${MAX_NESTING} levels`);
+  });
+
+  it("says plainly that a file starts with a byte-order mark (strongSwan would read it into the first name)", () => {
+    assert.match(error("\uFEFFconnections {\n}\n"), /^x\.conf:1:1: the file starts with a UTF-8 byte-order mark \(BOM\), which strongSwan would read as part of the first name/);
+  });
+
+  it("cuts a long name in a message, and inside secrets quotes no name at all (it may be a secret missing its key)", () => {
+    const long = "n".repeat(100_000);
+    assert.strictEqual(error(`${long} }\n`), `x.conf:1:100002: unexpected "}" after '${"n".repeat(80)}… (100000 characters)', expecting '=', '{' or ':'`);
+    assert.strictEqual(error("secrets {\n ike {\n  hunter2\n }\n}\n"), `x.conf:4:2: unexpected "}" after a name, expecting '=', '{' or ':'`);
+  });
+
+  it("names an unreadable file by its path with a plain reason", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stage2-unreadable-"));
+    try {
+      assert.throws(() => parseSettingsFile(dir), { message: `${dir}:0:0: cannot read: is a directory, not a file` });
+      assert.throws(() => parseSettingsFile(path.join(dir, "none")), { message: `${path.join(dir, "none")}:0:0: cannot read: no such file` });
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
   });
 });
 

@@ -140,4 +140,45 @@ describe("stage2 swanctl check | fmt and stage2 import (CLI)", () => {
     const clash = await capture(() => importCmd.run([f, "--into", stack, "--gateway", "nope"]));
     assert.deepStrictEqual([clash.code, clash.err.trim()], [1, `stage2 import: ${stack}: has no gateway named "nope"`]);
   });
+
+  it("check and import never echo a value in secrets, a mistyped key's included; fmt prints secrets as their path", async () => {
+    const f = file("typo.conf", 'secrets {\n  ike-1 {\n    id = peer.example\n    secert = "hunter2-typo"\n  }\n  ike-2 {\n    secret = "hunter2-ok"\n  }\n}\n');
+    const expected = [
+      `${f}:2:3: secrets.ike-1: needs secret (secrets.ike<suffix>)`,
+      `${f}:4:5: secrets.ike-1.secert: is not a key of secrets.ike<suffix> in strongSwan 5.9.8 (got (redacted: secret secrets.ike-1.secert))`,
+    ];
+    const check = await capture(() => swanctlCmd.run(["check", f]));
+    assert.deepStrictEqual(check.err.trim().split("\n").slice(0, 2), expected);
+    const imported = await capture(() => importCmd.run([f]));
+    assert.deepStrictEqual(imported.err.trim().split("\n").slice(0, 2), expected);
+    const fmt = await capture(() => swanctlCmd.run(["fmt", f]));
+    assert.match(fmt.out, /^\t\tsecert = "\(redacted: secret secrets\.ike-1\.secert\)"$/m);
+    assert.match(fmt.out, /^\t\tsecret = "\(redacted: secret secrets\.ike-2\.secret\)"$/m);
+    assert.match(fmt.out, /^\t\tid = peer\.example$/m);
+    for (const res of [check, imported, fmt]) assert.doesNotMatch(res.out + res.err, /hunter2/);
+  });
+
+  it("import --into prints a stack's plain secrets as their key, never their value", async () => {
+    const stack = file("Pulumi.plain.yaml", YAML.stringify({ config: { "stage2:gateways": [fixtureGateway()], "stage2:psk-hq": "hunter2-plain" } }));
+    const f = file("empty.conf", "connections {\n}\n");
+    const res = await capture(() => importCmd.run([f, "--into", stack, "--gateway", "gw-test"]));
+    assert.match(res.out, /^ {2}stage2:psk-hq: "\(redacted: secret stage2:psk-hq\)"$/m);
+    assert.match(res.err, /stage2:psk-hq holds a plain secret value: printed as its name, not its value/);
+    assert.doesNotMatch(res.out + res.err, /hunter2/);
+  });
+
+  it("check and fmt: 10,000 nested sections, a byte-order mark, a 100 KB value: a located error each, values cut", async () => {
+    const deep = file("deep.conf", `connections {\n${"a {\n".repeat(10_000)}${"}\n".repeat(10_001)}`);
+    for (const action of ["check", "fmt"]) {
+      const res = await capture(() => swanctlCmd.run([action, deep]));
+      assert.deepStrictEqual([res.code, res.err.trim()], [1, `${deep}:65:1: sections nested deeper than 64 levels`]);
+    }
+    const bom = file("bom.conf", "\uFEFFconnections {\n}\n");
+    const res = await capture(() => swanctlCmd.run(["fmt", bom]));
+    assert.strictEqual(res.code, 1);
+    assert.match(res.err, new RegExp(`^${bom}:1:1: the file starts with a UTF-8 byte-order mark`));
+    const long = file("long.conf", `connections {\n  c {\n    version = ${"7".repeat(100_000)}\n  }\n}\n`);
+    const check = await capture(() => swanctlCmd.run(["check", long]));
+    assert.strictEqual(check.err.split("\n")[0], `${long}:3:5: connections.c.version: must be an integer from 0 to 2 (got "${"7".repeat(79)}… (100002 characters))`);
+  });
 });
