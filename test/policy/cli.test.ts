@@ -66,6 +66,28 @@ describe("stage2 policy", () => {
     assert.strictEqual((await policy("--program", path.join(FIXTURES, "foreign-good.ts"))).code, 0);
   });
 
+  it("--policy-pack-config lowers gateway-commands-readable to advisory, as `pulumi preview --policy-pack-config` does", async () => {
+    process.env.STAGE2_HOSTILE_SHAPE = "sed-i-after-the-here-document";
+    const program = path.join(FIXTURES, "hostile.ts");
+    const strict = await policy("--program", program);
+    assert.strictEqual(strict.code, 1);
+    const finding = strict.out.find((l) => l.startsWith("[mandatory] gateway-commands-readable: vpn-config: create, line "));
+    assert.ok(finding, strict.out.join("\n"));
+    assert.match(finding, /`sed` edits in place \/etc\/swanctl\/swanctl\.conf/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stage2-policy-"));
+    try {
+      const config = path.join(dir, "policy-config.json");
+      fs.writeFileSync(config, JSON.stringify({ "gateway-commands-readable": { enforcementLevel: "advisory" } }));
+      const lowered = await policy("--program", program, "--policy-pack-config", config);
+      assert.strictEqual(lowered.code, 0);
+      assert.ok(lowered.out.includes(finding.replace("[mandatory]", "[advisory]")), lowered.out.join("\n"));
+      fs.writeFileSync(config, JSON.stringify({ "gateway-commands-readble": "advisory" }));
+      await assert.rejects(policy("--program", program, "--policy-pack-config", config), /"gateway-commands-readble" is not a policy of this pack/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("the bin script exits 1 on a mandatory violation (end to end, its own process)", function () {
     this.timeout(120000);
     const res = spawnSync(path.join(ROOT, "bin", "stage2"), ["policy", "--program", path.join(FIXTURES, "foreign-wg-local-addrs.ts"), "--json"], { encoding: "utf8" });

@@ -30,6 +30,9 @@ const forwardRule = (rule: string) => withNft((c) => c.replace("        ct state
 
 const READABLE = "gateway-commands-readable";
 
+/** A shape's name as a command-line word: "sed -i after the here-document" → "sed-i-after-the-here-document". */
+export const slug = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+
 export const SHAPES: readonly Shape[] = [
   { name: "swanctl include of a file no resource writes", program: adding([], withSwanctl((c) => `${c}include /etc/swanctl/extra.conf\n`)), policy: READABLE, says: /includes \/etc\/swanctl\/extra\.conf, which is a file no resource of this stack writes/ },
   { name: "swanctl include glob matching no written file", program: adding([], withSwanctl((c) => `${c}include extra/*.conf\n`)), policy: READABLE, says: /includes \/etc\/swanctl\/extra\/\*\.conf, which matches no file this stack writes/ },
