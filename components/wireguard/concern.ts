@@ -27,16 +27,16 @@ export function wireguardSyncCommand(gw: GatewayModel): string {
 /**
  * MTU, addresses and AllowedIPs routes, which syncconf does not touch, made what the config file on disk says:
  * re-activating after a rollback put the previous file back restores the previous state and removes what the
- * change added. Routes are the ones wg-quick up adds (proto boot, not already covered on the device).
+ * change added. Routes are the ones wg-quick up adds: AllowedIPs not already covered by the device's own subnet.
  */
 export function wireguardStateCommands(ifname: string, conf: string): string[] {
-  const field = (name: string) => `awk -F' *= *' '$1 == "${name}" { print $2 }' ${conf} | tr ',' ' '`;
+  const field = (name: string) => `awk -F' *= *' '$1 == "${name}" { print $2 }' ${conf} | tr ',\\n' '  '`;
   return [
-    `ip link set dev ${ifname} mtu "$(${field("MTU")})"`,
+    `ip link set dev ${ifname} mtu $(${field("MTU")})`,
     `wg_addrs=" $(${field("Address")}) "; for a in $wg_addrs; do ip address replace "$a" dev ${ifname}; done`,
     `ip -o address show dev ${ifname} scope global | awk '{ print $4 }' | while read -r a; do case "$wg_addrs" in *" $a "*) ;; *) ip address del "$a" dev ${ifname};; esac; done`,
     `wg_routes=" $(${field("AllowedIPs")}) "; for p in $wg_routes; do case $p in *:*) f=-6;; *) f=-4;; esac; [ -n "$(ip $f route show dev ${ifname} match "$p")" ] || ip $f route add "$p" dev ${ifname}; done`,
-    `for f in -4 -6; do ip $f route show dev ${ifname} proto boot | awk '{ print $1 }' | while read -r r; do case $r in default) [ $f = -4 ] && r=0.0.0.0/0 || r=::/0;; */*) ;; *:*) r=$r/128;; *) r=$r/32;; esac; case "$wg_routes" in *" $r "*) ;; *) ip $f route del "$r" dev ${ifname};; esac; done; done`,
+    `for f in -4 -6; do ip $f route show dev ${ifname} proto boot | awk '{ print $1 }' | while read -r r; do case $r in default) [ $f = -4 ] && r=0.0.0.0/0 || r=::/0;; */*) ;; *:*) r=$r/128;; *) r=$r/32;; esac; case "$wg_routes" in *" $r "*) [ -n "$(ip $f route show dev ${ifname} proto kernel match "$r")" ] || continue;; esac; ip $f route del "$r" dev ${ifname}; done; done`,
   ];
 }
 
