@@ -3,7 +3,7 @@ import * as path from "path";
 import { UsageError } from "./args";
 import { scrubSecrets } from "../components/util/secret-values";
 
-/** A sub-command lives in cli/commands/<name>.ts and exports `summary` and `run`. */
+/** A sub-command lives in cli/commands/<name>.ts (compiled: .js) and exports `summary` and `run`. */
 export interface Command {
   readonly summary: string;
   readonly usage: string;
@@ -13,8 +13,8 @@ export interface Command {
 function commandNames(): string[] {
   return fs
     .readdirSync(path.join(__dirname, "commands"))
-    .filter((f) => /^[a-z-]+\.ts$/.test(f))
-    .map((f) => f.replace(/\.ts$/, ""))
+    .filter((f) => /^[a-z-]+\.[jt]s$/.test(f))
+    .map((f) => f.replace(/\.[jt]s$/, ""))
     .sort();
 }
 

@@ -1,9 +1,9 @@
 import * as path from "path";
 import { formatProblem, GatewayModel, Problem } from "../components/model/gateway";
-import { loadStackFile, stackFilePath } from "../stacks/load";
+import { loadStackFile, stackFilePath, STACKS_DIR } from "../stacks/load";
 import { parseStack } from "../stacks/schema";
 
-export const LAB_STACK_FILE = path.resolve(__dirname, "..", "stacks", "Pulumi.lab.yaml");
+export const LAB_STACK_FILE = path.join(STACKS_DIR, "Pulumi.lab.yaml");
 export { stackFilePath };
 
 export interface LabStack {

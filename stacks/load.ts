@@ -1,5 +1,6 @@
 import * as path from "path";
 import * as YAML from "yaml";
+import { CHECKOUT_ROOT } from "./checkout";
 import { readTextFile } from "../components/util/read-file";
 import { registerSecret } from "../components/util/secret-values";
 
@@ -15,7 +16,7 @@ export interface StackFile {
   readonly plainKeys: string[];
 }
 
-export const STACKS_DIR = path.resolve(__dirname);
+export const STACKS_DIR = path.join(CHECKOUT_ROOT, "stacks");
 
 export function stackFilePath(stack: string): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new Error(`--stack ${JSON.stringify(stack)}: a stack name holds letters, digits, _ . -`);

@@ -1,7 +1,6 @@
 import { planGateway } from "../../components/plan";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as path from "path";
 import { parseArgs, UsageError } from "../args";
 import { Fact } from "../../lab/checks";
 import { interruptAll } from "../../lab/exec";
@@ -161,20 +160,10 @@ async function runAll(stackFile: string, gateway: string | undefined, prefix: st
   return green && again.activated === 0 ? 0 : 1;
 }
 
-/** The kernel lab's entry point (lab/kernel/command.ts), built separately; the flags mean the same there. */
-export interface KernelLabCommand {
-  runKernel(action: string, opts: { stackFile: string; gateway?: string; prefix?: string; keep: boolean; progress: (line: string) => void }): Promise<number>;
-}
-
 async function runKernel(action: string, opts: { stackFile: string; gateway?: string; prefix?: string; keep: boolean }): Promise<number> {
-  const file = path.resolve(__dirname, "..", "..", "lab", "kernel", "command.ts");
-  if (!fs.existsSync(file)) {
-    process.stderr.write(`stage2 lab --kernel: ${file} is not in this checkout\n`);
-    return 2;
-  }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const mod = require(file) as KernelLabCommand;
-  return mod.runKernel(action, { ...opts, progress: out });
+  // Loaded on use: the kernel lab's modules are not needed by the namespace lab's commands.
+  const { runKernel: run } = await import("../../lab/kernel/command");
+  return run(action, { ...opts, progress: out });
 }
 
 /** `stage2 lab shell <host> [--prefix p] [-- cmd...]`: the host's network and mount namespaces, the terminal attached. */

@@ -23,9 +23,17 @@ of stage2's (a module exporting \`program()\`), e.g. a team's own stack that pus
 {"gateway-commands-readable": "advisory"} lowers that policy to advisory (docs/policy.md).
 Exit status: 1 when a mandatory policy is violated, 0 otherwise (advisory findings are printed, not fatal).`;
 
+/** The compiled CLI loads a TypeScript program with ts-node: the program's own, else this checkout's (a dev tool). */
+function loadProgram(file: string): unknown {
+  if (/\.[cm]?tsx?$/.test(file) && !(".ts" in require.extensions)) {
+    const tsNode = require.resolve("ts-node", { paths: [path.dirname(file), __dirname] });
+    (require(tsNode) as typeof import("ts-node")).register({ transpileOnly: true });
+  }
+  return require(file);
+}
+
 async function previewProgram(file: string, configFile: string | undefined): Promise<PreviewResult> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const mod = require(path.resolve(file)) as { program?: () => Record<string, unknown> | void };
+  const mod = loadProgram(path.resolve(file)) as { program?: () => Record<string, unknown> | void };
   if (typeof mod.program !== "function") throw new UsageError(`${file} must export a function \`program()\``);
   const stackFile = configFile ? loadStackFile(configFile) : undefined;
   const { config, secretKeys } = stackFile ? mockConfig(stackFile) : { config: {}, secretKeys: [] };

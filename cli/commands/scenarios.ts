@@ -2,7 +2,7 @@ import { parseArgs, UsageError } from "../args";
 import { interruptAll } from "../../lab/exec";
 import { DEFAULT_SCENARIO_PREFIX, runScenarios, summary as scenarioSummary } from "../../lab/scenarios/runner";
 import { DEFAULT_SCENARIOS } from "../../lab/scenarios/selection";
-import { SHARED_DIR } from "../../test/helpers/env";
+import { SHARED_DIR } from "../../stacks/checkout";
 
 export const summary = "run strongSwan's own ikev2 test scenarios in the namespace lab and check their expectations";
 

@@ -3,7 +3,7 @@ import { runKernelLab } from "./index";
 import { cleanStale, RUN_BASE } from "./vm";
 
 /**
- * `stage2 lab <action> --kernel` (cli/commands/lab.ts loads this file). The VM lives as long as the command:
+ * `stage2 lab <action> --kernel` (cli/commands/lab.ts imports this file when used). The VM lives as long as the command:
  * `up`, `check` and `run` each boot it, converge, run every check in that boot and power it off; `down` removes
  * what a killed run left (its qemu, found by pid file and command line, and the run directory). `--keep` has no
  * effect here: the VM cannot outlive the command that owns its qemu.

@@ -1,8 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
+import { SHARED_DIR } from "../../stacks/checkout";
 
-/** ../shared beside the project's root: test data read at test time, never copied into the repo. */
-export const SHARED_DIR = path.resolve(__dirname, "..", "..", "..", "shared");
+export { SHARED_DIR };
 
 export const inCI = (): boolean => process.env.CI === "true";
 
