@@ -9,7 +9,7 @@ import { registerSwanctlSecrets } from "../../components/strongswan/swanctl/secr
 import { SwanctlExtraConfig, type SwanctlDocument } from "../../components/strongswan/swanctl";
 import { Ipsec, formatProblem, parseGateway } from "../../components/model/gateway";
 import { parseArgs, UsageError } from "../args";
-import { readTextFile } from "../../components/util/read-file";
+import { fileProblem, readTextFile } from "../../components/util/read-file";
 import { redactedSecret, registerSecret } from "../../components/util/secret-values";
 
 export const summary = "turn a hand-written swanctl.conf into stack configuration (YAML for Pulumi.<env>.yaml)";
@@ -114,7 +114,13 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(importYaml(file, result));
   }
   if (typeof args.flags["secrets-to"] === "string") {
-    writePrivate(args.flags["secrets-to"], `${JSON.stringify(Object.fromEntries(result.secrets.map((s) => [s.ref, s.value])), null, 2)}\n`);
+    const to = args.flags["secrets-to"];
+    try {
+      writePrivate(to, `${JSON.stringify(Object.fromEntries(result.secrets.map((s) => [s.ref, s.value])), null, 2)}\n`);
+    } catch (e) {
+      err(`stage2 import: --secrets-to ${to}: cannot write: ${fileProblem(e)}`);
+      return 1;
+    }
   }
   const counts = (kind: string) => result.notes.filter((n) => n.kind === kind).length;
   err(

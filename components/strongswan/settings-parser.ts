@@ -69,7 +69,8 @@ export interface ParseOptions {
   readonly maxIncludeDepth?: number;
 }
 
-export const formatPos = (pos: SourcePos): string => `${cut(pos.file)}:${pos.line}:${pos.column}`;
+/** `file:line:column`; just the file for what concerns the whole file (line 0: it could not be read). */
+export const formatPos = (pos: SourcePos): string => (pos.line === 0 ? cut(pos.file) : `${cut(pos.file)}:${pos.line}:${pos.column}`);
 
 /** Sections nested deeper than this are refused; swanctl.conf needs 5 levels, strongswan.conf about 6. */
 export const MAX_NESTING = 64;

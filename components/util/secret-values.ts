@@ -9,7 +9,7 @@ export const redactedSecret = (key: string): string => `(redacted: secret ${key}
 
 // Fragments shorter than this are matched only as whole values: scrubbing "ab" out of every message would mangle it.
 const MIN_FRAGMENT = 4;
-// A multi-line secret (a PEM key) leaks through any one of its lines.
+// A multi-line secret (a PEM key) leaks through any one of its lines (its armor lines are public).
 const MIN_LINE = 12;
 
 const byValue = new Map<string, string>();
@@ -28,7 +28,7 @@ export function registerSecret(key: string, value: unknown): void {
   for (const text of leaves(value, [])) {
     if (text === "" || byValue.has(text)) continue;
     byValue.set(text, key);
-    const forms = [text, JSON.stringify(text).slice(1, -1), ...text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= MIN_LINE)];
+    const forms = [text, JSON.stringify(text).slice(1, -1), ...text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= MIN_LINE && !l.startsWith("-----"))];
     for (const form of new Set(forms)) if (form.length >= MIN_FRAGMENT) fragments.push([form, key]);
   }
   fragments = fragments.sort((a, b) => b[0].length - a[0].length);

@@ -143,8 +143,8 @@ describe("settings parser: errors name file:line:column", () => {
   it("names an unreadable file by its path with a plain reason", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stage2-unreadable-"));
     try {
-      assert.throws(() => parseSettingsFile(dir), { message: `${dir}:0:0: cannot read: is a directory, not a file` });
-      assert.throws(() => parseSettingsFile(path.join(dir, "none")), { message: `${path.join(dir, "none")}:0:0: cannot read: no such file` });
+      assert.throws(() => parseSettingsFile(dir), { message: `${dir}: cannot read: is a directory, not a file` });
+      assert.throws(() => parseSettingsFile(path.join(dir, "none")), { message: `${path.join(dir, "none")}: cannot read: no such file` });
     } finally {
       fs.rmSync(dir, { recursive: true });
     }
