@@ -80,6 +80,22 @@ const PROTOCOL_KEYWORDS = new Set(["icmp", "icmpv6", "igmp", "tcp", "udp", "udpl
 
 const VERDICTS = new Set(["accept", "drop", "reject", "return", "continue", "queue"]);
 
+/** The selector (`ip saddr`, `meta l4proto`, `tcp dport`, ...) that starts at `i`, normalised, with its length in tokens. */
+export function selectorAt(tokens: readonly Token[], i: number): { name: string; length: number } | undefined {
+  const words = tokens.slice(i, i + 4).map((t) => (t.kind === "word" ? t.text : ""));
+  const selector = SELECTORS.find((sel) => sel.every((w, k) => words[k] === w));
+  if (selector) {
+    const name = selector.join(" ");
+    return { name: ALIASES[name] ?? name, length: selector.length };
+  }
+  const t = tokens[i];
+  const field = tokens[i + 1];
+  if (t?.kind === "word" && PROTOCOL_KEYWORDS.has(t.text) && field?.kind === "word" && /^[a-z][a-z0-9-]*$/.test(field.text) && !VERDICTS.has(field.text)) {
+    return { name: `${t.text} ${field.text}`, length: 2 };
+  }
+  return undefined;
+}
+
 /** Reads one value: a word, or an anonymous set `{ a, b }` (nested braces flattened). */
 function readValues(tokens: Token[], at: number, sets: ReadonlyMap<string, string[]>): { values: string[]; next: number } {
   const t = tokens[at];

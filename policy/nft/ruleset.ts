@@ -1,5 +1,6 @@
 import { NftSyntaxError, tokenize, Token } from "./lexer";
-import { parseRule, Rule } from "./rule";
+import { elementTexts, expandRule } from "./expand";
+import { Rule } from "./rule";
 
 /** A parsed ruleset: tables with their chains and named sets, as `nft -f` would build them. */
 export interface Chain {
@@ -15,7 +16,7 @@ export interface Table {
   readonly family: string;
   readonly name: string;
   readonly chains: Map<string, Chain>;
-  /** Named sets (`set NAME { elements = { ... } }`) by name, their elements as written. */
+  /** Named sets and maps (`set|map NAME { elements = { ... } }`) by name, one string per element as written. */
   readonly sets: Map<string, string[]>;
 }
 
@@ -95,6 +96,15 @@ class Builder {
   readonly tables: Table[] = [];
   readonly includes: string[] = [];
   readonly defines = new Map<string, Token[]>();
+  /** Each chain's rule statements, read into rules at the end, once every set and map is known. */
+  readonly statements = new Map<Chain, Token[][]>();
+
+  addRule(chain: Chain, tokens: Token[], front: boolean): void {
+    const list = this.statements.get(chain) ?? [];
+    if (front) list.unshift(tokens);
+    else list.push(tokens);
+    this.statements.set(chain, list);
+  }
 
   table(family: string, name: string): Table {
     let table = this.tables.find((t) => t.family === family && t.name === name);
@@ -155,7 +165,7 @@ function chainBody(c: Cursor, b: Builder, table: Table, chain: Chain): void {
     const line = lineOf(c);
     const tokens = substitute(statement(c), b.defines, line);
     if (tokens.length === 0) throw new NftSyntaxError(line, "unexpected token in chain");
-    if (!chainHeader(chain, tokens)) chain.rules.push(parseRule(tokens, table.sets));
+    if (!chainHeader(chain, tokens)) b.addRule(chain, tokens, false);
   }
 }
 
@@ -171,9 +181,7 @@ function setBody(c: Cursor, b: Builder): string[] {
       return elements;
     }
     const tokens = substitute(statement(c), b.defines, lineOf(c));
-    if (tokens[0]?.text === "elements") {
-      for (const t of tokens.slice(2)) if (t.kind !== "punct") elements.push(t.text);
-    }
+    if (tokens[0]?.text === "elements") elements.push(...elementTexts(tokens.slice(2)));
   }
 }
 
@@ -203,7 +211,10 @@ function tableBody(c: Cursor, b: Builder, table: Table): void {
     } else if (kw === "set") {
       const name = word(c, "a set name");
       table.sets.set(name, setBody(c, b));
-    } else if (kw === "map" || kw === "flowtable" || kw === "counter" || kw === "quota" || kw === "ct" || kw === "limit") {
+    } else if (kw === "map") {
+      const name = word(c, "a map name");
+      table.sets.set(name, setBody(c, b));
+    } else if (kw === "flowtable" || kw === "counter" || kw === "quota" || kw === "ct" || kw === "limit") {
       while (peek(c) && !isPunct(peek(c), "{")) c.at++;
       skipBlock(c);
     } else if (kw === "flags" || kw === "comment") {
@@ -236,12 +247,10 @@ function command(c: Cursor, b: Builder, verb: string): void {
     const tokens = substitute(statement(c), b.defines, lineOf(c));
     const texts = tokens.map((t) => t.text);
     const rest = texts[0] === "position" || texts[0] === "handle" || texts[0] === "index" ? tokens.slice(2) : tokens;
-    const rule = parseRule(rest, table.sets);
-    if (verb === "insert") chain.rules.unshift(rule);
-    else chain.rules.push(rule);
+    b.addRule(chain, rest, verb === "insert");
     return;
   }
-  if (object === "set") {
+  if (object === "set" || object === "map") {
     const ref = tableRef(c);
     const table = b.table(ref.family, ref.name);
     table.sets.set(word(c, "a set name"), setBody(c, b));
@@ -251,9 +260,9 @@ function command(c: Cursor, b: Builder, verb: string): void {
     const ref = tableRef(c);
     const table = b.table(ref.family, ref.name);
     const name = word(c, "a set name");
-    const tokens = statement(c);
+    const tokens = substitute(statement(c), b.defines, lineOf(c));
     const elements = table.sets.get(name) ?? [];
-    for (const t of tokens) if (t.kind !== "punct") elements.push(t.text);
+    elements.push(...elementTexts(tokens));
     table.sets.set(name, elements);
     return;
   }
@@ -307,18 +316,11 @@ export function parseRuleset(text: string, options: RulesetOptions = {}): Rulese
       throw new NftSyntaxError(t.line, `unexpected ${JSON.stringify(kw)} at the top level`);
     }
   }
-  // Sets defined after the chains that use them (or added later with `add element`): resolved now.
+  // Rules are read last, so sets and maps defined after the chains that use them (or added later) are known.
   for (const table of b.tables) {
     for (const chain of table.chains.values()) {
-      for (const rule of chain.rules) {
-        for (const m of rule.matches) {
-          const refs = m.values.filter((v) => v.startsWith("@") && table.sets.has(v.slice(1)));
-          if (refs.length === 0) continue;
-          for (const r of refs) if (table.sets.get(r.slice(1))!.some((e) => e === "." || e === ":")) rule.unreadable.push(`the concatenated set ${r}`);
-          m.values.splice(0, m.values.length, ...m.values.flatMap((v) => (refs.includes(v) ? table.sets.get(v.slice(1))! : [v])));
-          rule.unreadable.splice(0, rule.unreadable.length, ...rule.unreadable.filter((u) => !refs.some((r) => u.startsWith(`the set ${r},`))));
-        }
-      }
+      for (const tokens of b.statements.get(chain) ?? []) chain.rules.push(...expandRule(tokens, table.sets));
+      if (chain.type === "nat") continue;
       for (const rule of chain.rules) for (const what of rule.unreadable) unreadable.push({ line: 0, what: `rule "${rule.text}" in chain ${chain.name} uses ${what}` });
     }
   }
