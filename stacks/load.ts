@@ -1,5 +1,6 @@
 import * as path from "path";
 import * as YAML from "yaml";
+import { parseStackYaml } from "./stack-yaml";
 import { CHECKOUT_ROOT } from "./checkout";
 import { readTextFile } from "../components/util/read-file";
 import { registerSecret } from "../components/util/secret-values";
@@ -48,7 +49,7 @@ export function loadStackFile(file: string): StackFile {
 /** YAML's own errors quote the lines around the fault, which may hold a secret: only the position and reason. */
 function parseYaml(file: string, text: string): { config?: unknown } | null {
   try {
-    return YAML.parse(text);
+    return parseStackYaml(text) as { config?: unknown } | null;
   } catch (err) {
     if (!(err instanceof YAML.YAMLError)) throw err;
     const at = err.linePos?.[0];
