@@ -1,7 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { renderApplyScript } from "../components/host/apply-script";
+import { concernEntry, concernResourceName } from "../components/concern-registry";
 import { planGateway } from "../components/plan";
+import { MANIFEST, writeRenderTo } from "./render-out";
 import { floatingIpOf, LoadedStack } from "./stack-source";
 
 export interface ManifestConcern {
@@ -17,18 +19,21 @@ export interface ManifestConcern {
 
 /**
  * Writes every file each gateway would receive to <out>/<host>/<absolute path>, each concern's apply script to
- * <out>/<host>/.stage2/<concern>.sh, and <out>/manifest.json. Returns the number of files written.
+ * <out>/<host>/.stage2/<concern>.sh, and <out>/manifest.json, all or nothing (see writeRenderTo). Returns the
+ * number of files written.
  */
 export function renderStackTo(loaded: LoadedStack, out: string): { files: number; manifest: Record<string, ManifestConcern[]> } {
+  return writeRenderTo(out, (dir) => renderInto(loaded, dir));
+}
+
+function renderInto(loaded: LoadedStack, out: string): { files: number; manifest: Record<string, ManifestConcern[]> } {
   const manifest: Record<string, ManifestConcern[]> = {};
   let count = 0;
-  fs.mkdirSync(out, { recursive: true });
   for (const gw of loaded.stack.gateways) {
     const plan = planGateway(gw, { floatingIp: floatingIpOf(gw) }, loaded.secrets);
     const hostDir = path.join(out, gw.name);
-    fs.rmSync(hostDir, { recursive: true, force: true });
     manifest[gw.name] = plan.concerns.map((concern) => {
-      const command = concern.name === "floating-ip" ? `${gw.name}-floating-ip` : `${gw.name}-${concern.name}`;
+      const command = concernResourceName(gw.name, concernEntry(concern.name).name);
       const script = path.join(gw.name, ".stage2", `${concern.name}.sh`);
       writeFile(path.join(out, script), renderApplyScript(concern, "systemd"), 0o755);
       for (const file of concern.files) {
@@ -47,7 +52,7 @@ export function renderStackTo(loaded: LoadedStack, out: string): { files: number
       };
     });
   }
-  writeFile(path.join(out, "manifest.json"), JSON.stringify({ stack: loaded.file.stack, hosts: manifest }, null, 2) + "\n", 0o644);
+  writeFile(path.join(out, MANIFEST), JSON.stringify({ stack: loaded.file.stack, hosts: manifest }, null, 2) + "\n", 0o644);
   return { files: count, manifest };
 }
 

@@ -7,7 +7,11 @@ export const usage = `usage: stage2 render (--stack <env> | --config-file <path>
 
 Writes <dir>/<host>/<absolute path> for every file, <dir>/<host>/.stage2/<concern>.sh (the script each remote
 command runs) and <dir>/manifest.json (files, modes, validate and activate commands per concern).
-Secrets are never read: files that hold them contain a redacted stand-in.`;
+Secrets are never read: files that hold them contain a redacted stand-in.
+
+All or nothing: the render is built in a new folder beside <dir> and moved in only when every gateway rendered.
+<dir> must be new, empty, or hold only a previous render (what its manifest.json lists), which it replaces;
+anything else in <dir> is named and nothing changes (exit 1).`;
 
 export async function run(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, { values: [...STACK_FLAGS, "out"] });
