@@ -153,7 +153,7 @@ function chainHeader(chain: Chain, tokens: Token[]): boolean {
   return texts[0] === "comment" || texts[0] === "devices" || texts[0] === "device" || texts[0] === "flags";
 }
 
-function chainBody(c: Cursor, b: Builder, table: Table, chain: Chain): void {
+function chainBody(c: Cursor, b: Builder, chain: Chain): void {
   expect(c, "{");
   for (;;) {
     skipSeparators(c);
@@ -207,7 +207,7 @@ function tableBody(c: Cursor, b: Builder, table: Table): void {
     }
     const kw = word(c, "chain, set or map");
     if (kw === "chain") {
-      chainBody(c, b, table, b.chain(table, word(c, "a chain name")));
+      chainBody(c, b, b.chain(table, word(c, "a chain name")));
     } else if (kw === "set") {
       const name = word(c, "a set name");
       table.sets.set(name, setBody(c, b));
@@ -237,7 +237,7 @@ function command(c: Cursor, b: Builder, verb: string): void {
   if (object === "chain") {
     const ref = tableRef(c);
     const chain = b.chain(b.table(ref.family, ref.name), word(c, "a chain name"));
-    if (isPunct(peek(c), "{")) chainBody(c, b, b.table(ref.family, ref.name), chain);
+    if (isPunct(peek(c), "{")) chainBody(c, b, chain);
     return;
   }
   if (object === "rule") {
