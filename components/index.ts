@@ -12,6 +12,7 @@ export { HostComponentArgs } from "./host/host-component-args";
 export { Gateway, GatewayInput, GatewayModel, parseGateway, checkGateway, formatProblem, Problem } from "./model/gateway";
 export { RenderContext } from "./model/context";
 export { planGateway } from "./plan";
+export { CONCERNS, ConcernEntry, ConcernName, concernResourceName } from "./concern-registry";
 export { renderApplyScript } from "./host/apply-script";
 export { encodePayload, decodePayload } from "./host/payload";
 export * from "./host/types";

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Bird } from "./bird";
 import { FloatingIp } from "./floating-ip";
+import { CONCERNS, ConcernName, concernEntry, concernResourceName } from "./concern-registry";
+import { childOptions } from "./host/child-options";
 import { pinnedConnection } from "./host/concern-command";
 import { HostComponentArgs } from "./host/host-component-args";
 import { GatewayModel, formatProblem, parseGateway, GatewayInput } from "./model/gateway";
@@ -9,6 +11,13 @@ import { StrongswanInstall } from "./strongswan-install";
 import { Swanctl } from "./swanctl";
 import { Sysctl } from "./sysctl";
 import { WireGuard } from "./wireguard";
+
+/** A component that converges one or more concerns of the registry; named after `named` or its only concern. */
+interface Part {
+  readonly concerns: readonly ConcernName[];
+  readonly named?: ConcernName;
+  readonly make: (name: string, opts: pulumi.ComponentResourceOptions) => pulumi.Resource;
+}
 
 export interface Stage2GatewayArgs {
   /** The gateway (see components/model/gateway.ts); validated here, every problem named by its field path. */
@@ -21,7 +30,8 @@ export interface Stage2GatewayArgs {
 
 /**
  * The stage2 role for one gateway server: floating IP, kernel settings, firewall, strongSwan, swanctl, BIRD and
- * WireGuard, converged in that order. Each part is its own remote command that re-runs only when its inputs change.
+ * WireGuard, converged in the order of components/concern-registry.ts. Each part is its own remote command that re-runs
+ * only when its inputs change; all of them wait for what this component was told to wait for (`dependsOn`).
  */
 export class Stage2Gateway extends pulumi.ComponentResource {
   readonly floatingIp: pulumi.Output<string>;
@@ -43,14 +53,35 @@ export class Stage2Gateway extends pulumi.ComponentResource {
       privateKey: args.sshPrivateKey,
     });
 
-    const fip = new FloatingIp(`${name}-floating-ip`, { gateway: gw, connection }, { parent: this });
-    const host: HostComponentArgs = { gateway: gw, floatingIp: fip.address, connection };
-    const sysctl = new Sysctl(`${name}-sysctl`, host, { parent: this, dependsOn: [fip] });
-    const nftables = new Nftables(`${name}-nftables`, host, { parent: this, dependsOn: [sysctl] });
-    const install = new StrongswanInstall(`${name}-strongswan-install`, host, { parent: this, dependsOn: [nftables] });
-    const swanctl = new Swanctl(`${name}-swanctl`, { ...host, secrets: args.secrets ?? {} }, { parent: this, dependsOn: [install] });
-    new Bird(`${name}-bird`, host, { parent: this, dependsOn: [swanctl] });
-    const wireguard = new WireGuard(`${name}-wireguard`, host, { parent: this, dependsOn: [nftables] });
+    // One component per concern of the registry (Swanctl converges two), each waiting for the components of the
+    // concerns its concerns come after, and for everything this gateway was told to wait for (opts.dependsOn).
+    let fip: FloatingIp | undefined;
+    let wireguard: WireGuard | undefined;
+    const host = (): HostComponentArgs => ({ gateway: gw, floatingIp: fip!.address, connection });
+    const parts: readonly Part[] = [
+      { concerns: ["floating-ip"], make: (n, o) => (fip = new FloatingIp(n, { gateway: gw, connection }, o)) },
+      { concerns: ["sysctl"], make: (n, o) => new Sysctl(n, host(), o) },
+      { concerns: ["nftables"], make: (n, o) => new Nftables(n, host(), o) },
+      { concerns: ["strongswan-install"], make: (n, o) => new StrongswanInstall(n, host(), o) },
+      { concerns: ["swanctl-secrets", "swanctl"], named: "swanctl", make: (n, o) => new Swanctl(n, { ...host(), secrets: args.secrets ?? {} }, o) },
+      { concerns: ["bird"], make: (n, o) => new Bird(n, host(), o) },
+      { concerns: ["wireguard"], make: (n, o) => (wireguard = new WireGuard(n, host(), o)) },
+    ];
+    const made = new Map<ConcernName, pulumi.Resource>();
+    for (const entry of CONCERNS) {
+      if (made.has(entry.name)) continue;
+      const part = parts.find((p) => p.concerns.includes(entry.name));
+      if (!part) throw new Error(`${name}: no component converges the concern ${entry.name}`);
+      const after = part.concerns.flatMap((c) => concernEntry(c).after).filter((a) => !part.concerns.includes(a));
+      const waitFor = [...new Set(after)].map((a) => {
+        const resource = made.get(a);
+        if (!resource) throw new Error(`${name}: the concern ${entry.name} comes after ${a}, which is not listed before it`);
+        return resource;
+      });
+      const resource = part.make(concernResourceName(name, part.named ?? entry.name), childOptions(this, opts, ...new Set(waitFor)));
+      for (const c of part.concerns) made.set(c, resource);
+    }
+    if (!fip || !wireguard) throw new Error(`${name}: the concern registry lacks the floating IP or WireGuard`);
 
     this.floatingIp = fip.address;
     this.wireguardPublicKey = wireguard.publicKey;
