@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import { formatProblem, parseGateway } from "../../components/model/gateway";
+import { renderGatewaySwanctl } from "../../components/strongswan/gateway-swanctl";
 import { CERT, fixtureGateway } from "../fixtures/gateway";
 
 /** The fixture gateway changed by `mutate`, checked; every problem as the CLI prints it. */
@@ -180,6 +181,19 @@ describe("gateway model: dangerous gateways are refused before anything renders"
         'gateways[0].ipsec.roadWarriors[1].clients.ids[0]: accepts clients that ipsec.roadWarriors[0] (Laptop@Globex.example) also accepts: charon could give one customer\'s client the other\'s connection (got "laptop@globex.example")',
       ]);
       assert.deepEqual(problems(two({ ids: ["a@globex.example", "b@globex.example"], id: "*@globex.example" }, { ids: ["a@initech.example"] })), []);
+    });
+
+    it("a PSK class's client identity is what charon checks: the connection's remote id", () => {
+      const gw = JSON.parse(JSON.stringify(fixtureGateway()));
+      gw.ipsec.roadWarriors = [
+        pskClass("globex-rw", "10.3.1.0/24", { ids: ["a@globex.example", "b@globex.example"], id: "*@globex.example" }),
+        pskClass("initech-rw", "10.3.2.0/24", { ids: ["a@initech.example"] }),
+      ];
+      const r = parseGateway(gw);
+      assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+      const conf = renderGatewaySwanctl(r.gateway, { floatingIp: "203.0.113.100" });
+      const remotes = [...conf.matchAll(/remote \{\n\s*auth = psk\n\s*id = (.*)\n/g)].map((m) => m[1]);
+      assert.deepEqual(remotes, ["*@globex.example", "a@initech.example", "hq.acme.example"]);
     });
 
     it("two certificate classes under one CA need distinct client identities; different CAs stand apart", () => {
