@@ -52,13 +52,14 @@ export function toPolicy(check: Check): StackValidationPolicy {
 }
 
 /**
- * The advisory policy that reports what the others could not check: values unknown at preview time and files
- * that could not be read. A mandatory policy never fails on what it cannot see; it says so here instead.
+ * The advisory policy that reports what the others could not check yet: values unknown at preview time. A mandatory
+ * policy never fails on a value it cannot see; it says so here instead. What is known but cannot be read is
+ * gateway-commands-readable's (fail closed).
  */
 export function notesPolicy(checks: readonly Check[]): StackValidationPolicy {
   return {
     name: "values-unknown-at-preview",
-    description: "Lists what the gateway policies could not check because a value is unknown at preview time or a file could not be read.",
+    description: "Lists what the gateway policies could not check because a value is unknown at preview time (what cannot be read at all is gateway-commands-readable's).",
     enforcementLevel: "advisory",
     validateStack: (args, reportViolation) => {
       const view = viewOf(args);
