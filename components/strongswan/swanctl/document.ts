@@ -1,6 +1,7 @@
 import { quoteSettingsValue, renderSettings, unquoteSettingsValue, type SettingsEntry, type SettingsSection } from "../settings";
 import { keyRank, keySpec, placeOf, sectionGroup, type Place } from "./layout";
 import { fromText, sameText, toText, type ModelValue } from "./types";
+import { showValue } from "../../util/show-value";
 
 /**
  * A swanctl.conf as plain data, shaped like the file: sections are objects, values are typed (booleans, numbers,
@@ -101,7 +102,7 @@ export function settingsDifference(a: SettingsSection, b: SettingsSection): stri
     for (const [key, value] of xv) {
       if (!yv.has(key)) return `${where(key)}: missing in the second tree`;
       const spec = place?.kind === "section" ? keySpec(place.section, key) : undefined;
-      if (!sameText(spec?.type, value, yv.get(key) as string)) return `${where(key)}: ${JSON.stringify(value)} became ${JSON.stringify(yv.get(key))}`;
+      if (!sameText(spec?.type, value, yv.get(key) as string)) return `${where(key)}: ${showValue(value)} became ${showValue(yv.get(key))}`;
     }
     for (const key of yv.keys()) if (!xv.has(key)) return `${where(key)}: only in the second tree`;
     const xs = x.entries.filter((e): e is Extract<SettingsEntry, { kind: "section" }> => e.kind === "section");

@@ -7,6 +7,7 @@ import { readDocument, isDocSection, type SwanctlDocument } from "./document";
 import { sectionsOf, valueDifferences, type ValueDifference } from "./compare";
 import { mergeDocuments } from "./merge";
 import type { ModelValue } from "./types";
+import { showValue } from "../../util/show-value";
 
 /**
  * `stage2 import`: a hand-written swanctl.conf → the gateway model's road warriors and sites, secrets moved to
@@ -312,9 +313,9 @@ function overlayFor(original: SwanctlDocument, rendered: SwanctlDocument, name: 
     for (const d of diffs) {
       if (d.first !== undefined) {
         into[d.key] = d.first;
-        im.note("extra", `${where}.${d.key}`, `${d.firstDefaulted ? "strongSwan's default" : "value"} ${JSON.stringify(d.first)} kept through extraSwanctl (stage2 would render ${d.second === undefined ? "nothing" : JSON.stringify(d.second)})`);
+        im.note("extra", `${where}.${d.key}`, `${d.firstDefaulted ? "strongSwan's default" : "value"} ${showValue(d.first)} kept through extraSwanctl (stage2 would render ${d.second === undefined ? "nothing" : showValue(d.second)})`);
       } else {
-        im.note("changed", `${where}.${d.key}`, `stage2 sets ${d.key} = ${JSON.stringify(d.second)} (not set in the original, and swanctl has no default to restore)`);
+        im.note("changed", `${where}.${d.key}`, `stage2 sets ${d.key} = ${showValue(d.second)} (not set in the original, and swanctl has no default to restore)`);
       }
     }
   };
@@ -347,7 +348,7 @@ function overlayFor(original: SwanctlDocument, rendered: SwanctlDocument, name: 
     const before = conn[key] ?? (conn.local as SwanctlDocument)?.[key] ?? (conn.remote as SwanctlDocument)?.[key];
     const after = rconn[key] ?? (rconn.local as SwanctlDocument)?.[key] ?? (rconn.remote as SwanctlDocument)?.[key];
     if (before === undefined && after === undefined) continue;
-    if (JSON.stringify(before) !== JSON.stringify(after)) im.note("changed", `connections.${name}.${key}`, `${why}: ${JSON.stringify(before ?? "(default)")} → ${JSON.stringify(after)}`);
+    if (JSON.stringify(before) !== JSON.stringify(after)) im.note("changed", `connections.${name}.${key}`, `${why}: ${showValue(before ?? "(default)")} → ${showValue(after)}`);
   }
   return overlay;
 }

@@ -1,3 +1,5 @@
+import { showValue } from "../../util/show-value";
+
 /**
  * The algorithm keywords charon 5.9.8 accepts in proposals, as tools/swanctl-probe-proposals.ts found them on
  * this machine (test/unit/swanctl-proposals.test.ts asks charon again). strongSwan 6 keywords such as mlkem768
@@ -51,7 +53,7 @@ function roleOf(keyword: string): Role {
  */
 export function proposalProblem(kind: "ike" | "esp" | "ah", proposal: string): string | undefined {
   const unknown = unknownKeyword(proposal);
-  if (unknown !== undefined) return `${JSON.stringify(unknown)} is not an algorithm keyword of strongSwan 5.9.8`;
+  if (unknown !== undefined) return `${showValue(unknown)} is not an algorithm keyword of strongSwan 5.9.8`;
   if (proposal === "default") return undefined;
   const roles = new Set(proposal.split("-").map(roleOf));
   const has = (r: Role) => roles.has(r);

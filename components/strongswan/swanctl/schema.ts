@@ -4,7 +4,7 @@ import { isDocSection, type SwanctlDocument } from "./document";
 import { keySpec, placeName, placeOf, type Place, type SectionKind } from "./layout";
 import { isPrefix } from "../../model/net";
 import { checkValue, describeType, type ModelValue } from "./types";
-import { cut, gotValue } from "../../util/show-value";
+import { cut, gotValue, showValue } from "../../util/show-value";
 
 /**
  * The validator of swanctl.conf documents, built from the generated option table, and its zod face
@@ -83,7 +83,7 @@ export function validateDocument(input: unknown): { document: SwanctlDocument; p
 function poolAttribute(place: Place | undefined, key: string, checked: ReturnType<typeof checkValue>): ReturnType<typeof checkValue> {
   if (!checked.ok || place?.kind !== "section" || place.section !== "pool" || key === "addrs" || /^\d+$/.test(key)) return checked;
   const wrong = (checked.value as string[]).find((item) => !isPrefix(item));
-  return wrong === undefined ? checked : { ok: false, message: `item ${JSON.stringify(wrong)} is not an IP address or subnet (the ${key} attribute)` };
+  return wrong === undefined ? checked : { ok: false, message: `item ${showValue(wrong)} is not an IP address or subnet (the ${key} attribute)` };
 }
 
 function unknownSection(path: string[], _key: string): string {

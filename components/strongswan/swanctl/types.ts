@@ -1,5 +1,6 @@
 import { isIP } from "../../model/net";
 import { proposalProblem } from "./proposals";
+import { showValue } from "../../util/show-value";
 
 /**
  * The value types of swanctl.conf keys (the `type` of each entry in options.generated.ts): how a value's text
@@ -215,7 +216,7 @@ export function checkValue(type: TypeSpec, value: unknown): { ok: true; value: M
       const wrong = items.find((item) => typeof item !== "string" || item.includes(",") || !format.test(item));
       if (wrong !== undefined) {
         const why = typeof wrong === "string" ? format.explain?.(wrong) : undefined;
-        return { ok: false, message: why ? `item ${JSON.stringify(wrong)}: ${why}` : `item ${JSON.stringify(wrong)} is not ${format.allowed}` };
+        return { ok: false, message: why ? `item ${showValue(wrong)}: ${why}` : `item ${showValue(wrong)} is not ${format.allowed}` };
       }
       return { ok: true, value: items as string[] };
     }
