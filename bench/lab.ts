@@ -61,10 +61,10 @@ export async function benchLab(stackFile = LAB_STACK_FILE, prefix = "s2bench"): 
     let restartRecovery: Recovery = "not back";
     const restart = await pingWhile(lab, async () => {
       await restartGatewayCharon(lab);
-      const { layout } = lab;
+      const t = lab.topology;
       restartRecovery = await recovery(
         (ms) => waitForTunnels(lab, ms).then(() => true, () => false),
-        () => Promise.allSettled([initiate(lab.host("rw"), layout.rw.conn), layout.site ? initiate(lab.host("site"), layout.site.conn) : undefined]),
+        () => Promise.allSettled([...t.clients.map((c) => initiate(lab.host(c.role), c.conn)), ...t.sites.filter((s) => s.startAction === "none").map((s) => initiate(lab.host(s.role), s.conn))]),
       );
     });
     return {

@@ -3,24 +3,26 @@ import * as path from "path";
 import { HostPlan, ServiceManager } from "../components/host/types";
 import { RenderContext } from "../components/model/context";
 import { GatewayModel } from "../components/model/gateway";
-import { CheckContext, Fact, runChecks, rwVip } from "./checks";
+import { contains } from "../components/model/net";
+import { CheckContext, Fact, listSas, runChecks } from "./checks";
 import { converge, ConvergeResult } from "./converge";
 import { NamespaceHost, sh } from "./host";
-import { labLayout, LabLayout, Role } from "./layout";
 import { applyLabOverrides, LabOverrides } from "./model";
 import { createLab, destroyLab, namespaceHosts } from "./netns";
-import { initiate, startNode, startPeerCharon, startWgpeer, wgpeerKey } from "./peer-hosts";
-import { PEER_CA_FILE, renderRoadWarriorSwanctl, renderSiteSwanctl } from "./peers";
-import { issueLabCertificates, readLabCertificates } from "./pki";
+import { initiate, startGobgpd, startPeerCharon, startWgClient, wgpeerKey } from "./peer-hosts";
+import { PEER_CA_FILE, PEER_CERT_FILE, PEER_KEY_FILE, renderClientSwanctl, renderNodeGobgpd, renderSitePeerSwanctl } from "./peers";
+import { issueLabPki, LabPki, readLabPki } from "./pki";
+import { labSecrets, pkiRequest } from "./secrets";
 import { openMaster, operatorKey, SshClient, sshRun, SshTarget, startSshd, writeKnownHosts } from "./ssh";
-import { loadLabStack } from "./stack";
+import { loadStackGateways } from "./stack";
+import { ClientLab, labTopology, SiteLab, Topology } from "./topology";
 
 /** Renders what a gateway receives; planGateway in production, injectable for other labs. */
 export type PlanFn = (gw: GatewayModel, ctx: RenderContext, secrets: Record<string, string>) => HostPlan;
 
 export interface LabOptions {
   readonly stackFile: string;
-  /** Gateway name in the stack; default the first. */
+  /** Only this gateway of the stack; default all of them. */
   readonly gateway?: string;
   /** Namespace prefix: several labs (the CLI's, the tests') can coexist. */
   readonly prefix?: string;
@@ -30,13 +32,14 @@ export interface LabOptions {
 
 /** What `check` and `down` need from an earlier `up` (also after the process that ran `up` has ended). */
 export interface LabState {
-  readonly version: 1;
+  readonly version: 2;
   readonly prefix: string;
   readonly stateDir: string;
   readonly stackFile: string;
-  readonly gateway: string;
-  readonly overrides: LabOverrides;
-  readonly layout: LabLayout;
+  /** The gateways brought up (all of the stack's unless --gateway). */
+  readonly gateways: readonly string[];
+  readonly overrides: Readonly<Record<string, LabOverrides>>;
+  readonly topology: Topology;
   readonly operatorKeyFile: string;
   readonly knownHostsFile: string;
 }
@@ -44,28 +47,32 @@ export interface LabState {
 export const DEFAULT_PREFIX = "s2lab";
 export const defaultStateDir = (prefix: string): string => path.join("/run/stage2-lab", prefix);
 const stateFile = (stateDir: string): string => path.join(stateDir, "state.json");
+const secretsFile = (stateDir: string): string => path.join(stateDir, "secrets.json");
 const pkiDir = (stateDir: string): string => path.join(stateDir, "pki");
 
 export interface UpTimings {
   readonly [step: string]: number;
 }
 
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export class Lab implements CheckContext {
-  readonly layout: LabLayout;
-  private readonly hosts: Map<Role, NamespaceHost>;
-  private mastered = false;
+  readonly topology: Topology;
+  private readonly hosts: Map<string, NamespaceHost<string>>;
+  private readonly mastered = new Set<string>();
 
   constructor(
     readonly state: LabState,
     private readonly plan: PlanFn,
     private readonly progress: (line: string) => void = () => undefined,
   ) {
-    this.layout = state.layout;
-    this.hosts = namespaceHosts(state.layout, state.stateDir);
+    this.topology = state.topology;
+    this.hosts = namespaceHosts(state.topology, state.stateDir);
   }
 
-  host(role: Role): NamespaceHost {
-    const h = this.hosts.get(role);
+  /** A host by role, or by the short name of the first of its kind ("gw", "rw", "node", "site", "sitehost", "wgpeer"). */
+  host(role: string): NamespaceHost<string> {
+    const h = this.hosts.get(this.topology.aliases[role] ?? role);
     if (!h) throw new Error(`the lab has no ${role} host`);
     return h;
   }
@@ -74,10 +81,12 @@ export class Lab implements CheckContext {
   static attach(prefix: string, plan: PlanFn, progress?: (line: string) => void, stateDir = defaultStateDir(prefix)): Lab {
     const file = stateFile(stateDir);
     if (!fs.existsSync(file)) throw new Error(`no lab is up with prefix ${prefix} (${file} not found); run \`stage2 lab up\``);
-    return new Lab(JSON.parse(fs.readFileSync(file, "utf8")) as LabState, plan, progress);
+    const state = JSON.parse(fs.readFileSync(file, "utf8")) as LabState;
+    if (state.version !== 2) throw new Error(`${file} is from another stage2 version; run \`stage2 lab down\` and up again`);
+    return new Lab(state, plan, progress);
   }
 
-  /** Builds the lab from nothing (cleaning what a crashed run left), converges gw, brings up the peers. */
+  /** Builds the lab from nothing (cleaning what a crashed run left), converges every gateway, brings up every peer. */
   static async up(opts: LabOptions, plan: PlanFn): Promise<{ lab: Lab; timings: UpTimings; converge: ConvergeResult }> {
     const say = opts.progress ?? (() => undefined);
     const prefix = opts.prefix ?? DEFAULT_PREFIX;
@@ -91,67 +100,94 @@ export class Lab implements CheckContext {
       t = now;
     };
 
-    const stack = loadLabStack(opts.stackFile);
-    const gw = opts.gateway ? stack.gateways.find((g) => g.name === opts.gateway) : stack.gateways[0];
-    if (!gw) throw new Error(`${opts.stackFile}: no gateway named ${opts.gateway}`);
-    const layout = labLayout(gw, prefix);
+    const all = loadStackGateways(opts.stackFile);
+    const gateways = opts.gateway ? all.filter((g) => g.name === opts.gateway) : all;
+    if (gateways.length === 0) throw new Error(`${opts.stackFile}: no gateway named ${opts.gateway}`);
+    const topology = labTopology(gateways, prefix);
 
     const leftovers = await destroyLab(prefix, stateDir);
     step("clean", leftovers.length ? `removed a previous run's ${leftovers.join(", ")}` : "nothing left from a previous run");
 
-    await createLab(layout, stateDir);
-    step("namespaces", `${layout.hosts.length} hosts: ${layout.hosts.map((h) => h.role).join(" ")}`);
+    await createLab(topology, stateDir);
+    step("namespaces", `${topology.hosts.length} hosts`);
 
     const key = await operatorKey(stateDir);
-    const hosts = namespaceHosts(layout, stateDir);
-    const get = (r: Role) => hosts.get(r)!;
-    const [hostKey, wgpeerPublicKey, certs] = await Promise.all([
-      startSshd(get("gw"), key.publicKey),
-      layout.wg ? wgpeerKey(get("wgpeer")) : undefined,
-      layout.rw.auth.kind === "eap-mschapv2" ? issueLabCertificates(pkiDir(stateDir), layout.rw.gatewayId) : undefined,
+    const hosts = namespaceHosts(topology, stateDir);
+    const get = (r: string) => hosts.get(r)!;
+    const [hostKeys, wgKeys, pki] = await Promise.all([
+      Promise.all(topology.gateways.map((g) => startSshd(get(g.role), key.publicKey))),
+      Promise.all(topology.wgPeers.map((p) => wgpeerKey(get(p.role)))),
+      issueLabPki(pkiDir(stateDir), pkiRequest(gateways, topology)),
     ]);
+    fs.writeFileSync(secretsFile(stateDir), JSON.stringify(labSecrets(gateways, pki)), { mode: 0o600 });
+    const overrides: Record<string, LabOverrides> = {};
+    topology.gateways.forEach((g, i) => {
+      const peers = topology.wgPeers.map((p, j) => [p, wgKeys[j]] as const).filter(([p]) => p.gateway === g.name);
+      overrides[g.name] = { hostKey: hostKeys[i], wgKeys: Object.fromEntries(peers.map(([p, k]) => [p.name, k])) };
+    });
     const knownHostsFile = path.join(stateDir, "ssh", "known_hosts");
     const state: LabState = {
-      version: 1,
+      version: 2,
       prefix,
       stateDir,
       stackFile: path.resolve(opts.stackFile),
-      gateway: gw.name,
-      overrides: { hostKey, wgpeerPublicKey, gatewayCert: certs?.gatewayCert },
-      layout,
+      gateways: gateways.map((g) => g.name),
+      overrides,
+      topology,
       operatorKeyFile: key.keyFile,
       knownHostsFile,
     };
     const lab = new Lab(state, plan, say);
-    const model = lab.model();
-    writeKnownHosts(knownHostsFile, [lab.target(model)]);
+    const models = lab.models();
+    writeKnownHosts(knownHostsFile, models.map((m) => lab.target(m)));
     fs.writeFileSync(stateFile(stateDir), JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
-    step("sshd", `gw's host key pinned: ${hostKey.slice(0, 40)}...`);
+    step("sshd+pki", `${topology.gateways.length} gateway(s), host keys pinned; lab CA issued ${Object.keys(pki.gateways).length + Object.keys(pki.clients).length} certificate(s)`);
 
-    // The peers start while gw converges: neither waits for the other until tunnels are initiated.
-    const [result] = await Promise.all([lab.converge(model), lab.startPeers(stack.secrets)]);
-    step("converge", `${result.results.length} concerns, ${result.activated} activated`);
+    // The peers start while the gateways converge: neither waits for the other until tunnels are initiated.
+    const [results] = await Promise.all([Promise.all(models.map((m) => lab.converge(m))), lab.startPeers()]);
+    const result: ConvergeResult = {
+      host: results.map((r) => r.host).join(","),
+      results: results.flatMap((r) => r.results),
+      activated: results.reduce((n, r) => n + r.activated, 0),
+      ms: Math.max(...results.map((r) => r.ms)),
+    };
+    step("converge", `${results.length} gateway(s), ${result.results.length} concerns, ${result.activated} activated`);
 
     await lab.connectPeers();
-    step("tunnels", `${["rw", layout.site ? "site" : "", layout.wg ? "wgpeer" : ""].filter(Boolean).join(", ")} connected; node learned the routes`);
+    step("tunnels", `${topology.clients.length} road warrior(s), ${topology.sites.length} site(s), ${topology.wgPeers.length} WireGuard peer(s) up; nodes learned the routes`);
     return { lab, timings, converge: result };
   }
 
-  /** The stack's gateway with the lab's per-run overrides, optionally changed further (tests re-converge variants). */
-  model(change?: (gw: GatewayModel) => GatewayModel): GatewayModel {
-    const stack = loadLabStack(this.state.stackFile);
-    const gw = stack.gateways.find((g) => g.name === this.state.gateway);
-    if (!gw) throw new Error(`${this.state.stackFile}: gateway ${this.state.gateway} is gone`);
-    const model = applyLabOverrides(gw, this.state.overrides);
+  /** Every gateway of the run with the lab's per-run overrides. */
+  models(): GatewayModel[] {
+    return this.state.gateways.map((name) => this.model(undefined, name));
+  }
+
+  /** One gateway (default the first) with the lab's overrides, optionally changed further (tests re-converge variants). */
+  model(change?: (gw: GatewayModel) => GatewayModel, gateway = this.state.gateways[0]): GatewayModel {
+    const gw = loadStackGateways(this.state.stackFile).find((g) => g.name === gateway);
+    if (!gw) throw new Error(`${this.state.stackFile}: gateway ${gateway} is gone`);
+    const model = applyLabOverrides(gw, this.state.overrides[gateway], this.pki());
     return change ? change(model) : model;
   }
 
-  /** The stack's secrets, plus the key of the certificate the lab issued (labSuppliedSecrets). */
-  secrets(): Record<string, string> {
-    const secrets = { ...loadLabStack(this.state.stackFile).secrets };
-    const certs = readLabCertificates(pkiDir(this.state.stateDir));
-    if (certs && this.layout.rw.auth.kind === "eap-mschapv2") secrets[this.layout.rw.auth.gatewayCertKey] = certs.gatewayKey;
-    return secrets;
+  pki(): LabPki | undefined {
+    return readLabPki(pkiDir(this.state.stateDir));
+  }
+
+  /** The run's secrets for these gateways; a secret a changed model adds gets a value of its own, kept for the run. */
+  secrets(gateways: readonly GatewayModel[] = this.models()): Record<string, string> {
+    const file = secretsFile(this.state.stateDir);
+    const known = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>) : {};
+    const all = labSecrets(gateways, this.pki(), known);
+    if (Object.keys(all).length !== Object.keys(known).length) fs.writeFileSync(file, JSON.stringify(all), { mode: 0o600 });
+    return all;
+  }
+
+  secret(key: string): string {
+    const v = this.secrets()[key];
+    if (v === undefined) throw new Error(`the lab made no value for stage2:${key}`);
+    return v;
   }
 
   target(gw: GatewayModel): SshTarget {
@@ -162,72 +198,154 @@ export class Lab implements CheckContext {
     return { keyFile: this.state.operatorKeyFile, knownHostsFile: this.state.knownHostsFile, from: this.host("ops") };
   }
 
-  /** Converges gw over SSH with the "direct" service manager, exactly the remote commands production runs. */
-  async converge(gw: GatewayModel = this.model(), manager: ServiceManager = "direct", secrets = this.secrets()): Promise<ConvergeResult> {
-    const plan = this.plan(gw, { floatingIp: this.layout.addrs.floatingIp }, secrets);
+  /** Converges one gateway over SSH with the "direct" service manager, exactly the remote commands production runs. */
+  async converge(gw: GatewayModel = this.model(), manager: ServiceManager = "direct", secrets = this.secrets([gw])): Promise<ConvergeResult> {
+    const fip = gw.floatingIp.address as string;
+    const plan = this.plan(gw, { floatingIp: fip }, secrets);
     const target = this.target(gw);
     const client = this.client();
-    if (!this.mastered) {
+    if (!this.mastered.has(target.host)) {
       await openMaster(client, target);
-      this.mastered = true;
+      this.mastered.add(target.host);
     }
     return converge(plan, (command, stdin) => sshRun(client, target, command, { input: stdin, timeoutMs: 120_000 }), manager, this.progress);
   }
 
-  private async startPeers(secrets: Record<string, string>): Promise<void> {
-    const { layout } = this;
-    const secret = (key: string) => {
-      const v = secrets[key];
-      if (v === undefined) throw new Error(`the stack has no value for stage2:${key}`);
-      return v;
-    };
+  /** Converges every gateway at once (each over its own SSH connection). */
+  convergeAll(models: readonly GatewayModel[] = this.models()): Promise<ConvergeResult[]> {
+    return Promise.all(models.map((m) => this.converge(m)));
+  }
+
+  private async startPeers(): Promise<void> {
+    const t = this.topology;
+    const pki = this.pki();
     await Promise.all([
-      startPeerCharon(this.host("rw"), renderRoadWarriorSwanctl(layout, secret(layout.rw.auth.secretKey)), this.trustAnchors()),
-      layout.site ? startPeerCharon(this.host("site"), renderSiteSwanctl(layout, secret(layout.site.auth.secretKey))) : undefined,
-      startNode(this.host("node"), layout),
+      ...t.clients.map((c) => this.startClient(c, pki)),
+      ...t.sites.map((s) => startPeerCharon(this.host(s.role), renderSitePeerSwanctl(sitePeerSpec(s), this.secret(s.auth.secretKey)))),
+      ...t.nodes.map((n) => startGobgpd(this.host(n.role), renderNodeGobgpd(n))),
     ]);
   }
 
-  /** The lab CA for a road warrior that checks the gateway's certificate. */
-  private trustAnchors(): { path: string; content: string }[] {
-    const certs = readLabCertificates(pkiDir(this.state.stateDir));
-    return certs && this.layout.rw.auth.kind === "eap-mschapv2" ? [{ path: PEER_CA_FILE, content: certs.caCert }] : [];
+  private startClient(c: ClientLab, pki: LabPki | undefined): Promise<void> {
+    const files: { path: string; content: string }[] = [];
+    if (c.gatewayCert || c.auth.kind === "pubkey") {
+      if (!pki) throw new Error(`${c.role}: the run has no lab CA`);
+      files.push({ path: PEER_CA_FILE, content: pki.caCert });
+    }
+    if (c.auth.kind === "pubkey") {
+      const mine = pki?.clients[c.role];
+      if (!mine) throw new Error(`${c.role}: the lab CA issued no certificate for it`);
+      files.push({ path: PEER_CERT_FILE, content: mine.cert }, { path: PEER_KEY_FILE, content: mine.key });
+    }
+    const secret = c.auth.kind === "pubkey" ? undefined : this.secret(c.auth.secretKey);
+    return startPeerCharon(this.host(c.role), renderClientSwanctl(clientPeerSpec(c), secret), files);
   }
 
-  /** Initiates rw's and site's tunnels, points wgpeer at gw, and waits until node has learned rw's route. */
+  /**
+   * Connects every peer: clients and self-initiating sites dial, WireGuard peers point at their gateway; once the
+   * nodes have the gateways' routes, trap sites are brought up by traffic from a node (the gateway's side).
+   */
   async connectPeers(): Promise<void> {
-    const { layout } = this;
-    const gwWgKey = layout.wg ? (await sh(this.host("gw"), `wg show ${layout.wg.interface} public-key`)).trim() : "";
+    const t = this.topology;
     const t0 = Date.now();
     await Promise.all([
-      initiate(this.host("rw"), layout.rw.conn),
-      layout.site ? initiate(this.host("site"), layout.site.conn) : undefined,
-      layout.wg ? startWgpeer(this.host("wgpeer"), layout, gwWgKey) : undefined,
+      ...t.clients.map((c) => initiate(this.host(c.role), c.conn)),
+      ...t.sites.filter((s) => s.startAction === "none").map((s) => initiate(this.host(s.role), s.conn)),
+      ...t.wgPeers.map(async (p) => {
+        const gw = t.gateways.find((g) => g.name === p.gateway)!;
+        const key = (await sh(this.host(gw.role), `wg show ${gw.wgInterface} public-key`)).trim();
+        await startWgClient(this.host(p.role), p, key);
+      }),
     ]);
     const t1 = Date.now();
     await this.waitForBgp();
-    this.progress(`  tunnels: initiated in ${t1 - t0} ms, node had the BGP route ${Date.now() - t1} ms later`);
+    const t2 = Date.now();
+    await Promise.all(t.sites.filter((s) => s.startAction !== "none").map((s) => this.trapSite(s)));
+    this.progress(`  tunnels: initiated in ${t1 - t0} ms, nodes had the BGP routes ${t2 - t1} ms later, trap sites up ${Date.now() - t2} ms later`);
   }
 
-  /** Waits until node's kernel has a BGP route (via gw) to rw's virtual IP. */
-  async waitForBgp(timeoutMs = 15_000): Promise<void> {
+  /** The node a site's traffic comes from on the gateway's side: one inside the site's localTs. */
+  siteTrigger(s: SiteLab): { role: string; addr: string } | undefined {
+    const gw = this.topology.gateways.find((g) => g.name === s.gateway)!;
+    const node = this.topology.nodes.find((n) => gw.nodes.includes(n.role) && s.gatewayTs.some((ts) => contains(ts, n.addr)));
+    return node ? { role: node.role, addr: node.addr } : undefined;
+  }
+
+  /**
+   * Brings a trap site up from the gateway's side. strongSwan's userspace ESP sends no acquire for a trapped packet
+   * (libipsec drops it: "could not find an outbound IPsec SA"), so the lab does what the acquire would: the gateway
+   * initiates the CHILD_SA; then traffic from a node must cross it. The kernel lab proves the acquire itself.
+   */
+  async trapSite(s: SiteLab, timeoutMs = 20_000): Promise<void> {
+    const from = this.siteTrigger(s);
+    if (!from) throw new Error(`${s.conn}: no node lies in the site's localTs; nothing on the gateway's side can reach it`);
+    await initiate(this.host(this.gatewayRole(s.gateway)), s.conn);
     const deadline = Date.now() + timeoutMs;
-    const vip = await rwVip(this);
-    if (!vip) throw new Error("rw has no virtual IP after initiating");
     while (Date.now() < deadline) {
-      const r = await this.host("node").exec(`ip -4 route get ${vip}`);
-      if (r.code === 0 && r.stdout.includes(`via ${this.layout.bgp.gatewayAddr}`)) return;
-      await new Promise((res) => setTimeout(res, 200));
+      const r = await this.host(from.role).exec(`ping -n -c 1 -W 1 ${s.lans[0].hostAddr}`);
+      if (r.code === 0) return;
+      await delay(200);
     }
-    const rib = await this.host("node").exec("gobgp neighbor; gobgp global rib -a ipv4");
-    throw new Error(`node has no BGP route to rw's ${vip} after ${timeoutMs} ms:\n${rib.stdout}${rib.stderr}`);
+    throw new Error(`${s.conn}: ${from.role} does not reach ${s.lans[0].hostAddr} through the site's tunnel within ${timeoutMs} ms`);
   }
 
-  check(): Promise<Fact[]> {
-    return runChecks(this);
+  gatewayRole(name: string): string {
+    const g = this.topology.gateways.find((x) => x.name === name);
+    if (!g) throw new Error(`the lab has no gateway ${name}`);
+    return g.role;
+  }
+
+  /** A client's virtual IP, from its ESTABLISHED IKE SA. */
+  async vip(c: ClientLab): Promise<string | undefined> {
+    return (await listSas(this.host(c.role), c.conn)).find((s) => s.state === "ESTABLISHED")?.localVips[0];
+  }
+
+  /** Waits until every node that peers with a client's gateway routes the client's virtual IP via that gateway. */
+  async waitForBgp(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const want = (
+      await Promise.all(
+        this.topology.clients.map(async (c) => {
+          const vip = await this.vip(c);
+          if (!vip) throw new Error(`${c.role} has no virtual IP after initiating`);
+          const gw = this.topology.gateways.find((g) => g.name === c.gateway)!;
+          return gw.nodes.map((node) => ({ node, vip, via: gw.privateAddr }));
+        }),
+      )
+    ).flat();
+    let missing = want;
+    while (Date.now() < deadline) {
+      const routed = await Promise.all(missing.map(async (w) => (await this.host(w.node).exec(`ip -4 route get ${w.vip}`)).stdout.includes(`via ${w.via} `)));
+      missing = missing.filter((_, i) => !routed[i]);
+      if (missing.length === 0) return;
+      await delay(200);
+    }
+    const m = missing[0];
+    const rib = await this.host(m.node).exec("gobgp neighbor; gobgp global rib -a ipv4");
+    throw new Error(`${m.node} has no BGP route to ${m.vip} via ${m.via} after ${timeoutMs} ms:\n${rib.stdout}${rib.stderr}`);
+  }
+
+  /** Every fact, or only one gateway's. */
+  check(gateway?: string): Promise<Fact[]> {
+    return runChecks(this, gateway);
   }
 
   down(): Promise<string[]> {
     return destroyLab(this.state.prefix, this.state.stateDir);
   }
 }
+
+/** What a client asks for: everything; the gateway must narrow it to what the class offers. */
+export const clientPeerSpec = (c: ClientLab) => ({ ...c, requestTs: ["0.0.0.0/0"] });
+
+export const sitePeerSpec = (s: SiteLab) => ({
+  conn: s.conn,
+  localAddrs: s.addrs,
+  floatingIp: s.floatingIp,
+  localTs: s.lans.map((l) => l.net),
+  remoteTs: s.gatewayTs,
+  localId: s.auth.localId,
+  remoteId: s.auth.remoteId,
+  ike: s.ike,
+  esp: s.esp,
+});

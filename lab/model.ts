@@ -1,30 +1,31 @@
 import { GatewayModel } from "../components/model/gateway";
+import { LabPki } from "./pki";
 
 /**
- * The lab's only changes to a stack's gateway, made per run (listed in docs/lab.md): the SSH host key is
- * the one generated for the gw namespace's sshd, the first WireGuard peer's public key is the one of the
- * wgpeer the lab creates, and a gateway certificate (EAP road warriors) is the one the lab issued. Nothing
- * else differs from what production renders.
+ * The lab's only changes to a stack's gateway, made per run (listed in docs/lab.md): the SSH host key is the one
+ * generated for the gateway namespace's sshd; WireGuard peers' public keys are those of the lab's peers; gateway
+ * certificates are issued by the run's CA (same identities) and certificate clients' CA is that CA; the dataplane
+ * is strongSwan's userspace ESP (this machine's kernel has no ESP). Nothing else differs from what production renders.
  */
 export interface LabOverrides {
   readonly hostKey: string;
-  readonly wgpeerPublicKey?: string;
-  /** The certificate the lab issued for the first road warrior's gateway identity (when it is pubkey). */
-  readonly gatewayCert?: string;
+  /** By WireGuard peer name. */
+  readonly wgKeys: Readonly<Record<string, string>>;
 }
 
-export function applyLabOverrides(gw: GatewayModel, o: LabOverrides): GatewayModel {
-  const cert = o.gatewayCert;
+export function applyLabOverrides(gw: GatewayModel, o: LabOverrides, pki?: LabPki): GatewayModel {
   return {
     ...gw,
     server: { ...gw.server, hostKey: o.hostKey },
     ipsec: {
       ...gw.ipsec,
-      roadWarriors: gw.ipsec.roadWarriors.map((rw, i) => (i === 0 && cert && rw.local.kind === "pubkey" ? { ...rw, local: { ...rw.local, cert } } : rw)),
+      dataplane: "libipsec",
+      roadWarriors: gw.ipsec.roadWarriors.map((rw) => {
+        const local = rw.local.kind === "pubkey" && pki?.gateways[rw.local.keySecret] ? { ...rw.local, cert: pki.gateways[rw.local.keySecret].cert } : rw.local;
+        const clients = rw.clients.kind === "pubkey" && pki ? { ...rw.clients, ca: pki.caCert } : rw.clients;
+        return { ...rw, local, clients };
+      }),
     },
-    wireguard: {
-      ...gw.wireguard,
-      peers: gw.wireguard.peers.map((p, i) => (i === 0 && o.wgpeerPublicKey ? { ...p, publicKey: o.wgpeerPublicKey } : p)),
-    },
+    wireguard: { ...gw.wireguard, peers: gw.wireguard.peers.map((p) => (o.wgKeys[p.name] ? { ...p, publicKey: o.wgKeys[p.name] } : p)) },
   };
 }

@@ -2,7 +2,20 @@ import * as fs from "fs";
 import * as path from "path";
 import { run, runOk } from "./exec";
 import { NamespaceHost, sh } from "./host";
-import { LabLayout, Role } from "./layout";
+
+/** What createLab builds: hosts (the namespace lab's topology or a single-gateway layout) and the veths between them. */
+export interface NetworkSpec {
+  readonly hosts: readonly {
+    readonly role: string;
+    readonly ns: string;
+    readonly ifaces: readonly { readonly name: string; readonly addrs: readonly string[] }[];
+    readonly routes: readonly (readonly string[])[];
+    readonly forward: boolean;
+    readonly masqueradeOut?: string;
+    readonly bridge?: readonly string[];
+  }[];
+  readonly links: readonly { readonly a: { readonly role: string; readonly ifname: string }; readonly b: { readonly role: string; readonly ifname: string } }[];
+}
 
 /**
  * Builds and removes the lab's namespaces. Every veth is created with both ends already inside lab
@@ -12,8 +25,8 @@ import { LabLayout, Role } from "./layout";
 
 const mountDir = (stateDir: string): string => path.join(stateDir, "mnt");
 
-export function namespaceHosts(layout: LabLayout, stateDir: string): Map<Role, NamespaceHost> {
-  return new Map(layout.hosts.map((h) => [h.role, new NamespaceHost(h.role, h.ns, path.join(mountDir(stateDir), h.role))]));
+export function namespaceHosts(layout: NetworkSpec, stateDir: string): Map<string, NamespaceHost<string>> {
+  return new Map(layout.hosts.map((h) => [h.role, new NamespaceHost<string>(h.role, h.ns, path.join(mountDir(stateDir), h.role))]));
 }
 
 /**
@@ -54,13 +67,15 @@ export async function createHost<R extends string>(stateDir: string, role: R, ns
   return new NamespaceHost(role, ns, mountFile);
 }
 
-export async function createLab(layout: LabLayout, stateDir: string): Promise<Map<Role, NamespaceHost>> {
+export async function createLab(layout: NetworkSpec, stateDir: string): Promise<Map<string, NamespaceHost<string>>> {
   await privateMountDir(stateDir);
   await Promise.all(layout.hosts.map((h) => createHost(stateDir, h.role, h.ns)));
   const hosts = namespaceHosts(layout, stateDir);
-  const nsOf = (role: Role) => layout.hosts.find((h) => h.role === role)!.ns;
-  for (const link of layout.links) {
-    await runOk(["ip", "link", "add", "name", link.a.ifname, "netns", nsOf(link.a.role), "type", "veth", "peer", "name", link.b.ifname, "netns", nsOf(link.b.role)]);
+  const nsOf = (role: string) => layout.hosts.find((h) => h.role === role)!.ns;
+  // One `ip -batch` for every veth: a process per link would dominate a large stack's bring-up.
+  if (layout.links.length) {
+    const batch = layout.links.map((l) => `link add name ${l.a.ifname} netns ${nsOf(l.a.role)} type veth peer name ${l.b.ifname} netns ${nsOf(l.b.role)}`).join("\n") + "\n";
+    await runOk(["ip", "-batch", "-"], { input: batch });
   }
   await Promise.all(
     layout.hosts.map((h) => {
@@ -69,6 +84,7 @@ export async function createLab(layout: LabLayout, stateDir: string): Promise<Ma
         "ip link set lo up",
         `sysctl -qw net.ipv4.ip_forward=${h.forward ? 1 : 0}`,
         ...h.ifaces.flatMap((i) => [...i.addrs.map((a) => `ip addr add ${a} dev ${i.name}`), `ip link set ${i.name} up`]),
+        ...(h.bridge ? ["ip link add br0 type bridge", ...h.bridge.map((p) => `ip link set ${p} master br0 && ip link set ${p} up`), "ip link set br0 up"] : []),
         ...h.routes.map((r) => `ip route replace ${r.join(" ")}`),
       ];
       if (h.masqueradeOut) {

@@ -10,7 +10,7 @@ import { renderGobgpdConfig, renderPeerStrongswanConf, ROUTE_POLLER } from "./pe
 const detach = (cmd: string): string => `setsid ${cmd} </dev/null >/dev/null 2>&1 &`;
 
 /** `extra` files (a CA certificate) are written before charon starts. */
-export async function startPeerCharon(host: LabHost, swanctl: string, extra: readonly { path: string; content: string }[] = []): Promise<void> {
+export async function startPeerCharon(host: LabHost<string>, swanctl: string, extra: readonly { path: string; content: string }[] = []): Promise<void> {
   await putFile(host, "/etc/strongswan.d/zz-stage2-lab.conf", renderPeerStrongswanConf());
   await putFile(host, "/etc/swanctl/swanctl.conf", swanctl, "0600");
   for (const f of extra) await putFile(host, f.path, f.content);
@@ -25,12 +25,17 @@ export async function startPeerCharon(host: LabHost, swanctl: string, extra: rea
 }
 
 /** Initiates a CHILD_SA and waits for it; the error is charon's own account of what failed. */
-export async function initiate(host: LabHost, child: string, timeoutS = 15): Promise<void> {
+export async function initiate(host: LabHost<string>, child: string, timeoutS = 15): Promise<void> {
   await sh(host, `swanctl --initiate --child ${shq(child)} --timeout ${timeoutS} --loglevel 1`, { timeoutMs: (timeoutS + 5) * 1000 });
 }
 
-export async function startNode(host: LabHost, layout: LabLayout): Promise<void> {
-  await putFile(host, "/etc/gobgpd.toml", renderGobgpdConfig(layout));
+export function startNode(host: LabHost, layout: LabLayout): Promise<void> {
+  return startGobgpd(host, renderGobgpdConfig(layout));
+}
+
+/** gobgpd with `config` and the route poller that mirrors its best paths into the kernel, as kube-router does. */
+export async function startGobgpd(host: LabHost<string>, config: string): Promise<void> {
+  await putFile(host, "/etc/gobgpd.toml", config);
   await putFile(host, "/etc/stage2-lab/bgp-routes", ROUTE_POLLER, "0755");
   await sh(
     host,
@@ -45,13 +50,16 @@ export async function startNode(host: LabHost, layout: LabLayout): Promise<void>
 }
 
 /** The WireGuard client's key pair; the private key never leaves wgpeer. Returns the public key. */
-export async function wgpeerKey(host: LabHost): Promise<string> {
+export async function wgpeerKey(host: LabHost<string>): Promise<string> {
   return (await sh(host, "umask 077; mkdir -p /etc/wireguard; [ -s /etc/wireguard/lab.key ] || wg genkey > /etc/wireguard/lab.key; wg pubkey < /etc/wireguard/lab.key")).trim();
 }
 
 export async function startWgpeer(host: LabHost, layout: LabLayout, gatewayPublicKey: string): Promise<void> {
-  const wg = layout.wg;
-  if (!wg) return;
+  if (layout.wg) await startWgClient(host, layout.wg, gatewayPublicKey);
+}
+
+/** A wireguard-go client of the gateway at `endpoint`, routing the gateway's WireGuard subnet through it. */
+export async function startWgClient(host: LabHost<string>, wg: { readonly endpoint: string; readonly address: string }, gatewayPublicKey: string): Promise<void> {
   await sh(
     host,
     [

@@ -1,5 +1,6 @@
 import { renderSettings, section, SettingsSection } from "../components/strongswan/settings";
 import { LabLayout, RoadWarriorPeer, SitePeer } from "./layout";
+import { ClientAuth } from "./topology";
 
 /**
  * Configuration of the lab's peers — the other ends stage2 does not manage: a road warrior, a site's
@@ -37,35 +38,84 @@ export function renderPeerStrongswanConf(): string {
 
 /** Where a lab peer keeps the CA that signed the gateway's certificate (swanctl loads x509ca/ as trust anchors). */
 export const PEER_CA_FILE = "/etc/swanctl/x509ca/stage2-lab-ca.pem";
+/** A certificate client's own certificate and key. */
+const CLIENT_CERT = "stage2-lab-client.pem";
+export const PEER_CERT_FILE = `/etc/swanctl/x509/${CLIENT_CERT}`;
+export const PEER_KEY_FILE = "/etc/swanctl/private/stage2-lab-client.pem";
 
-/** `secret` is the PSK or, for EAP-MSCHAPv2, the user's password. */
-export function renderRoadWarriorSwanctl(layout: LabLayout, secret: string): string {
-  const rw: RoadWarriorPeer = layout.rw;
-  const eap = rw.auth.kind === "eap-mschapv2";
+/** A road-warrior client as the lab configures it. */
+export interface ClientPeerSpec {
+  readonly conn: string;
+  readonly floatingIp: string;
+  readonly auth: ClientAuth;
+  readonly gatewayId: string;
+  /** The gateway proves itself with a certificate (else with the PSK). */
+  readonly gatewayCert: boolean;
+  readonly ike: readonly string[];
+  readonly esp: readonly string[];
+  /** What the client asks for; the gateway narrows it to what the class offers. */
+  readonly requestTs: readonly string[];
+}
+
+/** `secret` is the PSK or, for EAP-MSCHAPv2, the user's password; a certificate client has none. */
+export function renderClientSwanctl(c: ClientPeerSpec, secret?: string): string {
+  const a = c.auth;
+  const local =
+    a.kind === "eap-mschapv2"
+      ? section({ auth: "eap-mschapv2", id: a.id, eap_id: a.id })
+      : a.kind === "pubkey"
+        ? section({ auth: "pubkey", id: a.id, certs: CLIENT_CERT })
+        : section({ auth: "psk", id: a.id });
+  const secrets =
+    a.kind === "pubkey" || secret === undefined ? {} : { [`${a.kind === "eap-mschapv2" ? "eap" : "ike"}-${c.conn}`]: section({ id: a.id, secret }) };
   return renderSettings(
     section({
       connections: section({
-        [rw.conn]: section({
+        [c.conn]: section({
           version: 2,
-          remote_addrs: layout.addrs.floatingIp,
+          remote_addrs: c.floatingIp,
           vips: "0.0.0.0",
-          proposals: rw.ike,
+          proposals: c.ike,
           dpd_delay: "2s",
-          local: eap ? section({ auth: "eap-mschapv2", id: rw.auth.id, eap_id: rw.auth.id }) : section({ auth: "psk", id: rw.auth.id }),
-          remote: section({ auth: eap ? "pubkey" : "psk", id: rw.gatewayId }),
+          // A certificate client sends its certificate unasked: the gateway may first pick another class on the same
+          // identity (EAP) and only switches to the certificate class once it has verified the certificate.
+          ...(a.kind === "pubkey" ? { send_cert: "always" } : {}),
+          local,
+          remote: section({ auth: c.gatewayCert ? "pubkey" : "psk", id: c.gatewayId }),
           children: section({
-            [rw.conn]: section({ remote_ts: rw.remoteTs, esp_proposals: rw.esp, dpd_action: "restart", close_action: "restart", start_action: "none" }),
+            [c.conn]: section({ remote_ts: c.requestTs, esp_proposals: c.esp, dpd_action: "restart", close_action: "restart", start_action: "none" }),
           }),
         }),
       }),
-      secrets: section({ [`${eap ? "eap" : "ike"}-${rw.conn}`]: section({ id: rw.auth.id, secret }) }),
+      ...(Object.keys(secrets).length ? { secrets: section(secrets) } : {}),
     }),
     PEER_HEADER,
   );
 }
 
-export function renderSiteSwanctl(layout: LabLayout, psk: string): string {
-  const site = layout.site as SitePeer;
+/** The single-gateway layout's road warrior (the kernel lab): asks for exactly the gateway's traffic selectors. */
+export function renderRoadWarriorSwanctl(layout: LabLayout, secret: string): string {
+  const rw: RoadWarriorPeer = layout.rw;
+  return renderClientSwanctl(
+    { conn: rw.conn, floatingIp: layout.addrs.floatingIp, auth: rw.auth, gatewayId: rw.gatewayId, gatewayCert: rw.auth.kind === "eap-mschapv2", ike: rw.ike, esp: rw.esp, requestTs: rw.remoteTs },
+    secret,
+  );
+}
+
+/** A site's peer gateway, the mirror image of the gateway's connection. */
+export interface SitePeerSpec {
+  readonly conn: string;
+  readonly localAddrs: readonly string[];
+  readonly floatingIp: string;
+  readonly localTs: readonly string[];
+  readonly remoteTs: readonly string[];
+  readonly localId: string;
+  readonly remoteId: string;
+  readonly ike: readonly string[];
+  readonly esp: readonly string[];
+}
+
+export function renderSitePeerSwanctl(site: SitePeerSpec, psk: string): string {
   const child: Record<string, SettingsSection | string | readonly string[]> = {
     local_ts: site.localTs,
     remote_ts: site.remoteTs,
@@ -79,38 +129,44 @@ export function renderSiteSwanctl(layout: LabLayout, psk: string): string {
       connections: section({
         [site.conn]: section({
           version: 2,
-          local_addrs: layout.addrs.site as string,
-          remote_addrs: layout.addrs.floatingIp,
+          local_addrs: site.localAddrs,
+          remote_addrs: site.floatingIp,
           proposals: site.ike,
           dpd_delay: "2s",
-          local: section({ auth: "psk", id: site.auth.localId }),
-          remote: section({ auth: "psk", id: site.auth.remoteId }),
+          local: section({ auth: "psk", id: site.localId }),
+          remote: section({ auth: "psk", id: site.remoteId }),
           children: section({ [site.conn]: section(child) }),
         }),
       }),
-      secrets: section({ [`ike-${site.conn}`]: section({ "id-local": site.auth.localId, "id-remote": site.auth.remoteId, secret: psk }) }),
+      secrets: section({ [`ike-${site.conn}`]: section({ "id-local": site.localId, "id-remote": site.remoteId, secret: psk }) }),
     }),
     PEER_HEADER,
   );
 }
 
-/** gobgpd, kube-router's BGP speaker: the node's side of the session. */
-export function renderGobgpdConfig(layout: LabLayout): string {
+export function renderSiteSwanctl(layout: LabLayout, psk: string): string {
+  const site = layout.site as SitePeer;
+  return renderSitePeerSwanctl(
+    { conn: site.conn, localAddrs: [layout.addrs.site as string], floatingIp: layout.addrs.floatingIp, localTs: site.localTs, remoteTs: site.remoteTs, localId: site.auth.localId, remoteId: site.auth.remoteId, ike: site.ike, esp: site.esp },
+    psk,
+  );
+}
+
+/** gobgpd, kube-router's BGP speaker: a node's side of its sessions, one per gateway. */
+export function renderNodeGobgpd(node: { readonly asn: number; readonly addr: string; readonly peers: readonly { readonly addr: string; readonly asn: number }[] }): string {
   const q = (s: string | number) => (typeof s === "number" ? String(s) : JSON.stringify(s));
   return [
     "# Managed by stage2 lab: gobgpd on the kube-router node.",
     "[global.config]",
-    `  as = ${q(layout.bgp.nodeAsn)}`,
-    `  router-id = ${q(layout.addrs.node)}`,
-    "",
-    "[[neighbors]]",
-    "  [neighbors.config]",
-    `    neighbor-address = ${q(layout.bgp.gatewayAddr)}`,
-    `    peer-as = ${q(layout.bgp.gatewayAsn)}`,
-    "  [neighbors.timers.config]",
-    "    connect-retry = 1",
+    `  as = ${q(node.asn)}`,
+    `  router-id = ${q(node.addr)}`,
+    ...node.peers.flatMap((p) => ["", "[[neighbors]]", "  [neighbors.config]", `    neighbor-address = ${q(p.addr)}`, `    peer-as = ${q(p.asn)}`, "  [neighbors.timers.config]", "    connect-retry = 1"]),
     "",
   ].join("\n");
+}
+
+export function renderGobgpdConfig(layout: LabLayout): string {
+  return renderNodeGobgpd({ asn: layout.bgp.nodeAsn, addr: layout.addrs.node, peers: [{ addr: layout.bgp.gatewayAddr, asn: layout.bgp.gatewayAsn }] });
 }
 
 /**

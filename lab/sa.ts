@@ -19,6 +19,7 @@ export interface IkeSa {
   readonly localPort: string;
   readonly remoteHost: string;
   readonly remotePort: string;
+  readonly initiator: boolean;
   readonly natRemote: boolean;
   readonly natLocal: boolean;
   readonly localVips: readonly string[];
@@ -71,6 +72,7 @@ export function parseSas(raw: string): IkeSa[] {
         localPort: str(body, "local-port"),
         remoteHost: str(body, "remote-host"),
         remotePort: str(body, "remote-port"),
+        initiator: str(body, "initiator") === "yes",
         natRemote: str(body, "nat-remote") === "yes",
         natLocal: str(body, "nat-local") === "yes",
         localVips: list(body, "local-vips"),

@@ -21,7 +21,7 @@ export interface SshClient {
   readonly keyFile: string;
   readonly knownHostsFile: string;
   /** Where the client runs: a lab host's network namespace (the operator on the lab's internet). */
-  readonly from: NamespaceHost;
+  readonly from: NamespaceHost<string>;
 }
 
 const SSHD_CONFIG = [
@@ -50,7 +50,7 @@ export async function operatorKey(stateDir: string): Promise<{ keyFile: string; 
 }
 
 /** Starts sshd in `host` with a fresh host key; returns that key ("ssh-ed25519 AAAA..."). */
-export async function startSshd(host: LabHost, authorizedKey: string): Promise<string> {
+export async function startSshd(host: LabHost<string>, authorizedKey: string): Promise<string> {
   const script = [
     "set -e",
     "rm -f /etc/ssh/ssh_host_*",

@@ -33,6 +33,16 @@ export const labSuppliedSecrets = (gw: GatewayModel): string[] => {
 };
 
 /**
+ * The stack's gateways for a namespace-lab run, through the same schema as every other stack. Secret values are
+ * never read: the run makes its own (lab/secrets.ts), so `secure:` and plain values are alike.
+ */
+export function loadStackGateways(file: string): readonly GatewayModel[] {
+  const parsed = parseStack(loadStackFile(file).config, () => true);
+  if (!parsed.ok) throw new StackError(file, parsed.problems);
+  return parsed.stack.gateways;
+}
+
+/**
  * Reads a stack file through the same schema as every other stack. The operator's SSH key is a secret the lab
  * supplies itself (generated per run), so the stack need not hold it; nor the keys of labSuppliedSecrets.
  */

@@ -2,10 +2,9 @@ import { planGateway } from "../../components/plan";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { parseArgs, UsageError } from "../args";
-import { Fact } from "../../lab/checks";
+import { Fact, factCounts } from "../../lab/checks";
 import { interruptAll } from "../../lab/exec";
 import { DEFAULT_PREFIX, defaultStateDir, Lab } from "../../lab/lab";
-import { Role } from "../../lab/layout";
 import { destroyLab, labNamespaces } from "../../lab/netns";
 import { LAB_STACK_FILE, stackFilePath } from "../../lab/stack";
 
@@ -13,7 +12,7 @@ export const summary = "network-namespace lab: up | check | down | run (= up, ch
 
 export const usage = `usage: stage2 lab <up|check|down|run> [--stack <env> | --config-file <path>] [--gateway <name>] [--prefix <name>] [--kernel]
 
-  up      build the namespaces, converge the gateway over SSH, bring up the peers (cleans a crashed run first)
+  up      build the namespaces, converge every gateway over SSH, bring up every peer (cleans a crashed run first)
   check   print one line per fact with its evidence; exit 1 when one fails
   down    remove everything: processes, mounts, namespaces, state
   run     up, check, down, and a summary (npm run lab)
@@ -21,11 +20,11 @@ export const usage = `usage: stage2 lab <up|check|down|run> [--stack <env> | --c
 
   --stack <env>        use stacks/Pulumi.<env>.yaml (default: lab)
   --config-file <path> use this stack file
-  --gateway <name>     the stack's gateway to converge (default: the first)
+  --gateway <name>     only this gateway of the stack (default: all of them; the kernel lab: the first)
   --prefix <name>      namespace prefix, default ${DEFAULT_PREFIX}
   --keep               run: leave the lab up after the checks
   --kernel             the kernel lab: the gateway as a Debian VM on Debian's kernel (lab/kernel/)
-Needs root. Secrets must be plain values in the stack file (the lab runs without Pulumi).`;
+Needs root. The namespace lab makes every secret for the run (the stack's secure: values are never read).`;
 
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -125,9 +124,20 @@ async function up(stackFile: string, gateway: string | undefined, prefix: string
 }
 
 function report(facts: readonly Fact[]): boolean {
-  for (const f of facts) out(formatFact(f));
+  let group = "";
+  for (const f of facts) {
+    const g = f.gateway ? `${f.gateway} / ${f.connection ?? ""}${f.auth ? ` (${f.auth})` : ""}` : "";
+    if (g !== group) out(g ? `${g}` : "");
+    group = g;
+    out(`${g ? "  " : ""}${formatFact(f)}`);
+  }
   const failed = facts.filter((f) => f.ok === false);
-  out(`lab: ${facts.filter((f) => f.ok).length} passed, ${failed.length} failed${failed.length ? `: ${failed.map((f) => f.id).join(", ")}` : ""}`);
+  const counts = factCounts(facts);
+  const show = (m: Map<string, number>) => [...m].map(([k, n]) => `${k} ${n}`).join(", ");
+  out(`lab: facts per gateway: ${show(counts.gateway)}`);
+  out(`lab: facts per connection: ${show(counts.connection)}`);
+  out(`lab: facts per auth kind: ${show(counts.auth)}`);
+  out(`lab: ${facts.filter((f) => f.ok).length} passed, ${failed.length} failed${failed.length ? `: ${failed.map((f) => `${f.gateway ?? ""}/${f.connection ?? ""} ${f.id}`).join(", ")}` : ""}`);
   return failed.length === 0;
 }
 
@@ -139,7 +149,7 @@ async function runAll(stackFile: string, gateway: string | undefined, prefix: st
   const green = report(facts);
   const checkMs = Date.now() - tc;
   const t1 = Date.now();
-  const again = await lab.converge();
+  const again = { activated: (await lab.convergeAll()).reduce((n, r) => n + r.activated, 0) };
   const noopMs = Date.now() - t1;
   out(`lab: re-converge of the unchanged stack: ${again.activated} activations in ${noopMs} ms`);
   let down = "kept up (--keep)";
@@ -151,7 +161,7 @@ async function runAll(stackFile: string, gateway: string | undefined, prefix: st
   }
   out("");
   out("summary");
-  out(`  stack        ${stackFile} (gateway ${lab.state.gateway})`);
+  out(`  stack        ${stackFile} (${lab.state.gateways.length} gateway(s): ${lab.state.gateways.join(", ")})`);
   out(`  up           ${(ms / 1000).toFixed(1)} s, ${activated} concerns activated`);
   out(`  checks       ${facts.filter((f) => f.ok).length}/${facts.filter((f) => f.ok !== undefined).length} passed in ${(checkMs / 1000).toFixed(1)} s`);
   out(`  idempotent   ${again.activated === 0 ? "yes" : "NO"}: second converge activated ${again.activated} (${noopMs} ms)`);
@@ -180,7 +190,7 @@ function shell(argv: string[]): number {
   }
   let host;
   try {
-    host = Lab.attach(prefix, planGateway).host(role as Role);
+    host = Lab.attach(prefix, planGateway).host(role);
   } catch (e) {
     process.stderr.write(`stage2 lab shell: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

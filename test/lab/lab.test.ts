@@ -44,7 +44,7 @@ describe("lab (network namespaces, real daemons, converge over SSH)", function (
   it("stays contained: no lab interface in the machine's namespace, every veth's peer in a lab namespace", async () => {
     assert.deepEqual(await rootLinks(), linksBefore);
     const namespaces = await labNamespaces(PREFIX);
-    assert.equal(namespaces.length, lab.layout.hosts.length);
+    assert.equal(namespaces.length, lab.topology.hosts.length);
     for (const ns of namespaces) {
       const links = JSON.parse((await run(["ip", "-n", ns, "-j", "-d", "link", "show", "type", "veth"])).stdout) as { ifname: string; link_netnsid?: number }[];
       const ids = (await run(["ip", "-n", ns, "netns", "list-id"])).stdout;
@@ -53,11 +53,11 @@ describe("lab (network namespaces, real daemons, converge over SSH)", function (
         const peer = new RegExp(`nsid ${link.link_netnsid} \\(iproute2 netns name: ([^)]+)\\)`).exec(ids)?.[1];
         assert.ok(peer && peer.startsWith(`${PREFIX}-`), `${ns}/${link.ifname}: peer namespace ${peer ?? "unnamed"} is not the lab's`);
       }
-      // Nothing else could carry a packet out: loopback, those veths, and the tunnels' TUN devices (ipsec0, wg0).
+      // Nothing else could carry a packet out: loopback, those veths, the private network's switch, the tunnels' TUN devices.
       const all = JSON.parse((await run(["ip", "-n", ns, "-j", "-d", "link", "show"])).stdout) as { ifname: string; linkinfo?: { info_kind?: string } }[];
       for (const link of all) {
         const kind = link.ifname === "lo" ? "loopback" : (link.linkinfo?.info_kind ?? "none");
-        assert.ok(["loopback", "veth", "tun"].includes(kind), `${ns}/${link.ifname} is a ${kind} device`);
+        assert.ok(["loopback", "veth", "bridge", "tun"].includes(kind), `${ns}/${link.ifname} is a ${kind} device`);
       }
     }
   });
@@ -86,21 +86,24 @@ describe("lab (network namespaces, real daemons, converge over SSH)", function (
     const facts = await lab.check();
     assert.deepEqual(
       facts.map((f) => f.id),
-      ["ike-sa", "rw-vip", "rw-to-node", "node-bgp", "node-to-rw", "site-to-node", "wireguard", "ipsec-not-on-wg0", "spoof-dropped"],
+      ["bgp-rib", "ike-sa", "rw-vip", "rw-ts", "rw-reach", "rw-return", "isolation", "site-up", "site-ts", "site-reach", "wireguard", "pool-spoof", "ipsec-not-on-wg0"],
     );
     for (const f of facts) assert.equal(f.ok, true, `${f.id}: ${f.what} — ${f.evidence}`);
     const ike = facts.find((f) => f.id === "ike-sa")!;
-    assert.match(ike.evidence, /^laptops ESTABLISHED local 203\.0\.113\.20\[4500\] remote 198\.51\.100\.2\[4500\] nat-remote=yes$/);
-    assert.match(facts.find((f) => f.id === "node-bgp")!.evidence, /RIB: \*> 10\.3\.0\.0\/24 10\.0\.0\.2 65010 .*; kernel: 10\.3\.0\.\d+ via 10\.0\.0\.2 dev eth0/);
+    assert.match(ike.evidence, /^laptops ESTABLISHED local 203\.0\.113\.20\[4500\] remote 198\.51\.100\.3\[4500\] nat-remote=yes$/);
+    assert.match(facts.find((f) => f.id === "bgp-rib")!.evidence, /^received: 10\.20\.0\.0\/24, 10\.3\.0\.0\/24(, 10\.3\.0\.\d+\/32)?$/);
+    assert.match(facts.find((f) => f.id === "rw-return")!.evidence, /^kernel: 10\.3\.0\.\d+ via 10\.0\.0\.2 dev eth0 src 10\.0\.1\.1; 3\/3 echo replies$/);
+    assert.equal(facts.find((f) => f.id === "site-up")!.evidence, "203.0.113.20 ↔ 198.51.100.18 ESTABLISHED, initiated by lab-gw");
     assert.match(facts.find((f) => f.id === "ipsec-not-on-wg0")!.evidence, / 0 IKE\/ESP packets on wg0, [1-9]\d* on eth0$/);
-    assert.equal(facts.find((f) => f.id === "spoof-dropped")!.evidence, "3 sent from the internet to gw's public interface; node counted 0; gw's drop rule for the pool counted +3");
+    assert.equal(facts.find((f) => f.id === "pool-spoof")!.evidence, "3 sent from the internet to lab-gw's public interface; node1 counted 0");
   });
 
   it("IKE stays off wg0: gw offers the road warrior other addresses over MOBIKE, never its WireGuard address", async () => {
     const log = await lab.host("rw").exec("grep -h 'got additional MOBIKE peer address' /var/log/charon.log");
     const offered = new Set([...log.stdout.matchAll(/peer address: (\S+)/g)].map((m) => m[1]));
-    assert.deepEqual([...offered].sort(), [lab.layout.addrs.gwPrivate, lab.layout.addrs.gwPublic].sort(), log.stdout);
-    assert.ok(!offered.has(lab.layout.wg!.gatewayTunnel));
+    const gw = lab.topology.gateways[0];
+    assert.deepEqual([...offered].sort(), [gw.privateAddr, gw.publicAddr].sort(), log.stdout);
+    assert.ok(!offered.has(gw.wgAddr));
   });
 
   it("stage2 lab shell runs a command inside a lab host (gw's table 220 holds the tunnels' routes)", async () => {

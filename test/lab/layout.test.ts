@@ -2,12 +2,11 @@ import { strict as assert } from "assert";
 import { GatewayModel } from "../../components/model/gateway";
 import { hostIn, pickFree } from "../../lab/address";
 import { hostOf, labLayout, LayoutError } from "../../lab/layout";
-import { applyLabOverrides } from "../../lab/model";
 import { LAB_STACK_FILE, loadLabStack } from "../../lab/stack";
 
 const labGateway = (): GatewayModel => loadLabStack(LAB_STACK_FILE).gateways[0];
 
-describe("lab layout (pure: derived from the lab stack's gateway)", () => {
+describe("lab layout of one gateway (pure; the kernel lab builds it around its VM)", () => {
   it("places every host and address the stack implies, public ones in documentation ranges only", () => {
     const l = labLayout(labGateway(), "s2x");
     assert.deepEqual(
@@ -104,14 +103,6 @@ describe("lab layout (pure: derived from the lab stack's gateway)", () => {
     );
     assert.equal(l.site, undefined);
     assert.equal(l.wg, undefined);
-  });
-
-  it("overrides only the host key and the first WireGuard peer's key per run", () => {
-    const gw = labGateway();
-    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO5pXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";
-    const wg = "Q2FmZWJhYmVDYWZlYmFiZUNhZmViYWJlQ2FmZWJhYmU=";
-    const o = applyLabOverrides(gw, { hostKey: key, wgpeerPublicKey: wg });
-    assert.deepEqual(o, { ...gw, server: { ...gw.server, hostKey: key }, wireguard: { ...gw.wireguard, peers: [{ ...gw.wireguard.peers[0], publicKey: wg }] } });
   });
 
   it("address helpers: n-th host of a prefix, first free candidate", () => {

@@ -57,7 +57,7 @@ describe("lab lifecycle: a crashed run is cleaned by the next up; Ctrl-C leaves 
       child.stderr.on("data", (b: Buffer) => (text += b.toString()));
       assert.equal(await exited(child), 1, text);
       assert.match(text, new RegExp(`lab: up from ${file.replace(/[.]/g, "\\.")}`));
-      assert.match(text, /lab-gw: 1\.2\.3\.4 is not in a documentation range \(192\.0\.2\.0\/24, 198\.51\.100\.0\/24, 203\.0\.113\.0\/24\); the lab never uses real public addresses/);
+      assert.match(text, /lab-gw: server\.ipv4 1\.2\.3\.4 is not in a documentation range \(192\.0\.2\.0\/24, 198\.51\.100\.0\/24, 203\.0\.113\.0\/24\); the lab never uses real public addresses/);
       assert.deepEqual(await labNamespaces(PREFIX), []);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -65,18 +65,18 @@ describe("lab lifecycle: a crashed run is cleaned by the next up; Ctrl-C leaves 
   });
 
   it("kill -9 during up leaves namespaces and sshd; the next up removes them first; Ctrl-C then cleans everything", async () => {
-    const crashed = await upUntil(/^lab: sshd /m);
+    const crashed = await upUntil(/^lab: sshd\+pki /m);
     crashed.child.kill("SIGKILL");
     await exited(crashed.child);
     const left = await labNamespaces(PREFIX);
-    assert.equal(left.length, 9, `namespaces after the crash: ${left.join(" ")}`);
+    assert.equal(left.length, 10, `namespaces after the crash: ${left.join(" ")}`);
     assert.ok(processesIn(left).length >= 1, "the crashed run's sshd should still be running");
 
     const second = await upUntil(/^lab: namespaces /m);
     assert.match(second.output(), /^lab: clean .* removed a previous run's \d+ process\(es\), netns s2life-/m);
     const stateDir = defaultStateDir(PREFIX);
     const namespaces = await labNamespaces(PREFIX);
-    assert.equal(namespaces.length, 9);
+    assert.equal(namespaces.length, 10);
     second.child.kill("SIGINT");
     const code = await exited(second.child);
     assert.equal(code, 130, second.output());

@@ -126,6 +126,7 @@ describe("lab peers (rendered with the strongSwan settings serializer) and the l
         localPort: "4500",
         remoteHost: "203.0.113.20",
         remotePort: "4500",
+        initiator: true,
         natRemote: true,
         natLocal: true,
         localVips: ["10.3.0.1"],
