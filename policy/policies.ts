@@ -3,6 +3,7 @@ import { Check, notesPolicy, toPolicy } from "./rules/check";
 import { legacyStarterEnabled, missingMssClamp, roadWarriorWithoutDpd, startActionStart, weakCrypto } from "./rules/advisories";
 import { floatingIpOnHost } from "./rules/floating-ip-on-host";
 import { gatewayCommandsReadable } from "./rules/gateway-commands-readable";
+import { wireguardClosedToInternet } from "./rules/wireguard-closed-to-internet";
 import { ipsecBindsFloatingIp } from "./rules/ipsec-binds-floating-ip";
 import { ipsecForwardDecryptedOnly } from "./rules/ipsec-forward-decrypted-only";
 import { ipsecNotOverWireguard } from "./rules/ipsec-not-over-wireguard";
@@ -17,6 +18,7 @@ export const checks: readonly Check[] = [
   secretsStaySecret,
   sshHostKeyPinned,
   floatingIpOnHost,
+  wireguardClosedToInternet,
   gatewayCommandsReadable,
   weakCrypto,
   startActionStart,
