@@ -153,8 +153,8 @@ describe("gateway model: dangerous gateways are refused before anything renders"
         ];
       });
       assert.deepEqual(out, [
-        "gateways[0].ipsec.roadWarriors[0].clients.id: must be set: ipsec.roadWarriors[1] also take PSK clients on this gateway, and only the client identity each connection requires keeps their customers apart (e.g. *@customer.example)",
-        "gateways[0].ipsec.roadWarriors[1].clients.id: must be set: ipsec.roadWarriors[0] also take PSK clients on this gateway, and only the client identity each connection requires keeps their customers apart (e.g. *@customer.example)",
+        "gateways[0].ipsec.roadWarriors[0].clients.id: must be set: ipsec.roadWarriors[1] also takes PSK clients on this gateway, and only the client identity each connection requires keeps their customers apart (e.g. *@customer.example)",
+        "gateways[0].ipsec.roadWarriors[1].clients.id: must be set: ipsec.roadWarriors[0] also takes PSK clients on this gateway, and only the client identity each connection requires keeps their customers apart (e.g. *@customer.example)",
       ]);
     });
 
@@ -200,7 +200,7 @@ describe("gateway model: dangerous gateways are refused before anything renders"
       const two = (a: Record<string, unknown>, b: Record<string, unknown>) => (gw: any) =>
         (gw.ipsec.roadWarriors = [certClass("acme-rw", "10.3.1.0/24", a), certClass("initech-rw", "10.3.2.0/24", b)]);
       assert.deepEqual(problems(two({}, { id: "*@initech.example" })), [
-        "gateways[0].ipsec.roadWarriors[0].clients.id: must be set: ipsec.roadWarriors[1] also take certificate clients of the same CA on this gateway, and only the client identity each connection requires keeps their customers apart (e.g. *@customer.example)",
+        "gateways[0].ipsec.roadWarriors[0].clients.id: must be set: ipsec.roadWarriors[1] also takes certificate clients of the same CA on this gateway, and only the client identity each connection requires keeps their customers apart (e.g. *@customer.example)",
       ]);
       assert.deepEqual(problems(two({}, { ca: CA_B })), []);
       assert.deepEqual(problems(two({ id: "*@acme.example" }, { id: "*@initech.example" })), []);

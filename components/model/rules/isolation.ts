@@ -75,7 +75,7 @@ export function checkIsolation(gw: GatewayModel): Problem[] {
       if (m.id === undefined) {
         problems.push({
           path: `${base(m.i)}.clients.id`,
-          message: `must be set: ${others} also take ${kind} clients${kind === "certificate" ? " of the same CA" : ""} on this gateway, and only the client identity each connection requires keeps their customers apart (e.g. *@customer.example)`,
+          message: `must be set: ${others} also ${rivals.length === 1 ? "takes" : "take"} ${kind} clients${kind === "certificate" ? " of the same CA" : ""} on this gateway, and only the client identity each connection requires keeps their customers apart (e.g. *@customer.example)`,
         });
         return;
       }
