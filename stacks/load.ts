@@ -53,7 +53,7 @@ function parseYaml(file: string, text: string): { config?: unknown } | null {
   } catch (err) {
     if (!(err instanceof YAML.YAMLError)) throw err;
     const at = err.linePos?.[0];
-    const reason = err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    const reason = /Maximum call stack/.test(err.message) ? "nested too deeply" : err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
     throw new Error(`${file}${at ? `:${at.line}:${at.col}` : ""}: not valid YAML: ${reason}`);
   }
 }

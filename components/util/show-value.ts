@@ -8,9 +8,13 @@ import { isSecretPath, redactedSecret, secretLabelOf } from "./secret-values";
 /** Longest quoted value in a message; the rest is cut and its length said. */
 export const MAX_SHOWN = 80;
 
+// A swanctl `secrets` section inside a quoted object (a gateway's extraSwanctl) is shown as its name only.
+const replacer = (key: string, v: unknown): unknown =>
+  typeof v === "bigint" ? v.toString() : key === "secrets" && v !== null && typeof v === "object" ? redactedSecret("secrets") : v;
+
 function json(value: unknown): string {
   try {
-    return JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) ?? String(value);
+    return JSON.stringify(value, replacer) ?? String(value);
   } catch {
     return String(value);
   }

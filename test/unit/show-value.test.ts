@@ -12,6 +12,7 @@ describe("values in messages: cut when long, never a secret", () => {
     assert.strictEqual(cut("é".repeat(81)), `${"é".repeat(80)}… (81 characters)`);
     assert.strictEqual(showValue({ a: [1, 2] }), '{"a":[1,2]}');
     assert.strictEqual(showValue(10n), '"10"');
+    assert.strictEqual(showValue({ extraSwanctl: { secrets: { "ike-1": { secret: "hunter2" } } } }), '{"extraSwanctl":{"secrets":"(redacted: secret secrets)"}}');
   });
 
   it("never shows a value in a secret slot: a stack secret key, sshPrivateKey, anything under a swanctl secrets section", () => {
