@@ -44,8 +44,20 @@ function parseV6(text: string): bigint | undefined {
   return value;
 }
 
+// Every cross-field rule compares prefixes pairwise; a big gateway's thousands of sites parsed the same few texts
+// millions of times. Prefixes are immutable, so each text is parsed once (the cache is bounded).
+const parsed = new Map<string, Prefix | undefined>();
+
 /** Parses "10.3.0.0/24", "2001:db8::/64" or a bare address (a host prefix). Undefined when malformed. */
 export function parsePrefix(text: string): Prefix | undefined {
+  if (parsed.has(text)) return parsed.get(text);
+  if (parsed.size >= 100_000) parsed.clear();
+  const prefix = parsePrefixText(text);
+  parsed.set(text, prefix);
+  return prefix;
+}
+
+function parsePrefixText(text: string): Prefix | undefined {
   const [addr, len, extra] = text.split("/");
   if (extra !== undefined) return undefined;
   const v4 = parseV4(addr);
