@@ -10,7 +10,7 @@ import { SwanctlExtraConfig, type SwanctlDocument } from "../../components/stron
 import { Ipsec, formatProblem, parseGateway } from "../../components/model/gateway";
 import { parseArgs, UsageError } from "../args";
 import { fileProblem, readTextFile } from "../../components/util/read-file";
-import { redactedSecret, registerSecret } from "../../components/util/secret-values";
+import { redactedSecret, registerSecret, scrubSecrets } from "../../components/util/secret-values";
 
 export const summary = "turn a hand-written swanctl.conf into stack configuration (YAML for Pulumi.<env>.yaml)";
 
@@ -30,7 +30,8 @@ Certificates are read from x509/ and x509ca/ beside the file, the gateway key fr
                         the gateway against the model; the report goes to stderr. The file itself is not changed.
                         Plain secret values in it (a lab's) are printed as "(redacted: secret stage2:<key>)".`;
 
-const err = (line: string) => process.stderr.write(`${line}\n`);
+// Whatever reaches stderr (charon's reasons, notes) loses any secret this file holds.
+const err = (line: string) => process.stderr.write(`${scrubSecrets(line)}\n`);
 
 export const SECURE_PLACEHOLDER = "v1:REPLACE-ME:set-with-pulumi-config-set--secret";
 

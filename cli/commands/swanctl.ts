@@ -6,6 +6,7 @@ import { credentialRefs } from "../../tools/swanctl-corpus";
 import { errorsOf, formatLocatedProblem, readSwanctlFile, renderDocument, type SwanctlFile } from "../../components/strongswan/swanctl";
 import { MANAGED_HEADER } from "../../components/strongswan/settings";
 import { redactSwanctlSecrets, registerSwanctlSecrets } from "../../components/strongswan/swanctl/secrets";
+import { scrubSecrets } from "../../components/util/secret-values";
 import { parseArgs, UsageError } from "../args";
 
 export const summary = "swanctl.conf against strongSwan 5.9.8's complete model: check | fmt";
@@ -26,7 +27,8 @@ export const usage = `usage: stage2 swanctl check [--charon] <swanctl.conf>
               charon judges the configuration, not the files. Its verdict and reasons are printed.
   --managed   fmt: start with the "Managed by stage2" header`;
 
-const err = (line: string) => process.stderr.write(`${line}\n`);
+// Whatever reaches stderr (charon's reasons, notes) loses any secret this file holds.
+const err = (line: string) => process.stderr.write(`${scrubSecrets(line)}\n`);
 
 function read(file: string): SwanctlFile | undefined {
   try {
