@@ -7,7 +7,7 @@ import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import * as emptyPb from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { RecordedResource, runPreview } from "../../cli/preview-runtime";
-import { foreignProgram, GOOD_FILES, MASK_STARTER, withFile } from "./helpers/stacks";
+import { foreignProgram, foreignScript, GOOD_FILES, MASK_STARTER, withFile } from "./helpers/stacks";
 
 const POLICY_DIR = path.resolve(__dirname, "..", "..", "policy");
 const RUN_POLICY_PACK = require.resolve("@pulumi/pulumi/cmd/run-policy-pack");
@@ -156,5 +156,33 @@ describe("the policy pack under Pulumi's policy-pack runner (the engine's side p
         ["values-unknown-at-preview", analyzerPb.EnforcementLevel.ADVISORY, "`create` is unknown at preview, so the files it writes cannot be checked until it is known"],
       ],
     );
+  });
+
+  // Last: the pack server keeps its config, as it does for one engine run.
+  it("Configure with a pack config lowering gateway-commands-readable (what `pulumi preview --policy-pack-config` sends): the finding turns advisory", async () => {
+    const script = foreignScript({ files: GOOD_FILES, extra: [MASK_STARTER, "sed -i 's/198.51.100.139/%any/' /etc/swanctl/swanctl.conf"] });
+    const preview = await runPreview("engine", {}, [], foreignProgram({ files: GOOD_FILES, script, floatingIp: { assigned: true } }));
+    const analyze = async () => {
+      const req = new analyzerPb.AnalyzeStackRequest();
+      req.setResourcesList(preview.resources.map((r) => analyzerResource(r)));
+      const res = await call<analyzerPb.AnalyzeStackRequest, analyzerPb.AnalyzeResponse>(client.analyzeStack, req);
+      return res.getDiagnosticsList().filter((d) => d.getPolicyname() === "gateway-commands-readable").map((d) => [d.getEnforcementlevel(), message(d).slice(0, 60)]);
+    };
+    const configure = async (level: analyzerPb.EnforcementLevel) => {
+      const req = new analyzerPb.ConfigureAnalyzerRequest();
+      const config = new analyzerPb.PolicyConfig();
+      config.setEnforcementlevel(level);
+      config.setProperties(Struct.fromJavaScript({}));
+      req.getPolicyconfigMap().set("gateway-commands-readable", config);
+      await call<analyzerPb.ConfigureAnalyzerRequest, emptyPb.Empty>(client.configure, req);
+    };
+    const finding = "create, line 67: `sed` edits in place /etc/swanctl/swanctl.c";
+    assert.deepStrictEqual(await analyze(), [[analyzerPb.EnforcementLevel.MANDATORY, finding]]);
+    await configure(analyzerPb.EnforcementLevel.ADVISORY);
+    try {
+      assert.deepStrictEqual(await analyze(), [[analyzerPb.EnforcementLevel.ADVISORY, finding]]);
+    } finally {
+      await configure(analyzerPb.EnforcementLevel.MANDATORY);
+    }
   });
 });
