@@ -6,11 +6,11 @@ import { cleanStale, RUN_BASE } from "./vm";
  * `stage2 lab <action> --kernel` (cli/commands/lab.ts imports this file when used). The VM lives as long as the command:
  * `up`, `check` and `run` each boot it, converge, run every check in that boot and power it off; `down` removes
  * what a killed run left (its qemu, found by pid file and command line, and the run directory). `--keep` has no
- * effect here: the VM cannot outlive the command that owns its qemu.
+ * effect here: the VM cannot outlive the command that owns its qemu. `verbose` prints the VM's console as it boots.
  */
 export async function runKernel(
   action: string,
-  opts: { stackFile: string; gateway?: string; prefix?: string; keep: boolean; progress: (line: string) => void },
+  opts: { stackFile: string; gateway?: string; prefix?: string; keep: boolean; verbose?: boolean; progress: (line: string) => void },
 ): Promise<number> {
   if (action === "down") {
     cleanStale(path.join(RUN_BASE, "lab"));
@@ -26,6 +26,7 @@ export async function runKernel(
       stackFile: opts.stackFile,
       gateway: opts.gateway,
       prefix: opts.prefix,
+      console: opts.verbose ? (line) => opts.progress(`  vm| ${line}`) : undefined,
       print: (text) => text.replace(/\n$/, "").split("\n").forEach((l) => opts.progress(l)),
     });
     return report.ok ? 0 : 1;

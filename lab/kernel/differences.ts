@@ -1,5 +1,5 @@
 import { GatewayModel } from "../../components/model/gateway";
-import { MASKED_IN_VM } from "./layer";
+import { GATEWAY_UNITS, MASKED_IN_VM } from "./layer";
 
 /**
  * Everything that differs between the kernel lab and a production gateway, in one place: printed by the CLI
@@ -15,7 +15,7 @@ export interface Difference {
 export const KERNEL_LAB_DIFFERENCES: readonly Difference[] = [
   {
     what: "machine",
-    lab: "a qemu VM (TCG) booting Debian's kernel and systemd; root = this machine's root read-only over virtio-9p + a tmpfs layer thrown away at power-off",
+    lab: "a qemu VM (TCG) booting Debian's kernel and systemd; root = this machine's root read-only over virtio-9p + a tmpfs layer thrown away at power-off; /tmp and /var/tmp the VM's own empty tmpfs (the machine's /tmp stays out)",
     production: "a Hetzner Cloud server with its own disk",
   },
   {
@@ -40,7 +40,7 @@ export const KERNEL_LAB_DIFFERENCES: readonly Difference[] = [
   },
   {
     what: "masked units",
-    lab: `units this lab machine has but a gateway does not run, masked in the layer: ${MASKED_IN_VM.join(", ")}`,
+    lab: `every unit this machine enabled (links in /etc/systemd/system/*.wants and *.requires) but ${GATEWAY_UNITS.join(", ")} and wg-quick@*, and always ${MASKED_IN_VM.join(", ")}, masked in the layer; the VM boots multi-user.target`,
     production: "whatever the server image enables",
   },
   {

@@ -1,8 +1,15 @@
 /**
  * The initramfs's /init (busybox sh): load the modules for virtio-9p and overlayfs, mount the machine's root
  * read-only from the 9p share "hostroot", put a tmpfs upper layer over it, copy the lab's own files (share
- * "stage2", path layer/) into that upper layer, set up the management link, and switch_root.
+ * "stage2", path layer/) into that upper layer, give the VM its own empty /tmp and /var/tmp, set up the
+ * management link, and switch_root.
  */
+
+/**
+ * The VM's own tmpfs: the machine's /tmp and /var/tmp stay out of the VM. Through the overlay, systemd-tmpfiles
+ * would empty the machine's /tmp at boot file by file over 9p (minutes with tens of thousands of files).
+ */
+export const OWN_TMPFS = ["/tmp", "/var/tmp"] as const;
 
 export type VmMode = "script" | "systemd";
 
@@ -32,6 +39,7 @@ export function renderInit(opts: InitOptions): string {
     "cp -a /stage2/layer/. /upper/data/ || fail 'copy lab layer'",
     "umount /stage2",
     "mount -t overlay -o lowerdir=/lower,upperdir=/upper/data,workdir=/upper/work root /newroot || fail 'mount overlay'",
+    ...OWN_TMPFS.map((d) => `mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /newroot${d} || fail 'mount ${d}'`),
     ...(opts.mgmt
       ? [
           `i=0; while ! ip link show eth0 >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 50 ] || fail 'no eth0'; usleep 100000; done`,
@@ -53,7 +61,7 @@ export function renderScriptInit(script: string): string {
     "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "$bb mount -t proc proc /proc; $bb mount -t sysfs sys /sys",
     "$bb mkdir -p /dev/pts /dev/shm; $bb mount -t devpts devpts /dev/pts; $bb mount -t tmpfs tmpfs /dev/shm",
-    "$bb mount -t tmpfs -o mode=0755 run /run; $bb mount -t tmpfs tmp /tmp",
+    "$bb mount -t tmpfs -o mode=0755 run /run",
     "$bb mount -t cgroup2 cgroup2 /sys/fs/cgroup",
     "ip link set lo up",
     'echo "stage2-vm: script start"',

@@ -14,6 +14,37 @@ export const MASKED_IN_VM = [
   "systemd-timesyncd.service",
 ] as const;
 
+/**
+ * The units of this machine that start in the VM: sshd (the converge's way in) and what a gateway's concerns run
+ * (`services` of components/<concern>/concern.ts) or mask themselves (strongswan-starter, masked by the converge as in
+ * production). Every other unit the machine enabled is masked in the VM (see unitsToMask).
+ */
+export const GATEWAY_UNITS = ["ssh.service", "strongswan.service", "strongswan-starter.service", "bird.service", "nftables.service"] as const;
+
+/** WireGuard's unit is per interface. */
+const GATEWAY_UNIT_TEMPLATES = [/^wg-quick@[^/]+\.service$/];
+
+/** Where systemd keeps what the machine's admin and packages enabled: <unit>.wants/ and <unit>.requires/ folders. */
+export const MACHINE_UNIT_DIR = "/etc/systemd/system";
+
+/**
+ * The units enabled on the machine (`systemctl enable`: links in <dir>/<x>.wants or <x>.requires) that a gateway
+ * does not run, plus MASKED_IN_VM: a package installed on the machine (openiked, postgresql, …) never starts in
+ * the VM. Sorted, each once.
+ */
+export function unitsToMask(dir = MACHINE_UNIT_DIR): string[] {
+  const enabled = new Set<string>(MASKED_IN_VM);
+  let folders: string[] = [];
+  try {
+    folders = fs.readdirSync(dir).filter((f) => /\.(wants|requires)$/.test(f));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  for (const folder of folders) for (const unit of fs.readdirSync(path.join(dir, folder))) enabled.add(unit);
+  const keep = (unit: string): boolean => (GATEWAY_UNITS as readonly string[]).includes(unit) || GATEWAY_UNIT_TEMPLATES.some((t) => t.test(unit));
+  return [...enabled].filter((u) => !keep(u)).sort();
+}
+
 /** Where the lab's own files sit inside the VM (upper layer only; nothing of stage2's production paths). */
 export const LAB_DIR_IN_VM = "/opt/stage2-lab";
 
@@ -54,8 +85,11 @@ export interface LayerFile {
   readonly mode: number;
 }
 
-/** The lab layer for systemd mode: how the VM lets the converge in (sshd with a pinned key) and what it masks. */
-export function systemdLayer(hostKey: { priv: string; pub: string }, authorizedKey: string): LayerFile[] {
+/**
+ * The lab layer for systemd mode: how the VM lets the converge in (sshd with a pinned key) and what it masks
+ * (`masked`, default: unitsToMask() of this machine).
+ */
+export function systemdLayer(hostKey: { priv: string; pub: string }, authorizedKey: string, masked: readonly string[] = unitsToMask()): LayerFile[] {
   return [
     { path: "/etc/ssh/ssh_host_ed25519_key", content: hostKey.priv, mode: 0o600 },
     { path: "/etc/ssh/ssh_host_ed25519_key.pub", content: hostKey.pub, mode: 0o644 },
@@ -83,7 +117,7 @@ export function systemdLayer(hostKey: { priv: string; pub: string }, authorizedK
     { path: `${LAB_DIR_IN_VM}/conntrack.nft`, content: CONNTRACK_NFT, mode: 0o644 },
     { path: "/etc/systemd/system/stage2-lab-conntrack.service", content: CONNTRACK_UNIT, mode: 0o644 },
     { path: "/etc/systemd/system/multi-user.target.wants/stage2-lab-conntrack.service", link: "../stage2-lab-conntrack.service", mode: 0o777 },
-    ...MASKED_IN_VM.map((unit) => ({ path: `/etc/systemd/system/${unit}`, link: "/dev/null", mode: 0o777 })),
+    ...masked.map((unit) => ({ path: `/etc/systemd/system/${unit}`, link: "/dev/null", mode: 0o777 })),
   ];
 }
 

@@ -42,7 +42,9 @@ export interface QemuOptions {
 
 export function kernelCmdline(mode: VmMode): string {
   const base = ["console=ttyS0", "panic=-1", "loglevel=4", "net.ifnames=0", `stage2.mode=${mode}`];
-  if (mode === "systemd") base.push("systemd.show_status=auto", "systemd.log_target=console", "systemd.log_level=warning");
+  // Every unit's start on the console: the boot's progress, which waitSsh watches, and what a stalled boot runs.
+  // multi-user.target whatever the machine's default target is.
+  if (mode === "systemd") base.push("systemd.unit=multi-user.target", "systemd.show_status=true", "systemd.log_target=console", "systemd.log_level=warning");
   return base.join(" ");
 }
 

@@ -9,6 +9,38 @@ import { pickKernel } from "./modules";
 import { MGMT_IF, MgmtNet, pickMgmtNet, qemuArgs } from "./qemu";
 import { SshClient } from "./ssh";
 
+/** Boot is waited on while the console shows progress: it fails after this long without a new console line. */
+export const BOOT_STALL_MS = 120_000;
+
+/** However busy the machine, a boot that takes longer than this is not waited on. */
+const BOOT_MAX_MS = 15 * 60_000;
+
+/** How many console lines a failed boot shows. */
+const TAIL_LINES = 25;
+
+/** The console without its escape sequences (colours, cursor moves). */
+const plain = (t: string): string => t.replace(/\x1b(\[[0-9;?]*[A-Za-z]|[A-Z])/g, "").replace(/[\x00-\x1f\x7f]/g, "");
+
+/**
+ * systemd's status of a job still running ("Job x.service/start running (1min 3s / no limit)"): rewritten every
+ * second, each time erasing the previous one; it shows a job is stuck, not that the boot progresses.
+ */
+export const runningJob = (line: string): boolean => /\bJob \S+ running \(|\bA (start|stop) job is running for /.test(plain(line));
+
+/**
+ * A console's last lines as a terminal shows them (a running job's status erased by the next line, escape
+ * sequences gone), so a stalled boot ends with the job systemd still runs.
+ */
+export function consoleTail(text: string, lines = TAIL_LINES): string {
+  const shown: string[] = [];
+  for (const line of text.split("\n")) {
+    if (!plain(line).trim()) continue;
+    if (shown.length && runningJob(shown[shown.length - 1])) shown.pop();
+    shown.push(line);
+  }
+  return shown.slice(-lines).map(plain).join("\n");
+}
+
 /** Where a run keeps its initramfs, keys, share and pid file: on tmpfs, removed by `stop`, cleaned by the next run. */
 export const RUN_BASE = "/run/stage2-kernel-lab";
 
@@ -80,6 +112,8 @@ export class KernelVm {
   private proc?: ChildProcess;
   private exited: Promise<number | null> = Promise.resolve(null);
   private consoleText = "";
+  /** When the console last showed a line other than a running job's status: the boot's last progress. */
+  private lastProgress = Date.now();
   private waiters: Array<() => void> = [];
   readonly runDir: string;
   ssh?: SshClient;
@@ -164,6 +198,7 @@ export class KernelVm {
       partial += text;
       const lines = partial.split("\n");
       partial = lines.pop() ?? "";
+      if (lines.some((l) => !runningJob(l))) this.lastProgress = Date.now();
       for (const line of lines) this.opts.console?.(line);
       this.waiters.forEach((w) => w());
     };
@@ -221,18 +256,41 @@ export class KernelVm {
     });
   }
 
-  /** systemd mode: waits for sshd and opens the SSH master connection. */
-  async waitSsh(timeoutMs: number): Promise<SshClient> {
+  /** The console's last lines (see consoleTail). */
+  consoleTail(lines = TAIL_LINES): string {
+    return consoleTail(this.consoleText, lines);
+  }
+
+  /**
+   * systemd mode: waits for sshd and opens the SSH master connection. Waits as long as the boot makes progress:
+   * fails when the console showed no new line for `stallMs` (or after BOOT_MAX_MS), with the console's last lines.
+   */
+  async waitSsh(stallMs = BOOT_STALL_MS): Promise<SshClient> {
     if (!this.ssh) throw new Error("no SSH in script mode");
-    const deadline = Date.now() + timeoutMs;
-    await this.waitConsole(/stage2-init: switching root/, timeoutMs);
+    const started = Date.now();
+    const failure = (why: string, e?: unknown): Error =>
+      new Error(
+        `sshd in the VM not reachable: ${why} after ${Math.round((Date.now() - started) / 1000)} s` +
+          `${e ? ` (last attempt: ${(e as Error).message.trim()})` : ""}\n--- VM console, last lines ---\n${this.consoleTail()}`,
+      );
+    const stalled = (): string | undefined => {
+      if (!this.running) return "the VM stopped during boot";
+      if (Date.now() - this.lastProgress > stallMs) return `no boot progress on the console for ${stallMs / 1000} s`;
+      if (Date.now() - started > BOOT_MAX_MS) return `boot still not done after ${BOOT_MAX_MS / 1000} s`;
+      return undefined;
+    };
+    while (!/stage2-init: switching root/.test(this.consoleText)) {
+      const why = stalled();
+      if (why) throw failure(why);
+      await new Promise((r) => setTimeout(r, 500));
+    }
     for (;;) {
-      if (!this.running) throw new Error(`VM stopped during boot:\n${this.consoleText.slice(-2000)}`);
       try {
-        await this.ssh.connect(Math.min(5000, Math.max(0, deadline - Date.now())));
+        await this.ssh.connect(5000);
         return this.ssh;
       } catch (e) {
-        if (Date.now() > deadline) throw new Error(`sshd in the VM not reachable within ${timeoutMs / 1000} s: ${(e as Error).message}`);
+        const why = stalled();
+        if (why) throw failure(why, e);
       }
     }
   }
