@@ -10,7 +10,7 @@ import { LAB_STACK_FILE, stackFilePath } from "../../lab/stack";
 
 export const summary = "network-namespace lab: up | check | down | run (= up, check, down)";
 
-export const usage = `usage: stage2 lab <up|check|down|run> [--stack <env> | --config-file <path>] [--gateway <name>] [--prefix <name>] [--kernel]
+export const usage = `usage: stage2 lab <up|check|down|run> [--stack <env> | --config-file <path>] [--gateway <name>] [--prefix <name>] [--kernel [--verbose]]
 
   up      build the namespaces, converge every gateway over SSH, bring up every peer (cleans a crashed run first)
   check   print one line per fact with its evidence; exit 1 when one fails
@@ -23,7 +23,10 @@ export const usage = `usage: stage2 lab <up|check|down|run> [--stack <env> | --c
   --gateway <name>     only this gateway of the stack (default: all of them; the kernel lab: the first)
   --prefix <name>      namespace prefix, default ${DEFAULT_PREFIX}
   --keep               run: leave the lab up after the checks
-  --kernel             the kernel lab: the gateway as a Debian VM on Debian's kernel (lab/kernel/)
+  --kernel             the kernel lab: the gateway as a Debian VM on Debian's kernel (lab/kernel/). The VM lives
+                       as long as the command: up, check and run each boot it, converge, run every check and
+                       power it off; down removes what a killed run left
+  --verbose            with --kernel: print the VM's console (kernel and systemd boot messages) as it boots
 Needs root. The namespace lab makes every secret for the run (the stack's secure: values are never read).`;
 
 const out = (line: string): void => {
@@ -39,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   if (argv[0] === "shell") return shell(argv.slice(1));
   let args;
   try {
-    args = parseArgs(argv, { values: ["stack", "config-file", "gateway", "prefix"], booleans: ["keep", "kernel"] });
+    args = parseArgs(argv, { values: ["stack", "config-file", "gateway", "prefix"], booleans: ["keep", "kernel", "verbose"] });
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`stage2 lab: ${e.message}\n\n${usage}\n`);
@@ -65,7 +68,9 @@ export async function run(argv: string[]): Promise<number> {
   const prefix = typeof args.flags.prefix === "string" ? args.flags.prefix : DEFAULT_PREFIX;
   const gateway = typeof args.flags.gateway === "string" ? args.flags.gateway : undefined;
 
-  if (args.flags.kernel === true) return runKernel(action, { stackFile, gateway, prefix: args.flags.prefix as string | undefined, keep: args.flags.keep === true });
+  if (args.flags.kernel === true) {
+    return runKernel(action, { stackFile, gateway, prefix: args.flags.prefix as string | undefined, keep: args.flags.keep === true, verbose: args.flags.verbose === true });
+  }
 
   // Ctrl-C while building: stop the running commands, refuse new ones, and leave nothing behind.
   let cleaning: Promise<void> | undefined;
@@ -170,7 +175,7 @@ async function runAll(stackFile: string, gateway: string | undefined, prefix: st
   return green && again.activated === 0 ? 0 : 1;
 }
 
-async function runKernel(action: string, opts: { stackFile: string; gateway?: string; prefix?: string; keep: boolean }): Promise<number> {
+async function runKernel(action: string, opts: { stackFile: string; gateway?: string; prefix?: string; keep: boolean; verbose: boolean }): Promise<number> {
   // Loaded on use: the kernel lab's modules are not needed by the namespace lab's commands.
   const { runKernel: run } = await import("../../lab/kernel/command");
   return run(action, { ...opts, progress: out });
