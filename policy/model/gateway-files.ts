@@ -78,6 +78,9 @@ export function readGatewayFiles(gw: GatewayFiles, loads: readonly CommandLoad[]
     } catch (err) {
       return flag(file.subject, file.path, `could not be read as an nftables ruleset (${lineOf(err)})`, "firewall");
     }
+    if (ruleset.resets && gw.rulesets.length > 0) {
+      flag(file.subject, file.path, "flushes or deletes what another ruleset file loaded, and the pack judges each file on its own, not their order", "firewall");
+    }
     gw.rulesets.push({ file, ruleset });
     for (const u of ruleset.unreadable) flag(file.subject, u.line ? `${file.path} line ${u.line}` : file.path, `${u.what}, which the reader cannot evaluate`, "firewall");
   };

@@ -26,6 +26,8 @@ export interface Ruleset {
   readonly includes: string[];
   /** What the reader could not evaluate, by line: such a ruleset cannot be vouched for. */
   readonly unreadable: { readonly line: number; readonly what: string }[];
+  /** It flushes or deletes something: loaded after another file, it changes what that one loaded. */
+  readonly resets?: boolean;
 }
 
 export interface RulesetOptions {
@@ -269,11 +271,68 @@ function command(c: Cursor, b: Builder, verb: string): void {
   statement(c);
 }
 
+/** `[family] table [rest...]` inside a statement. */
+function refIn(texts: readonly string[], at: number): { family: string; name: string; next: number } | undefined {
+  if (texts[at] === undefined) return undefined;
+  if (FAMILIES.has(texts[at]) && texts[at + 1] !== undefined) return { family: texts[at], name: texts[at + 1], next: at + 2 };
+  return { family: "ip", name: texts[at], next: at + 1 };
+}
+
+/** `flush ruleset|table|chain|set|map`: what it empties, as nft does; false when the reader cannot follow it. */
+function flush(b: Builder, tokens: readonly Token[]): boolean {
+  const texts = tokens.map((x) => x.text);
+  if (texts[0] === "ruleset") {
+    const family = texts[1];
+    for (const table of [...b.tables]) if (family === undefined || table.family === family) b.deleteTable(table.family, table.name);
+    return texts.length <= 2;
+  }
+  const ref = refIn(texts, 1);
+  const table = ref && b.tables.find((x) => x.family === ref.family && x.name === ref.name);
+  if (!ref || !table) return false;
+  if (texts[0] === "table") {
+    for (const chain of table.chains.values()) b.statements.set(chain, []);
+    return true;
+  }
+  const name = texts[ref.next];
+  if (texts[0] === "chain" && table.chains.has(name)) {
+    b.statements.set(table.chains.get(name)!, []);
+    return true;
+  }
+  if ((texts[0] === "set" || texts[0] === "map") && table.sets.has(name)) {
+    table.sets.set(name, []);
+    return true;
+  }
+  return false;
+}
+
+/** `delete table|chain|set|map|element`: false for what the reader cannot follow (a rule by handle). */
+function remove(b: Builder, tokens: readonly Token[]): boolean {
+  const texts = tokens.map((x) => x.text);
+  const ref = refIn(texts, 1);
+  if (!ref) return false;
+  if (texts[0] === "table") {
+    b.deleteTable(ref.family, ref.name);
+    return true;
+  }
+  const table = b.tables.find((x) => x.family === ref.family && x.name === ref.name);
+  const name = texts[ref.next];
+  if (!table) return false;
+  if (texts[0] === "chain") return table.chains.delete(name);
+  if (texts[0] === "set" || texts[0] === "map") return table.sets.delete(name);
+  if (texts[0] === "element" && table.sets.has(name)) {
+    const gone = new Set(elementTexts(tokens.slice(ref.next + 1)));
+    table.sets.set(name, table.sets.get(name)!.filter((e) => !gone.has(e)));
+    return true;
+  }
+  return false;
+}
+
 export function parseRuleset(text: string, options: RulesetOptions = {}): Ruleset {
   const c: Cursor = { tokens: tokenize(text), at: 0 };
   const b = new Builder();
   const unreadable: { line: number; what: string }[] = [];
   let spliced = 0;
+  let resets = false;
   for (;;) {
     skipSeparators(c);
     const t = peek(c);
@@ -300,16 +359,11 @@ export function parseRuleset(text: string, options: RulesetOptions = {}): Rulese
         spliced++;
         c.tokens.splice(c.at, 0, ...texts.flatMap((x) => [...tokenize(x), { kind: "eol" as const, text: "\n" as const, line: t.line }]));
       }
-    } else if (kw === "flush") {
-      const what = statement(c).map((x) => x.text);
-      if (what[0] === "ruleset") b.tables.splice(0, b.tables.length);
-    } else if (kw === "delete" || kw === "destroy") {
-      const what = word(c, "table or chain");
-      if (what === "table") {
-        const ref = tableRef(c);
-        b.deleteTable(ref.family, ref.name);
-      }
-      statement(c);
+    } else if (kw === "flush" || kw === "delete" || kw === "destroy") {
+      const what = substitute(statement(c), b.defines, t.line);
+      resets = true;
+      const done = kw === "flush" ? flush(b, what) : remove(b, what);
+      if (!done) unreadable.push({ line: t.line, what: `\`${kw} ${what.map((x) => x.text).join(" ")}\`` });
     } else if (kw === "add" || kw === "create" || kw === "insert") {
       command(c, b, kw);
     } else {
@@ -324,5 +378,5 @@ export function parseRuleset(text: string, options: RulesetOptions = {}): Rulese
       for (const rule of chain.rules) for (const what of rule.unreadable) unreadable.push({ line: 0, what: `rule "${rule.text}" in chain ${chain.name} uses ${what}` });
     }
   }
-  return { tables: b.tables, includes: b.includes, unreadable };
+  return { tables: b.tables, includes: b.includes, unreadable, resets };
 }
