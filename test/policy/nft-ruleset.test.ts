@@ -158,6 +158,47 @@ describe("nft ruleset reader", () => {
       execFileSync("ip", ["netns", "exec", ns, "nft", "-c", "-f", file]);
     });
 
+    it("verdict maps, concatenations, masks and sets defined after their chain: nft loads them, and its listing reads to the same accepts", () => {
+      const text = [
+        "table inet m {",
+        "\tchain forward {",
+        "\t\ttype filter hook forward priority filter; policy drop;",
+        "\t\tip saddr vmap { 10.0.0.0/16 : continue, 10.3.0.0/24 : accept }",
+        "\t\tip saddr vmap @verdicts",
+        '\t\tip saddr . iifname { 10.4.0.1 . "eth0", 10.5.0.1 . "eth1" } accept',
+        "\t\tip saddr & 255.255.255.0 == 10.6.0.0 accept",
+        "\t\tip saddr . tcp dport @svc accept",
+        "\t}",
+        "\tmap verdicts {",
+        "\t\ttype ipv4_addr : verdict; flags interval",
+        "\t\telements = { 10.7.0.0/24 : accept }",
+        "\t}",
+        "\tset svc {",
+        "\t\ttype ipv4_addr . inet_service",
+        "\t\telements = { 10.8.0.1 . 22 }",
+        "\t}",
+        "}",
+        "",
+      ].join("\n");
+      const read = parseRuleset(text);
+      assert.deepStrictEqual(read.unreadable, []);
+      const accepts = (rs: Ruleset) => hookView([rs], "forward").accepts.map((p) => p.matches.map((m) => `${m.selector}=${m.values.join(",")}`).join(" "));
+      assert.deepStrictEqual(accepts(read), [
+        "ip saddr=10.3.0.0/24",
+        "ip saddr=10.7.0.0/24",
+        "ip saddr=10.4.0.1 iifname=eth0",
+        "ip saddr=10.5.0.1 iifname=eth1",
+        "ip saddr=10.6.0.0/24",
+        "ip saddr=10.8.0.1 tcp dport=22",
+      ]);
+      const file = path.join(dir, "maps.nft");
+      fs.writeFileSync(file, text);
+      execFileSync("ip", ["netns", "exec", ns, "nft", "-f", file]);
+      const printed = execFileSync("ip", ["netns", "exec", ns, "nft", "list", "table", "inet", "m"], { encoding: "utf8" });
+      assert.match(printed, /ip saddr 10\.6\.0\.0\/24 accept/);
+      assert.deepStrictEqual(accepts(parseRuleset(printed)), accepts(read));
+    });
+
     it("nft rejects the texts the reader rejects", () => {
       for (const [i, text] of ["table inet t {\n  chain c {\n", "table inet t {\n chain c {\n  iifname $nope accept\n }\n}\n"].entries()) {
         const file = path.join(dir, `bad-${i}.nft`);

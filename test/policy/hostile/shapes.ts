@@ -66,11 +66,11 @@ export const SHAPES: readonly Shape[] = [
   { name: "nft verdict map (evaluated)", program: adding([], forwardRule("ip saddr vmap { 10.0.0.0/16 : continue, 10.3.0.0/24 : accept }")), policy: "ipsec-forward-decrypted-only", says: /forward rule "ip saddr 10\.3\.0\.0\/24 accept" accepts traffic from pool "home-pool"/ },
   {
     name: "nft named verdict map defined after the chain (evaluated)",
-    program: adding([], withNft((c) => c.replace("        ct state established,related accept\n        meta secpath", "        ip saddr vmap @fwd\n        ct state established,related accept\n        meta secpath").replace(/}\n$/, "    map fwd {\n        type ipv4_addr : verdict; flags interval\n        elements = { 10.3.0.0/24 : accept }\n    }\n}\n"))),
+    program: adding([], withNft((c) => c.replace("        ct state established,related accept\n        meta secpath", "        ip saddr vmap @verdicts\n        ct state established,related accept\n        meta secpath").replace(/}\n$/, "    map verdicts {\n        type ipv4_addr : verdict; flags interval\n        elements = { 10.3.0.0/24 : accept }\n    }\n}\n"))),
     policy: "ipsec-forward-decrypted-only",
     says: /forward rule "ip saddr 10\.3\.0\.0\/24 accept" accepts traffic from pool "home-pool"/,
   },
-  { name: "nft verdict map no file defines", program: adding([], forwardRule("ip saddr vmap @fwd")), policy: READABLE, says: /uses a verdict map, which the reader cannot evaluate/ },
+  { name: "nft verdict map no file defines", program: adding([], forwardRule("ip saddr vmap @verdicts")), policy: READABLE, says: /uses a verdict map, which the reader cannot evaluate/ },
   { name: "nft concatenation (evaluated)", program: adding([], forwardRule('ip saddr . iifname { 10.3.0.0/24 . "eth0" } accept')), policy: "ipsec-forward-decrypted-only", says: /forward rule "ip saddr 10\.3\.0\.0\/24 iifname eth0 accept" accepts traffic from pool "home-pool"/ },
   { name: "nft negated concatenation", program: adding([], forwardRule('ip saddr . iifname != { 10.9.0.0/24 . "eth0" } accept')), policy: READABLE, says: /uses a concatenation \(\.\)/ },
   { name: "nft mask (evaluated)", program: adding([], forwardRule("ip saddr & 255.255.255.0 == 10.3.0.0 accept")), policy: "ipsec-forward-decrypted-only", says: /forward rule "ip saddr == 10\.3\.0\.0\/24 accept" accepts traffic from pool "home-pool"/ },
