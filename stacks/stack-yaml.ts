@@ -6,6 +6,14 @@ import * as YAML from "yaml";
  * Throws a YAMLParseError (with `linePos`) as `YAML.parse` does.
  */
 export function parseStackYaml(text: string): unknown {
+  // `preview` and `policy` read the stack file twice (to check it, then to run it): the second read is a copy.
+  if (last?.text !== text) last = { text, value: parseOnce(text) };
+  return structuredClone(last.value);
+}
+
+let last: { readonly text: string; readonly value: unknown } | undefined;
+
+function parseOnce(text: string): unknown {
   const lineCounter = new YAML.LineCounter();
   const doc = YAML.parseDocument(text, { uniqueKeys: false, lineCounter });
   if (doc.errors.length === 0) {
