@@ -1,6 +1,7 @@
 import { GatewayModel, RoadWarriorModel, SiteModel } from "../model/gateway";
 import { RenderContext } from "../model/context";
 import { pskClientsId } from "../model/rules/isolation";
+import { secretSlots } from "../model/secrets";
 import { formatValue, MANAGED_HEADER, renderSettings, section, SettingsSection, SettingsSyntaxError } from "./settings";
 import { applyExtraSwanctl } from "./swanctl/merge";
 import type { SwanctlDocument } from "./swanctl/document";
@@ -104,20 +105,9 @@ export function renderGatewaySwanctl(gw: GatewayModel, ctx: RenderContext): stri
   return `${body}\ninclude conf.d/*.conf\n`;
 }
 
-/** Every secret config key the gateway's IPsec needs, with what it is for. */
+/** Every secret config key the gateway's IPsec needs, with what it is for (the model's secret slots). */
 export function swanctlSecretRefs(gw: GatewayModel): { ref: string; what: string }[] {
-  const refs: { ref: string; what: string }[] = [];
-  for (const rw of gw.ipsec.roadWarriors) {
-    if (rw.local.kind === "pubkey") refs.push({ ref: rw.local.keySecret, what: `${rw.name}: gateway certificate key` });
-    if (rw.clients.kind === "psk") refs.push({ ref: rw.clients.secret, what: `${rw.name}: pre-shared key` });
-    if (rw.clients.kind === "eap-mschapv2") {
-      for (const u of rw.clients.users) refs.push({ ref: u.passwordSecret, what: `${rw.name}: EAP password of ${u.id}` });
-    }
-  }
-  for (const s of gw.ipsec.sites) {
-    refs.push({ ref: s.auth.kind === "psk" ? s.auth.secret : s.auth.keySecret, what: `${s.name}: ${s.auth.kind === "psk" ? "pre-shared key" : "certificate key"}` });
-  }
-  return refs;
+  return secretSlots(gw).map(({ ref, what }) => ({ ref, what }));
 }
 
 export type SecretValues = Readonly<Record<string, string>>;
