@@ -120,6 +120,7 @@ class Effects {
     }
     if (INTERPRETERS.has(name.replace(/[\d.]+$/, "")) || INTERPRETERS.has(name)) return this.flag(line, `runs ${name} code`, "unknown");
     if (REMOTE_TOOLS.has(name)) return this.flag(line, `\`${name}\` acts on a host or from files the pack does not see`, "unknown");
+    if (name === "nsenter" || name === "unshare") return this.flag(line, `\`${name}\` runs a command in another namespace`, "unknown");
     if (name === "xargs") return this.flag(line, "`xargs` runs a command with arguments read at run time", "unknown");
     if (name === "crontab" || name === "at" || name === "batch") return this.flag(line, `\`${name}\` schedules commands the pack does not read`, "code run later");
     if (name === "systemd-run") return this.command(cmd, args.filter((a, i) => !(a.text.startsWith("-") && i < args.findIndex((b) => !b.text.startsWith("-")))), offset);
@@ -180,7 +181,11 @@ class Effects {
         return;
       case "chmod": {
         const mode = octal(literalArgs[0] ?? "");
-        for (const a of args.slice(1)) if (a.literal) this.chmod(a.text, mode);
+        for (const a of args.slice(1)) {
+          if (!a.literal) continue;
+          this.chmod(a.text, mode);
+          if (domainOf(a.text) === "secrets" && !(mode && /^0?[0-7]00$/.test(mode))) this.flag(line, `\`chmod ${literalArgs[0] ?? ""}\` may open ${a.text} to other users`, "secrets");
+        }
         return;
       }
       case "cp":
@@ -194,8 +199,10 @@ class Effects {
     if (READ_ONLY.has(name)) return;
     // Any other tool given a path of the gateway's configuration: the pack cannot know what it does to it.
     for (const a of args) {
-      const domain = a.literal ? domainOf(a.text) : undefined;
-      if (domain) return this.flag(line, `\`${name}\` is given ${a.text}, and the pack does not know what it does to it`, domain);
+      // `of=/etc/x`, `--output=/etc/x`: the value is the path.
+      const path = a.literal ? a.text.replace(/^-{0,2}[\w-]+=/, "") : undefined;
+      const domain = path !== undefined ? domainOf(path) : undefined;
+      if (domain) return this.flag(line, `\`${name}\` is given ${path}, and the pack does not know what it does to it`, domain);
     }
   }
 

@@ -106,6 +106,9 @@ export const SHAPES: readonly Shape[] = [
   { name: "systemctl stop nftables", program: adding(["systemctl stop nftables"]), policy: READABLE, says: /`systemctl stop nftables` takes down a service/ },
   { name: "tee -a onto the host's own file", program: adding([`tee -a ${SWANCTL} <<'EOF'\n${EVIL_CONN}EOF`], GOOD_FILES.filter((f) => f.path !== SWANCTL)), policy: READABLE, says: /`tee -a` appends to \/etc\/swanctl\/swanctl\.conf/ },
   { name: "SWANCTL_DIR pointing elsewhere", program: adding(["SWANCTL_DIR=/root/swanctl swanctl --load-all"]), policy: READABLE, says: /loads with SWANCTL_DIR or STRONGSWAN_CONF set/ },
+  { name: "dd of= onto a config file", program: adding(["dd if=/root/evil.conf of=/etc/swanctl/conf.d/evil.conf"]), policy: READABLE, says: /`dd` is given \/etc\/swanctl\/conf\.d\/evil\.conf/ },
+  { name: "chmod that opens a private key", program: adding(["chmod 644 /etc/swanctl/private/gw.pem"]), policy: READABLE, says: /`chmod 644` may open \/etc\/swanctl\/private\/gw\.pem to other users/ },
+  { name: "nsenter into another namespace", program: adding(["nsenter -t 1 -n nft flush ruleset"]), policy: READABLE, says: /`nsenter` runs a command in another namespace/ },
   { name: "a CopyToRemote asset into swanctl's directory", program: copyToRemote("/etc/swanctl/conf.d/evil.conf"), policy: READABLE, says: /remotePath: copies an asset or archive to \/etc\/swanctl\/conf\.d\/evil\.conf/ },
 ];
 
