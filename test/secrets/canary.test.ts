@@ -12,49 +12,75 @@ import { requireRoot } from "../helpers/env";
 /**
  * The canary: a distinct marker in every secret slot, every command run on it (and on broken inputs that make it
  * fail); no marker may show in stdout, stderr, JSON or any file but a 0600 secret file. Errors name the key.
- * A new secret slot is one entry in STACK_SLOTS or SWANCTL_SLOTS (the stack or swanctl.conf it needs, below).
+ * A new secret slot (a CA key, a client key, a PKCS#12 password) is one entry in SLOTS.
  */
 
 const run = randomBytes(4).toString("hex");
 const marker = (slot: string): string => `Cnry${slot.replace(/[^A-Za-z0-9]/g, "")}X${run}`;
 const pem = (label: string, slot: string): string => `-----BEGIN ${label}-----\n${marker(slot)}\n-----END ${label}-----\n`;
 
-interface Slot {
-  /** The stack config key (without `stage2:`) or the swanctl.conf path that holds the secret. */
-  readonly key: string;
-  readonly what: string;
-  readonly value: string;
-}
+/**
+ * Every secret slot, each with its marker: a stack config key (plain, as a lab stack holds it), placed into the
+ * canary gateway by `plant` when the dev stack's gateway does not already use it; or a key of a hand-written
+ * swanctl.conf's secrets section. WireGuard has no slot: its private key is made on the host and never leaves it.
+ */
+type Slot =
+  | { readonly in: "stack"; readonly key: string; readonly what: string; readonly value: string; readonly plant?: (gw: any) => void }
+  | { readonly in: "swanctl"; readonly section: string; readonly key: string; readonly what: string; readonly value: string; readonly ids: string };
 
-/** Every secret slot of a stack (plain values, as a lab stack holds them). WireGuard has none: its key never leaves the host. */
-const STACK_SLOTS: readonly Slot[] = [
-  { key: "sshPrivateKey", what: "the operator's SSH key", value: pem("OPENSSH PRIVATE KEY", "sshPrivateKey") },
-  { key: "gw-dev-cert-key", what: "the road warriors' gateway certificate key", value: pem("PRIVATE KEY", "gw-dev-cert-key") },
-  { key: "site-cert-key", what: "a site's certificate key", value: pem("PRIVATE KEY", "site-cert-key") },
-  { key: "eap-acme-alice", what: "an EAP password", value: marker("eap-acme-alice") },
-  { key: "eap-acme-bob", what: "another EAP password", value: marker("eap-acme-bob") },
-  { key: "psk-acme-hq", what: "a site's PSK", value: marker("psk-acme-hq") },
-  { key: "psk-laptops", what: "a road warrior class's PSK", value: marker("psk-laptops") },
+const SLOTS: readonly Slot[] = [
+  { in: "stack", key: "sshPrivateKey", what: "the operator's SSH key", value: pem("OPENSSH PRIVATE KEY", "sshPrivateKey") },
+  { in: "stack", key: "gw-dev-cert-key", what: "the road warriors' gateway certificate key", value: pem("PRIVATE KEY", "gw-dev-cert-key") },
+  { in: "stack", key: "eap-acme-alice", what: "an EAP password", value: marker("eap-acme-alice") },
+  { in: "stack", key: "eap-acme-bob", what: "another EAP password", value: marker("eap-acme-bob") },
+  { in: "stack", key: "psk-acme-hq", what: "a site's PSK", value: marker("psk-acme-hq") },
+  {
+    in: "stack",
+    key: "psk-laptops",
+    what: "a road warrior class's PSK",
+    value: marker("psk-laptops"),
+    plant: (gw) =>
+      gw.ipsec.roadWarriors.push({
+        name: "laptops",
+        pool: "10.4.0.0/24",
+        local: { kind: "psk", id: "vpn-laptops.example.com" },
+        clients: { kind: "psk", ids: ["laptop@example.com"], secret: "psk-laptops" },
+      }),
+  },
+  {
+    in: "stack",
+    key: "site-cert-key",
+    what: "a site's certificate key",
+    value: pem("PRIVATE KEY", "site-cert-key"),
+    plant: (gw) => {
+      const cert = gw.ipsec.roadWarriors[0].local.cert as string;
+      gw.ipsec.sites.push({
+        name: "beta",
+        remoteAddrs: ["198.51.100.30"],
+        remoteTs: ["172.21.0.0/16"],
+        auth: { kind: "pubkey", cert, keySecret: "site-cert-key", peerCa: cert, remoteId: "beta-gw.example.com" },
+      });
+    },
+  },
+  { in: "swanctl", section: "ike-hq", key: "secret", ids: "id = peer.example.com", what: "an IKE PSK", value: marker("ike-hq") },
+  { in: "swanctl", section: "eap-alice", key: "secret", ids: "id = alice@example.com", what: "an EAP password", value: marker("eap-alice") },
+  { in: "swanctl", section: "xauth-bob", key: "secret", ids: "id = bob", what: "an XAuth password", value: marker("xauth-bob") },
+  { in: "swanctl", section: "ntlm-carol", key: "secret", ids: "id = carol", what: "an NTLM password", value: marker("ntlm-carol") },
+  { in: "swanctl", section: "ppk-1", key: "secret", ids: "id = ppk-id", what: "a postquantum preshared key", value: marker("ppk-1") },
+  { in: "swanctl", section: "private-gw", key: "secret", ids: "file = gw.pem", what: "a private key's passphrase", value: marker("private-gw") },
+  { in: "swanctl", section: "pkcs12-gw", key: "secret", ids: "file = gw.p12", what: "a PKCS#12 password", value: marker("pkcs12-gw") },
+  { in: "swanctl", section: "token-hsm", key: "pin", ids: "handle = 01", what: "a token PIN", value: marker("token-hsm") },
 ];
-
-/** Every secret slot of a hand-written swanctl.conf, as `section.key` under `secrets`. */
-const SWANCTL_SLOTS: readonly Slot[] = [
-  { key: "ike-hq.secret", what: "an IKE PSK", value: marker("ike-hq") },
-  { key: "eap-alice.secret", what: "an EAP password", value: marker("eap-alice") },
-  { key: "xauth-bob.secret", what: "an XAuth password", value: marker("xauth-bob") },
-  { key: "ntlm-carol.secret", what: "an NTLM password", value: marker("ntlm-carol") },
-  { key: "ppk-1.secret", what: "a postquantum preshared key", value: marker("ppk-1") },
-  { key: "private-gw.secret", what: "a private key's passphrase", value: marker("private-gw") },
-  { key: "pkcs12-gw.secret", what: "a PKCS#12 password", value: marker("pkcs12-gw") },
-  { key: "token-hsm.pin", what: "a token PIN", value: marker("token-hsm") },
-];
+const STACK_SLOTS = SLOTS.filter((s): s is Extract<Slot, { in: "stack" }> => s.in === "stack");
+const SWANCTL_SLOTS = SLOTS.filter((s): s is Extract<Slot, { in: "swanctl" }> => s.in === "swanctl");
+const slotName = (s: Slot): string => (s.in === "stack" ? `stage2:${s.key}` : `secrets.${s.section}.${s.key}`);
 
 /** The extraSwanctl secrets section a stack must refuse (stack config is plain text). */
 const EXTRA_SWANCTL_SECRET = marker("extraSwanctl");
 /** A secret mistyped in a swanctl.conf (`secert`): an unknown key, so its value is one no check knows to hide. */
 const MISTYPED_SECRET = marker("secert");
 
-const ALL = [...STACK_SLOTS, ...SWANCTL_SLOTS].map((s) => ({ name: s.key, marker: s.value.includes("\n") ? s.value.split("\n")[1] : s.value }));
+const ALL = SLOTS.map((s) => ({ name: slotName(s), marker: s.value.includes("\n") ? s.value.split("\n")[1] : s.value }));
 ALL.push({ name: "extraSwanctl.secrets", marker: EXTRA_SWANCTL_SECRET }, { name: "secrets.ike-typo.secert", marker: MISTYPED_SECRET });
 
 /** The ways a marker can show: as written, or inside base64 (a remote command's stdin) at any alignment. */
@@ -73,35 +99,21 @@ function leaks(text: string): string[] {
   return ALL.filter((s) => forms(s.marker).some((f) => text.includes(f))).map((s) => s.name);
 }
 
-/** The canary stack: the dev stack's gateway with a PSK road warrior and a certificate site added, every secret plain. */
+/** The canary stack: the dev stack's gateway with every stack slot planted, every secret a plain value. */
 function canaryStack(mutate: (gw: any, config: Record<string, unknown>) => void = () => undefined): string {
   const doc = YAML.parse(fs.readFileSync(stackFilePath("dev"), "utf8"));
   const gw = doc.config["stage2:gateways"][0];
-  const cert = gw.ipsec.roadWarriors[0].local.cert as string;
-  gw.ipsec.roadWarriors.push({
-    name: "laptops",
-    pool: "10.4.0.0/24",
-    local: { kind: "psk", id: "vpn-laptops.example.com" },
-    clients: { kind: "psk", ids: ["laptop@example.com"], secret: "psk-laptops" },
-  });
-  gw.ipsec.sites.push({
-    name: "beta",
-    remoteAddrs: ["198.51.100.30"],
-    remoteTs: ["172.21.0.0/16"],
-    auth: { kind: "pubkey", cert, keySecret: "site-cert-key", peerCa: cert, remoteId: "beta-gw.example.com" },
-  });
   const config: Record<string, unknown> = { "stage2:gateways": [gw] };
-  for (const slot of STACK_SLOTS) config[`stage2:${slot.key}`] = slot.value;
+  for (const slot of STACK_SLOTS) {
+    slot.plant?.(gw);
+    config[`stage2:${slot.key}`] = slot.value;
+  }
   mutate(gw, config);
   return YAML.stringify({ config }, { lineWidth: 0 });
 }
 
 function swanctlConf(extra = ""): string {
-  const sections = SWANCTL_SLOTS.map((s) => {
-    const [section, key] = s.key.split(".");
-    const id = section.startsWith("private") || section.startsWith("pkcs12") ? "file = gw.pem" : section.startsWith("token") ? "handle = 01" : "id = peer.example.com";
-    return `  ${section} {\n    ${id}\n    ${key} = "${s.value}"\n  }`;
-  });
+  const sections = SWANCTL_SLOTS.map((s) => `  ${s.section} {\n    ${s.ids}\n    ${s.key} = "${s.value}"\n  }`);
   const conn = ["remote_addrs = 198.51.100.20", "local {\n auth = psk\n}", "remote {\n auth = psk\n id = peer.example.com\n}", "children {\n hq {\n local_ts = 10.0.0.0/16\n remote_ts = 172.20.0.0/16\n }\n}"];
   return `connections {\n hq {\n${conn.join("\n")}\n }\n}\nsecrets {\n${sections.join("\n")}\n${extra}}\n`;
 }
@@ -176,7 +188,7 @@ describe("canary: no secret in any output (every secret slot, every command)", f
       .map((f) => fs.readFileSync(f, "utf8"))
       .join("\n");
     // The SSH key is the connection's, never a file on the host.
-    assert.deepEqual(leaks(secretText).sort(), STACK_SLOTS.map((s) => s.key).filter((k) => k !== "sshPrivateKey").sort());
+    assert.deepEqual(leaks(secretText).sort(), STACK_SLOTS.map(slotName).filter((k) => k !== "stage2:sshPrivateKey").sort());
   });
 
   for (const argv of [["preview"], ["preview", "--json"], ["policy"], ["policy", "--json"]]) {
@@ -232,7 +244,7 @@ describe("canary: no secret in any output (every secret slot, every command)", f
       assert.equal(r.code, 0, `${argv.join(" ")}: ${r.err}`);
       assertNoLeak(argv.slice(0, 2).join(" "), r, [outDir]);
     }
-    assert.deepEqual(leaks(fs.readFileSync(path.join(outDir, "secrets.json"), "utf8")), ["ike-hq.secret"]);
+    assert.deepEqual(leaks(fs.readFileSync(path.join(outDir, "secrets.json"), "utf8")), ["secrets.ike-hq.secret"]);
   });
 
   it("import --into a stack with plain secrets prints neither the file's secrets nor the stack's", async () => {
