@@ -1,4 +1,5 @@
 import { formatProblem, GatewayModel } from "../components/model/gateway";
+import { poolWarnings } from "../components/model/pool-capacity";
 import { loadStackFile, stackFilePath, StackFile } from "../stacks/load";
 import { parseStack, ParsedStack } from "../stacks/schema";
 import { previewAddress, redacted } from "./preview-runtime";
@@ -23,6 +24,8 @@ export interface LoadedStack {
   readonly secrets: Record<string, string>;
   /** Keys that hold secrets as plain values (acceptable in a lab stack only). */
   readonly plainSecrets: string[];
+  /** What works but may not do what was meant (a pool smaller than its class): printed, never fatal. */
+  readonly warnings: string[];
 }
 
 /** Loads and validates a stack file; on bad config throws with every problem (path + value), before anything renders. */
@@ -44,7 +47,13 @@ export function loadStack(path: string): LoadedStack {
       } else secrets[ref] = redacted(ref);
     }
   }
-  return { file, stack: parsed.stack, secrets, plainSecrets: [...new Set(plainSecrets)] };
+  const warnings = parsed.stack.gateways.flatMap((gw, i) => poolWarnings(gw, `gateways[${i}]`));
+  return { file, stack: parsed.stack, secrets, plainSecrets: [...new Set(plainSecrets)], warnings };
+}
+
+/** Warnings go to stderr, so that `--json` output stays one document. */
+export function printWarnings(loaded: LoadedStack): void {
+  for (const warning of loaded.warnings) process.stderr.write(`warning: ${warning}\n`);
 }
 
 /** The floating IP as the preview sees it: the configured address, else a stable documentation-range stand-in. */

@@ -1,6 +1,6 @@
 import { decodePayload } from "../../components/host/payload";
 import { parseArgs } from "../args";
-import { loadStack, STACK_FLAGS, stackFileFromFlags } from "../stack-source";
+import { loadStack, printWarnings, STACK_FLAGS, stackFileFromFlags } from "../stack-source";
 import { previewStackFile, RecordedResource } from "../preview-runtime";
 import { rpc } from "../pulumi-internals";
 import { redactedSecret, secretKeysIn } from "../../components/util/secret-values";
@@ -46,7 +46,7 @@ export function describe(res: RecordedResource): string {
 export async function run(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, { values: STACK_FLAGS, booleans: ["json"] });
   const file = stackFileFromFlags(flags);
-  loadStack(file); // every config problem, before anything runs
+  printWarnings(loadStack(file)); // every config problem, before anything runs
   const result = await previewStackFile(file);
   if (flags["json"]) {
     const safe = result.resources.map((r) => ({ ...r, inputs: redactSecrets(r.inputs, r.secretPaths), outputs: redactSecrets(r.outputs, r.secretPaths) }));

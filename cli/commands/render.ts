@@ -1,6 +1,6 @@
 import { parseArgs } from "../args";
 import { renderStackTo } from "../render-files";
-import { loadStack, STACK_FLAGS, stackFileFromFlags } from "../stack-source";
+import { loadStack, printWarnings, STACK_FLAGS, stackFileFromFlags } from "../stack-source";
 
 export const summary = "write every file each gateway of a stack would receive, plus a manifest";
 export const usage = `usage: stage2 render (--stack <env> | --config-file <path>) --out <dir>
@@ -18,6 +18,7 @@ export async function run(argv: string[]): Promise<number> {
   const out = flags["out"];
   if (typeof out !== "string") throw new Error("--out <dir> is required");
   const loaded = loadStack(stackFileFromFlags(flags));
+  printWarnings(loaded);
   const { files, manifest } = renderStackTo(loaded, out);
   for (const [host, concerns] of Object.entries(manifest)) {
     process.stdout.write(`${host}: ${concerns.length} concerns, ${concerns.reduce((n, c) => n + c.files.length, 0)} files\n`);

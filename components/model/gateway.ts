@@ -6,7 +6,7 @@ import { checkBgp } from "./rules/bgp";
 import { checkRanges } from "./rules/ranges";
 import { checkIsolation } from "./rules/isolation";
 import { checkMergedSwanctl } from "./rules/extra-swanctl";
-import { gotValue } from "../util/show-value";
+import { cut, gotValue } from "../util/show-value";
 
 /**
  * The typed model of one stage2 gateway: the single source that every renderer, component, the lab and
@@ -409,9 +409,11 @@ export function parseGateway(input: unknown, at = ""): { ok: true; gateway: Gate
 
 export function zodProblems(error: z.ZodError, input: unknown, at = ""): Problem[] {
   return error.issues.map((issue) => {
-    const path = issue.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("").replace(/^\./, "");
+    const path = issue.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${cut(k)}`)).join("").replace(/^\./, "");
     const value = issue.path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k as string] : undefined), input);
-    return { path: at ? (path ? `${at}.${path}` : at) : path, message: issue.message, value };
+    // zod quotes what it received and the keys it did not know; the value is shown once, after the message, cut.
+    const message = issue.message.replace(/, received '.*'$/s, "").replace(/'([^']*)'/g, (_, quoted: string) => `'${cut(quoted)}'`);
+    return { path: at ? (path ? `${at}.${path}` : at) : path, message, value };
   });
 }
 
