@@ -1,7 +1,8 @@
 import * as assert from "assert";
 import { cut, gotValue, showValue } from "../../components/util/show-value";
 import { forgetSecrets, isSecretPath, registerSecret, scrubSecrets, secretKeysIn } from "../../components/util/secret-values";
-import { formatProblem } from "../../components/model/gateway";
+import { formatProblem, parseGateway } from "../../components/model/gateway";
+import { fixtureGateway } from "../fixtures/gateway";
 
 describe("values in messages: cut when long, never a secret", () => {
   afterEach(forgetSecrets);
@@ -34,6 +35,15 @@ describe("values in messages: cut when long, never a secret", () => {
     assert.strictEqual(scrubSecrets('got "hunter2\\nsecond" and MC4CAQAwBQYDK2VwBCIEIA'), 'got "(redacted: secret stage2:psk-hq)" and (redacted: secret stage2:key)');
     assert.deepStrictEqual(secretKeysIn("x MC4CAQAwBQYDK2VwBCIEIA (redacted: secret stage2:other)"), ["stage2:other", "stage2:key"]);
     assert.strictEqual(scrubSecrets("-----BEGIN PRIVATE KEY-----"), "-----BEGIN PRIVATE KEY-----");
+  });
+
+  it("model problems quote a 100 KB value or key once, cut (zod's own 'received' and key lists too)", () => {
+    const gw = { ...fixtureGateway(), floatingIp: { location: "y".repeat(100_000) }, ["k".repeat(100_000)]: 1 } as unknown;
+    const parsed = parseGateway(gw);
+    assert.ok(!parsed.ok);
+    const lines = parsed.problems.map(formatProblem);
+    assert.deepStrictEqual(lines[0], `floatingIp.location: Invalid enum value. Expected 'fsn1' | 'nbg1' | 'hel1' | 'ash' | 'hil' | 'sin' (got "${"y".repeat(79)}… (100002 characters))`);
+    assert.ok(lines.every((l) => l.length < 400), lines.join("\n"));
   });
 
   it("matches a very short secret only as a whole value, so messages stay readable", () => {
