@@ -2,6 +2,7 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { rpc } from "./pulumi-internals";
 import { loadStackFile, StackFile } from "../stacks/load";
+import { redactedSecret } from "../components/util/secret-values";
 
 /** A resource as `pulumi preview` would register it: what tests, `stage2 preview`, `render` and `policy` read. */
 export interface RecordedResource {
@@ -33,7 +34,7 @@ export interface PreviewResult {
 }
 
 /** A secret value the offline tools never see: what stands in for it in rendered files. */
-export const redacted = (key: string): string => `(redacted: secret stage2:${key})`;
+export const redacted = (key: string): string => redactedSecret(`stage2:${key}`);
 
 function secretPaths(value: unknown, at: string, out: string[]): void {
   if (value === null || typeof value !== "object") return;
