@@ -3,6 +3,7 @@ import { StackView } from "../model/gateways";
 import { isRemoteCommand } from "../model/host-files";
 import { lookup, readString } from "../model/values";
 import { Check } from "./check";
+import { showValue } from "../../components/util/show-value";
 
 const HOST_KEY_RE = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}$/;
 
@@ -19,7 +20,7 @@ function check(view: StackView): Finding[] {
           violation(s, `${hop} has no hostKey, so the SSH host key is not checked and anyone on the path can answer as the host. Set ${hop}.hostKey to the server's public host key ("ssh-ed25519 AAAA...").`),
         );
       } else if (!HOST_KEY_RE.test(key.value.trim())) {
-        findings.push(violation(s, `${hop}.hostKey ${JSON.stringify(key.value)} is not a public host key. Set it to "TYPE BASE64", e.g. the output of \`ssh-keyscan -t ed25519 HOST\` without the host name.`));
+        findings.push(violation(s, `${hop}.hostKey ${showValue(key.value)} is not a public host key. Set it to "TYPE BASE64", e.g. the output of \`ssh-keyscan -t ed25519 HOST\` without the host name.`));
       }
     }
   }
