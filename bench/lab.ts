@@ -4,7 +4,7 @@ import { restartGatewayCharon, waitForTunnels } from "../lab/faults";
 import { initiate } from "../lab/peer-hosts";
 import { pingWhile } from "../lab/hitless";
 import { Lab } from "../lab/lab";
-import { LAB_STACK_FILE } from "../lab/stack";
+import { LAB_STACK_FILE, stackFilePath } from "../lab/stack";
 
 /** The namespace lab's figures (the kernel lab prints the same ones beside them). */
 export interface LabFigures {
@@ -108,9 +108,42 @@ export function formatLabFigures(f: LabFigures, labels: FigureLabels = NAMESPACE
   ];
 }
 
+/** A whole stack, cold: up (every gateway and peer) and every check, then down. */
+export interface StackFigures {
+  readonly stack: string;
+  readonly upMs: number;
+  readonly checkMs: number;
+  readonly facts: number;
+  readonly failed: readonly string[];
+}
+
+export async function benchStack(env: string, prefix = "s2bstk"): Promise<StackFigures> {
+  const t0 = Date.now();
+  const { lab } = await Lab.up({ stackFile: stackFilePath(env), prefix }, planGateway);
+  const upMs = Date.now() - t0;
+  try {
+    const t1 = Date.now();
+    const facts = await lab.check();
+    return { stack: env, upMs, checkMs: Date.now() - t1, facts: facts.length, failed: facts.filter((f) => f.ok === false).map((f) => `${f.gateway}/${f.connection} ${f.id}`) };
+  } finally {
+    await lab.down();
+  }
+}
+
+/** The issue's target for the prod stack, cold up → all checks green, on this 2-core machine. */
+const PROD_TARGET_S = 60;
+
+export function formatStackFigures(f: StackFigures): string {
+  const total = (f.upMs + f.checkMs) / 1000;
+  const target = f.stack === "prod" ? `; target ≤ ${PROD_TARGET_S} s: ${total <= PROD_TARGET_S ? "meets it" : "MISSES it"}` : "";
+  return `  ${f.stack.padEnd(5)} up ${(f.upMs / 1000).toFixed(1)} s + check ${(f.checkMs / 1000).toFixed(1)} s = ${total.toFixed(1)} s, ${f.facts} facts, ${f.failed.length ? `FAILED: ${f.failed.join(", ")}` : "all green"}${target}`;
+}
+
 /** Called by bench/index.ts (`npm run bench`); the kernel lab prints these beside its own. */
 export async function bench(): Promise<LabFigures> {
   const figures = await benchLab();
   for (const line of formatLabFigures(figures)) console.log(line);
+  console.log("namespace lab, whole stacks from cold (every gateway, every connection):");
+  for (const env of ["prod", "dev"]) console.log(formatStackFigures(await benchStack(env)));
   return figures;
 }

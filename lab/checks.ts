@@ -74,15 +74,15 @@ export async function runChecks(ctx: CheckContext, gateway?: string): Promise<Fa
     ...t.clients.map((c) => clientFacts(ctx, c, vips)),
     ...t.sites.map((s) => siteFacts(ctx, s)),
     ...t.wgPeers.map((p) => wireguardFact(ctx, p).then((f) => [f])),
+    Promise.all(t.clients.map((c) => spoofDropped(ctx, c, all.clients.indexOf(c)))),
+    Promise.all(
+      t.gateways.flatMap((g) => {
+        const c = t.clients.find((x) => x.gateway === g.name);
+        return c ? [ipsecNotOnWireguard(ctx, g, c, vips.get(c.role))] : [];
+      }),
+    ),
   ]);
-  // These rewire the internet router and capture on the gateways: one at a time.
-  const serial: Fact[] = [];
-  for (const c of t.clients) serial.push(await spoofDropped(ctx, c));
-  for (const g of t.gateways) {
-    const c = t.clients.find((x) => x.gateway === g.name);
-    if (c) serial.push(await ipsecNotOnWireguard(ctx, g, c, vips.get(c.role)));
-  }
-  const facts = [...groups.flat(), ...serial];
+  const facts = groups.flat();
   const order = (f: Fact) => t.gateways.findIndex((g) => g.name === f.gateway);
   return facts.map((f, i) => ({ f, i })).sort((a, b) => order(a.f) - order(b.f) || a.i - b.i).map((x) => x.f);
 }
@@ -290,18 +290,21 @@ async function ipsecNotOnWireguard(ctx: CheckContext, g: GatewayLab, c: ClientLa
  * A packet from a class's pool that did not come through its tunnel: sent from the internet straight to the
  * gateway's public interface, it must reach nothing (the node counts what arrives from that source).
  */
-async function spoofDropped(ctx: CheckContext, c: ClientLab): Promise<Fact> {
+async function spoofDropped(ctx: CheckContext, c: ClientLab, n: number): Promise<Fact> {
   const g = gatewayOf(ctx.topology, c.gateway);
-  const node = ctx.topology.nodes.find((n) => n.role === g.nodes[0])!;
+  const node = ctx.topology.nodes.find((x) => x.role === g.nodes[0])!;
   const spoof = hostIn(c.pool, 2 ** (32 - prefixLength(c.pool)) - 2);
   const nodeHost = ctx.host(node.role);
+  // A probe table and a routing table of its own per class, so every class's probe runs at once.
+  const probe = `stage2-lab-probe${n}`;
+  const table = 100 + n;
   const counter = async () => {
-    const text = await out(nodeHost, "nft list chain ip stage2-lab-probe pre");
+    const text = await out(nodeHost, `nft list chain ip ${probe} pre`);
     return Number(new RegExp(`ip saddr ${spoof.replace(/\./g, "\\.")} counter packets (\\d+)`).exec(text)?.[1] ?? NaN);
   };
   await out(
     nodeHost,
-    `nft delete table ip stage2-lab-probe 2>/dev/null; nft -f - <<'EOF'\ntable ip stage2-lab-probe {\n\tchain pre {\n\t\ttype filter hook prerouting priority raw; policy accept;\n\t\tip saddr ${spoof} counter\n\t}\n}\nEOF`,
+    `nft delete table ip ${probe} 2>/dev/null; nft -f - <<'EOF'\ntable ip ${probe} {\n\tchain pre {\n\t\ttype filter hook prerouting priority raw; policy accept;\n\t\tip saddr ${spoof} counter\n\t}\n}\nEOF`,
   );
   const before = await counter();
   const port = ctx.topology.hosts.find((h) => h.role === "internet")!.routes.find((r) => r[0] === `${g.publicAddr}/32`)![2];
@@ -309,14 +312,16 @@ async function spoofDropped(ctx: CheckContext, c: ClientLab): Promise<Fact> {
     ctx.host("internet"),
     [
       `ip addr add ${spoof}/32 dev lo`,
-      `ip route add ${node.addr}/32 via ${g.publicAddr} dev ${port}`,
+      `ip route add ${node.addr}/32 via ${g.publicAddr} dev ${port} table ${table}`,
+      `ip rule add from ${spoof} lookup ${table}`,
       `ping -n -c 3 -i 0.2 -W 0.5 -I ${spoof} ${node.addr}`,
-      `ip route del ${node.addr}/32 via ${g.publicAddr} dev ${port}`,
+      `ip rule del from ${spoof} lookup ${table}`,
+      `ip route flush table ${table}`,
       `ip addr del ${spoof}/32 dev lo`,
     ].join("; "),
   );
   const after = await counter();
-  await out(nodeHost, "nft delete table ip stage2-lab-probe");
+  await out(nodeHost, `nft delete table ip ${probe}`);
   const [tx] = pingCounts(sent);
   return {
     id: "pool-spoof",

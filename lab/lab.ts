@@ -108,16 +108,22 @@ export class Lab implements CheckContext {
     const leftovers = await destroyLab(prefix, stateDir);
     step("clean", leftovers.length ? `removed a previous run's ${leftovers.join(", ")}` : "nothing left from a previous run");
 
+    // The run's CA and operator key do not need the namespaces: they are made while those are built.
+    fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    const pkiMade = issueLabPki(pkiDir(stateDir), pkiRequest(gateways, topology));
+    const keyMade = operatorKey(stateDir);
+    pkiMade.catch(() => undefined);
+    keyMade.catch(() => undefined);
     await createLab(topology, stateDir);
     step("namespaces", `${topology.hosts.length} hosts`);
 
-    const key = await operatorKey(stateDir);
+    const key = await keyMade;
     const hosts = namespaceHosts(topology, stateDir);
     const get = (r: string) => hosts.get(r)!;
     const [hostKeys, wgKeys, pki] = await Promise.all([
       Promise.all(topology.gateways.map((g) => startSshd(get(g.role), key.publicKey))),
       Promise.all(topology.wgPeers.map((p) => wgpeerKey(get(p.role)))),
-      issueLabPki(pkiDir(stateDir), pkiRequest(gateways, topology)),
+      pkiMade,
     ]);
     fs.writeFileSync(secretsFile(stateDir), JSON.stringify(labSecrets(gateways, pki)), { mode: 0o600 });
     const overrides: Record<string, LabOverrides> = {};

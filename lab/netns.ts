@@ -30,8 +30,8 @@ export function namespaceHosts(layout: NetworkSpec, stateDir: string): Map<strin
 }
 
 /**
- * The commands that give a host private /etc and /var (overlays on the machine's, upper layers in `dir`), /run and
- * /tmp (tmpfs) and its own /sys, run inside its new mount namespace. /run comes last: it hides the state directory
+ * The commands that give a host private /etc and /var (overlays on the machine's, upper layers in `dir`), /run,
+ * /tmp and /root (tmpfs) and its own /sys, run inside its new mount namespace. /run comes last: it hides the state directory
  * when that lives below /run. sysfs is mounted from inside the network namespace so /sys/class/net shows the host's
  * own interfaces. The kernel lab runs the same commands inside its VM.
  */
@@ -42,6 +42,8 @@ export function hostMountSetup(dir: string): string {
     overlay("/etc", "etc"),
     overlay("/var", "var"),
     "mount -t tmpfs -o mode=1777 stage2-lab /tmp",
+    // An empty home: a shell started by sshd (or with a socket on stdin) reads ~/.bashrc, and the machine's is not the host's.
+    "mount -t tmpfs -o mode=0700 stage2-lab /root",
     "mount -t tmpfs -o mode=0755 stage2-lab /run",
     "mkdir -p /run/lock /run/sshd",
     "mount -t sysfs stage2-lab /sys",
