@@ -19,7 +19,6 @@ function commandNames(): string[] {
 }
 
 function load(name: string): Command {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   return require(path.join(__dirname, "commands", name)) as Command;
 }
 

@@ -228,7 +228,6 @@ export async function previewStackFile(path: string): Promise<PreviewResult> {
   const known: Record<string, string> = {};
   const gateways = Array.isArray(file.config.gateways) ? (file.config.gateways as { name?: string; floatingIp?: { address?: string } }[]) : [];
   for (const gw of gateways) if (gw?.name && gw.floatingIp?.address) known[`${gw.name}-fip`] = gw.floatingIp.address;
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { stage2Program } = require("../stacks/program") as typeof import("../stacks/program");
   return runPreview(file.stack, config, secretKeys, stage2Program, known);
 }

@@ -1,5 +1,4 @@
 // The SDK's wire format helpers, needed to see which inputs are secret; not re-exported from @pulumi/pulumi's index.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 export const rpc = require("@pulumi/pulumi/runtime/rpc") as {
   specialSigKey: string;
   specialSecretSig: string;

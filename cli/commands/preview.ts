@@ -17,15 +17,26 @@ function short(text: string, max = 60): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** The inputs `describe` shows; the preview records them untyped. */
+interface ShownInputs {
+  readonly type?: unknown;
+  readonly homeLocation?: unknown;
+  readonly floatingIpId?: unknown;
+  readonly serverId?: unknown;
+  readonly connection?: { readonly user?: unknown; readonly host?: unknown; readonly port?: unknown; readonly hostKey?: unknown };
+  readonly stdin?: unknown;
+  readonly create?: unknown;
+}
+
 export function describe(res: RecordedResource): string {
-  const i = res.inputs as Record<string, any>;
+  const i = res.inputs as ShownInputs;
   switch (res.type) {
     case "hcloud:index/floatingIp:FloatingIp":
       return `type=${i.type} homeLocation=${i.homeLocation}${res.importId ? ` import=${res.importId}` : ""}${res.protect ? " protected" : ""}`;
     case "hcloud:index/floatingIpAssignment:FloatingIpAssignment":
       return `floatingIpId=${i.floatingIpId} serverId=${i.serverId}`;
     case "command:remote:Command": {
-      const c = i.connection ?? {};
+      const c: NonNullable<ShownInputs["connection"]> = i.connection ?? {};
       const files = decodePayload(String(i.stdin ?? "")) ?? [];
       const fileText = files.map((f) => `${f.path} ${f.mode}${f.secret ? " secret" : ""}`).join(", ");
       // The command provider always keeps the connection secret; only other secret inputs are news.

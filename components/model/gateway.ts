@@ -183,7 +183,7 @@ export const Ipsec = z
     /** Also log to this file (e.g. /var/log/charon.log), for hosts without the journal. */
     logFile: z
       .string()
-      .regex(/^\/[A-Za-z0-9._\/-]+$/, "must be an absolute path")
+      .regex(/^\/[A-Za-z0-9._/-]+$/, "must be an absolute path")
       .optional(),
     roadWarriors: z.array(RoadWarrior).default([]),
     sites: z.array(Site).default([]),

@@ -22,7 +22,7 @@ export const MANAGED_HEADER = "# Managed by stage2. Local changes are overwritte
 // No ":" (it introduces section references, `name : base {`) and no "." (a path separator), see settings-parser.ts.
 const KEY_RE = /^[A-Za-z0-9_\-@%+/*]+$/;
 // Unquoted values may hold anything the lexer keeps as one token; everything else is quoted.
-const BARE_RE = /^[A-Za-z0-9_\-@:%+/.,=*\[\]]+$/;
+const BARE_RE = /^[A-Za-z0-9_\-@:%+/.,=*[\]]+$/;
 
 export class SettingsSyntaxError extends Error {
   constructor(

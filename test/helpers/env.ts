@@ -13,7 +13,6 @@ export const inCI = (): boolean => process.env.CI === "true";
 export function skipUnless(ctx: Mocha.Context, ok: boolean, reason: string): void {
   if (ok) return;
   if (inCI()) throw new Error(`cannot run under CI=true: ${reason}`);
-  // eslint-disable-next-line no-console
   console.log(`      SKIPPED: ${reason}`);
   ctx.skip();
 }

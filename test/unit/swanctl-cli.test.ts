@@ -115,7 +115,7 @@ describe("stage2 swanctl check | fmt and stage2 import (CLI)", () => {
       ],
       "stage2:psk-hq": { secure: importCmd.SECURE_PLACEHOLDER },
     });
-    assert.match(res.out, /^#   pulumi config set --secret stage2:psk-hq {4}# hq: pre-shared key$/m);
+    assert.match(res.out, /^# {3}pulumi config set --secret stage2:psk-hq {4}# hq: pre-shared key$/m);
     assert.deepStrictEqual(JSON.parse(fs.readFileSync(secretsFile, "utf8")), { "psk-hq": "s3cr3t value" });
     assert.strictEqual(fs.statSync(secretsFile).mode & 0o777, 0o600);
   });
