@@ -13,7 +13,14 @@ const MIN_FRAGMENT = 4;
 const MIN_LINE = 12;
 
 const byValue = new Map<string, string>();
-let fragments: [string, string][] = [];
+const fragmentList: [string, string][] = [];
+let sorted = true;
+/** Longest first, so that a secret containing another is replaced whole; sorted once per change, when read. */
+function fragments(): [string, string][] {
+  if (!sorted) fragmentList.sort((a, b) => b[0].length - a[0].length);
+  sorted = true;
+  return fragmentList;
+}
 
 function leaves(value: unknown, out: string[]): string[] {
   if (typeof value === "string") out.push(value);
@@ -29,9 +36,9 @@ export function registerSecret(key: string, value: unknown): void {
     if (text === "" || byValue.has(text)) continue;
     byValue.set(text, key);
     const forms = [text, JSON.stringify(text).slice(1, -1), ...text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= MIN_LINE && !l.startsWith("-----"))];
-    for (const form of new Set(forms)) if (form.length >= MIN_FRAGMENT) fragments.push([form, key]);
+    for (const form of new Set(forms)) if (form.length >= MIN_FRAGMENT) fragmentList.push([form, key]);
+    sorted = false;
   }
-  fragments = fragments.sort((a, b) => b[0].length - a[0].length);
 }
 
 /** The stand-in naming the key when `value` is, or contains, a known secret; undefined otherwise. */
@@ -41,7 +48,7 @@ export function secretLabelOf(value: unknown): string | undefined {
     if (exact) return redactedSecret(exact);
   }
   const json = typeof value === "string" ? value : safeJson(value);
-  const key = fragments.find(([form]) => json.includes(form))?.[1];
+  const key = fragments().find(([form]) => json.includes(form))?.[1];
   return key === undefined ? undefined : redactedSecret(key);
 }
 
@@ -49,14 +56,14 @@ export function secretLabelOf(value: unknown): string | undefined {
 export function secretKeysIn(text: string): string[] {
   const keys = new Set<string>();
   for (const m of text.matchAll(/\(redacted: secret ([^)]+)\)/g)) keys.add(m[1]);
-  for (const [form, key] of fragments) if (text.includes(form)) keys.add(key);
+  for (const [form, key] of fragments()) if (text.includes(form)) keys.add(key);
   return [...keys];
 }
 
 /** `text` with every known secret (and each line of a multi-line one) replaced by the name of its key. */
 export function scrubSecrets(text: string): string {
   let out = text;
-  for (const [form, key] of fragments) if (out.includes(form)) out = out.split(form).join(redactedSecret(key));
+  for (const [form, key] of fragments()) if (out.includes(form)) out = out.split(form).join(redactedSecret(key));
   return out;
 }
 
@@ -82,5 +89,5 @@ function safeJson(value: unknown): string {
 /** Forgets every registered secret (tests). */
 export function forgetSecrets(): void {
   byValue.clear();
-  fragments = [];
+  fragmentList.length = 0;
 }
