@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { rpc } from "./pulumi-internals";
 import { loadStackFile, StackFile } from "../stacks/load";
 import { redactedSecret } from "../components/util/secret-values";
+import { floatingIpResourceName } from "../components/concern-registry";
 
 /** A resource as `pulumi preview` would register it: what tests, `stage2 preview`, `render` and `policy` read. */
 export interface RecordedResource {
@@ -227,7 +228,7 @@ export async function previewStackFile(path: string): Promise<PreviewResult> {
   const { config, secretKeys } = mockConfig(file);
   const known: Record<string, string> = {};
   const gateways = Array.isArray(file.config.gateways) ? (file.config.gateways as { name?: string; floatingIp?: { address?: string } }[]) : [];
-  for (const gw of gateways) if (gw?.name && gw.floatingIp?.address) known[`${gw.name}-fip`] = gw.floatingIp.address;
+  for (const gw of gateways) if (gw?.name && gw.floatingIp?.address) known[floatingIpResourceName(gw.name)] = gw.floatingIp.address;
   const { stage2Program } = require("../stacks/program") as typeof import("../stacks/program");
   return runPreview(file.stack, config, secretKeys, stage2Program, known);
 }

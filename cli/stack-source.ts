@@ -4,6 +4,7 @@ import { loadStackFile, stackFilePath, StackFile } from "../stacks/load";
 import { parseStack, ParsedStack } from "../stacks/schema";
 import { previewAddress, redacted } from "./preview-runtime";
 import { UsageError } from "./args";
+import { floatingIpResourceName } from "../components/concern-registry";
 
 export const STACK_FLAGS = ["stack", "config-file"];
 
@@ -58,5 +59,5 @@ export function printWarnings(loaded: LoadedStack): void {
 
 /** The floating IP as the preview sees it: the configured address, else a stable documentation-range stand-in. */
 export function floatingIpOf(gw: GatewayModel): string {
-  return gw.floatingIp.address ?? previewAddress(`${gw.name}-fip`);
+  return gw.floatingIp.address ?? previewAddress(floatingIpResourceName(gw.name));
 }

@@ -49,6 +49,11 @@ export function concernResourceName(gateway: string, concern: ConcernName): stri
   return `${gateway}-${concern}`;
 }
 
+/** The Pulumi name of a gateway's Hetzner floating IP (the preview's mocks report its address by this name). */
+export function floatingIpResourceName(gateway: string): string {
+  return `${gateway}-fip`;
+}
+
 /** The registry's entry for a concern name. */
 export function concernEntry(name: string): ConcernEntry {
   const entry = CONCERNS.find((c) => c.name === name);

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as hcloud from "@pulumi/hcloud";
 import * as command from "@pulumi/command";
+import { floatingIpResourceName } from "./concern-registry";
 import { childOptions } from "./host/child-options";
 import { concernCommand } from "./host/concern-command";
 import { Connection } from "./host/concern-command";
@@ -28,7 +29,7 @@ export class FloatingIp extends pulumi.ComponentResource {
     const gw = args.gateway;
     const fip = gw.floatingIp;
     this.ip = new hcloud.FloatingIp(
-      `${gw.name}-fip`,
+      floatingIpResourceName(gw.name),
       {
         type: "ipv4",
         homeLocation: fip.location,
@@ -41,7 +42,7 @@ export class FloatingIp extends pulumi.ComponentResource {
       { ...childOptions(this, opts), import: fip.id !== undefined ? String(fip.id) : undefined, protect: true },
     );
     this.assignment = new hcloud.FloatingIpAssignment(
-      `${gw.name}-fip-assignment`,
+      `${floatingIpResourceName(gw.name)}-assignment`,
       { floatingIpId: this.ip.id.apply(Number), serverId: gw.server.id },
       childOptions(this, opts),
     );

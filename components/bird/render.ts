@@ -2,9 +2,7 @@ import { RenderContext } from "../model/context";
 import { GatewayModel } from "../model/gateway";
 import { addressOf, isIP, isIPv4 } from "../model/net";
 import { ByFamily, byFamily, ipsecNetworks } from "../nftables/networks";
-
-/** strongSwan's routing table (charon.routing_table); kernel-libipsec puts its routes there too. */
-export const IPSEC_ROUTING_TABLE = 220;
+import { IPSEC_ROUTING_TABLE } from "../strongswan/drop-in";
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
 

@@ -1,6 +1,7 @@
 import { RenderContext } from "../model/context";
 import { GatewayModel } from "../model/gateway";
 import { isIPv4 } from "../model/net";
+import { LIBIPSEC_DEVICE } from "../strongswan/drop-in";
 import { ByFamily, byFamily, ipsecNetworks } from "./networks";
 
 /** The only table stage2 owns; everything else in the ruleset is left alone. */
@@ -8,9 +9,6 @@ export const NFT_TABLE = "inet stage2";
 
 /** Comment of the counted rule that drops pool-sourced packets which did not arrive through IPsec (the lab reads it). */
 export const POOL_WITHOUT_IPSEC = "stage2: pool without ipsec";
-
-/** The TUN device kernel-libipsec delivers decrypted packets on (they carry no secpath there). */
-export const LIBIPSEC_DEVICE = "ipsec0";
 
 /**
  * Bytes an IPsec tunnel may add: NAT-T ESP in tunnel mode is outer IPv4 20 + UDP 8 + ESP header 8 + IV 16 +

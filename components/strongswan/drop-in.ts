@@ -3,8 +3,11 @@ import { renderSettings, section, SettingsSection } from "./settings";
 
 export const STRONGSWAN_DROP_IN = "/etc/strongswan.d/stage2.conf";
 
-/** The libipsec TUN device: decrypted packets from the userspace dataplane arrive here. */
+/** The libipsec TUN device: decrypted packets from the userspace dataplane arrive here (they carry no secpath). */
 export const LIBIPSEC_DEVICE = "ipsec0";
+
+/** strongSwan's routing table (charon.routing_table); kernel-libipsec puts its routes there too, BIRD learns it. */
+export const IPSEC_ROUTING_TABLE = 220;
 
 function levels(gw: GatewayModel): Record<string, number> {
   const out: Record<string, number> = {};
@@ -21,8 +24,8 @@ export function renderStrongswanDropIn(gw: GatewayModel): string {
   const logLevels = section(levels(gw));
   const charon: Record<string, SettingsSection | string | number | boolean | undefined> = {
     // Routes for negotiated tunnels go to table 220, which BIRD learns and exports over BGP.
-    routing_table: 220,
-    routing_table_prio: 220,
+    routing_table: IPSEC_ROUTING_TABLE,
+    routing_table_prio: IPSEC_ROUTING_TABLE,
     // IKE never uses the WireGuard interface: its address is not even offered to MOBIKE clients as another way
     // in. Read when charon starts.
     interfaces_ignore: gw.wireguard.interface,

@@ -1,3 +1,4 @@
+import { LIBIPSEC_DEVICE } from "../../components/strongswan/drop-in";
 import { GatewayView } from "../model/gateways";
 import { HostFileView } from "../model/host-files";
 import { Match } from "../nft/rule";
@@ -5,7 +6,7 @@ import { SwanConnection, SwanctlConfig } from "../swanctl/config";
 
 /** Facts several policies share, read from one gateway's files. */
 
-export const LIBIPSEC_DEVICES = ["ipsec0"];
+export const LIBIPSEC_DEVICES = [LIBIPSEC_DEVICE];
 
 export interface ConnectionAt {
   readonly conn: SwanConnection;
