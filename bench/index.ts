@@ -1,6 +1,7 @@
 import { bench as benchKernel } from "./kernel";
 import { bench as benchLab, LabFigures } from "./lab";
 import { benchPreview } from "./preview";
+import { benchScale } from "./scale";
 
 /**
  * `npm run bench`: the figures the issues name, measured here (never asserted by a timed test).
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     const hundred = rows[rows.length - 1];
     console.log(`  growth 1 → 10 → 100: ×${(rows[1].seconds / rows[0].seconds).toFixed(1)}, ×${(rows[2].seconds / rows[1].seconds).toFixed(1)}; 100 gateways ${hundred.seconds < 10 ? "meets" : "MISSES"} the 10 s target`);
   }
+  if (want("scale")) await benchScale();
   let namespace: LabFigures | undefined;
   for (const part of ["lab", "kernel"]) {
     if (!want(part)) continue;
