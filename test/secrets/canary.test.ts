@@ -271,7 +271,7 @@ describe("canary: no secret in any output (every secret slot, every command)", f
   });
 
   describe("lab run (namespace lab, own prefix)", function () {
-    this.timeout(300_000);
+    this.timeout(900_000);
     const bin = path.resolve(__dirname, "..", "..", "bin", "stage2");
     const prefix = `cnry${run.slice(0, 3)}`;
     before(function () {
