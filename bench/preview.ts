@@ -1,4 +1,4 @@
-import { redacted, runPreview } from "../cli/preview-runtime";
+import { redacted, runPreview } from "../preview/runtime";
 import { stage2Program } from "../stacks/program";
 import { generatedStack } from "./generated-stack";
 import { floatingIpResourceName } from "../components/concern-registry";

@@ -2,7 +2,7 @@ import { formatProblem, GatewayModel } from "../components/model/gateway";
 import { poolWarnings } from "../components/model/pool-capacity";
 import { loadStackFile, stackFilePath, StackFile } from "../stacks/load";
 import { parseStack, ParsedStack } from "../stacks/schema";
-import { previewAddress, redacted } from "./preview-runtime";
+import { previewAddress, redacted } from "../preview/runtime";
 import { UsageError } from "./args";
 import { floatingIpResourceName } from "../components/concern-registry";
 

@@ -3,7 +3,7 @@ import { SECRETS_VISIBLE_TAG } from "./rules/check";
 import { urnKey } from "./model/gateways";
 import { Sealed } from "./model/values";
 
-/** A resource as the in-process preview records it (cli/preview-runtime.ts). */
+/** A resource as the in-process preview records it (preview/runtime.ts). */
 export interface PreviewedResource {
   readonly type: string;
   readonly name: string;

@@ -1,6 +1,6 @@
 import * as path from "path";
 import { parseArgs, UsageError } from "../args";
-import { mockConfig, previewStackFile, PreviewResult, runPreview } from "../preview-runtime";
+import { mockConfig, previewStackFile, PreviewResult, runPreview } from "../../preview/runtime";
 import { STACK_FLAGS, stackFileFromFlags } from "../stack-source";
 import { loadStackFile } from "../../stacks/load";
 import { parseStack } from "../../stacks/schema";

@@ -1,7 +1,7 @@
 import { decodePayload } from "../../components/host/payload";
 import { parseArgs } from "../args";
 import { loadStack, printWarnings, STACK_FLAGS, stackFileFromFlags } from "../stack-source";
-import { previewStackFile, RecordedResource } from "../preview-runtime";
+import { previewStackFile, RecordedResource } from "../../preview/runtime";
 import { rpc } from "../pulumi-internals";
 import { redactedSecret, secretKeysIn } from "../../components/util/secret-values";
 

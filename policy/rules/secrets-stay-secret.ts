@@ -10,7 +10,7 @@ const COMMAND_TYPES = new Set<string>([TYPES.command, TYPES.localCommand]);
 /** Inputs that end up in logs, process lists or plain state: a command's text, its environment, its triggers. */
 const EXPOSED_FIELDS = [...SCRIPT_FIELDS, "environment", "triggers", "interpreter", "dir"];
 const CREDENTIALS = ["connection.privateKey", "connection.password", "connection.privateKeyPassword"];
-// Stand-ins the offline preview puts where a secret config value would be (cli/preview-runtime.ts).
+// Stand-ins the offline preview puts where a secret config value would be (preview/runtime.ts).
 const REDACTED_RE = /^\(redacted: /;
 
 function knownSecretValues(view: StackView): string[] {

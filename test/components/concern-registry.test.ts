@@ -4,7 +4,7 @@ import { CONCERNS, concernResourceName } from "../../components/concern-registry
 import { parseGateway } from "../../components/model/gateway";
 import { planGateway } from "../../components/plan";
 import { Stage2Gateway } from "../../components/stage2-gateway";
-import { RecordedResource, runPreview } from "../../cli/preview-runtime";
+import { RecordedResource, runPreview } from "../../preview/runtime";
 import { fixtureGateway } from "../fixtures/gateway";
 
 const SECRETS = { "gw-key": "k", "eap-alice": "p", "psk-hq": "s" };

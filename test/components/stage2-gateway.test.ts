@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { decodePayload } from "../../components/host/payload";
-import { previewId, RecordedResource } from "../../cli/preview-runtime";
+import { previewId, RecordedResource } from "../../preview/runtime";
 import { fixtureGateway } from "../fixtures/gateway";
 import { previewConfig } from "../helpers/preview";
 
@@ -128,7 +128,7 @@ describe("Stage2Gateway: an adopted floating IP", function () {
   it("fails the preview with a clear message when Hetzner's address is not the configured one", async () => {
     const gw = fixtureGateway();
     (gw.floatingIp as { id?: number }).id = 1234;
-    const { runPreview, redacted } = await import("../../cli/preview-runtime");
+    const { runPreview, redacted } = await import("../../preview/runtime");
     const { stage2Program } = await import("../../stacks/program");
     const config: Record<string, string> = { "stage2:gateways": JSON.stringify([gw]) };
     for (const k of SECRETS) config[`stage2:${k}`] = redacted(k);

@@ -1,4 +1,4 @@
-import { PreviewResult, redacted, runPreview } from "../../cli/preview-runtime";
+import { PreviewResult, redacted, runPreview } from "../../preview/runtime";
 import { stage2Program } from "../../stacks/program";
 import { floatingIpResourceName } from "../../components/concern-registry";
 

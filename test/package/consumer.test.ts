@@ -3,7 +3,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { RecordedResource } from "../../cli/preview-runtime";
+import { RecordedResource } from "../../preview/runtime";
 import { fixtureGateway } from "../fixtures/gateway";
 import { previewConfig } from "../helpers/preview";
 
@@ -149,7 +149,7 @@ describe("stage2 as a package: another team's Pulumi program installs the tarbal
     const result = await previewConfig({ gateways: [gw] }, SECRET_KEYS);
     stack = result.resources;
     const config: Record<string, string> = { "stage2:gateways": JSON.stringify([gw]) };
-    const { redacted } = await import("../../cli/preview-runtime");
+    const { redacted } = await import("../../preview/runtime");
     for (const k of SECRET_KEYS) config[`stage2:${k}`] = redacted(k);
     const arg = JSON.stringify({ config, secretKeys: SECRET_KEYS.map((k) => `stage2:${k}`), floatingIp: gw.floatingIp.address });
     const out = execFileSync(process.execPath, [path.join(dir, "bin", "preview.js"), arg], { cwd: dir, encoding: "utf8" });

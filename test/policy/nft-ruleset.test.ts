@@ -9,7 +9,7 @@ import { parseRuleset, Ruleset } from "../../policy/nft/ruleset";
 import { isDecryptedOnly } from "../../policy/rules/gateway-facts";
 import { admitsUdpPort } from "../../policy/rules/nft-services";
 import { requireRoot, requireTools } from "../helpers/env";
-import { runPreview } from "../../cli/preview-runtime";
+import { runPreview } from "../../preview/runtime";
 import { decodePayload } from "../../components/host/payload";
 import { Stage2Gateway } from "../../components/stage2-gateway";
 import { baseGateway, GOOD_FILES, SECRETS } from "./helpers/stacks";

@@ -6,7 +6,7 @@ import * as analyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import * as emptyPb from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import { RecordedResource, runPreview } from "../../cli/preview-runtime";
+import { RecordedResource, runPreview } from "../../preview/runtime";
 import { foreignProgram, foreignScript, GOOD_FILES, MASK_STARTER, withFile } from "./helpers/stacks";
 
 const POLICY_DIR = path.resolve(__dirname, "..", "..", "policy");

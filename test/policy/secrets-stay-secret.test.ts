@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { encodePayload } from "../../components/host/payload";
-import { runPreview } from "../../cli/preview-runtime";
+import { runPreview } from "../../preview/runtime";
 import { policies } from "../../policy/policies";
 import { runPolicies, Violation } from "../../policy/runner";
 import { foreignProgram, foreignStack, GOOD_FILES, HOST_KEY, MASK_STARTER, of, programStack, rows, stage2Stack } from "./helpers/stacks";

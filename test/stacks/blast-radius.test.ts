@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { loadStackFile, stackFilePath } from "../../stacks/load";
-import { RecordedResource } from "../../cli/preview-runtime";
+import { RecordedResource } from "../../preview/runtime";
 import { previewConfig } from "../helpers/preview";
 
 function commandInputs(resources: RecordedResource[]): Map<string, string> {

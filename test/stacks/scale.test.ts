@@ -7,7 +7,7 @@ import { bigGatewayStack, scaledSize, siteName, stackYaml } from "../../bench/bi
 import { decodePayload } from "../../components/host/payload";
 import { parseGateway } from "../../components/model/gateway";
 import { poolAddresses, poolWarnings } from "../../components/model/pool-capacity";
-import { RecordedResource } from "../../cli/preview-runtime";
+import { RecordedResource } from "../../preview/runtime";
 import { SWANCTL_CONF, SWANCTL_SECRETS } from "../../components/strongswan/gateway-swanctl";
 import { previewConfig } from "../helpers/preview";
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as hcloud from "@pulumi/hcloud";
 import * as command from "@pulumi/command";
-import { runPreview } from "../../../cli/preview-runtime";
+import { runPreview } from "../../../preview/runtime";
 import { GatewayInput } from "../../../components/model/gateway";
 import { Stage2Gateway } from "../../../components/stage2-gateway";
 import { policies } from "../../../policy/policies";

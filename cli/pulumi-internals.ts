@@ -1,0 +1,2 @@
+// Moved to preview/pulumi-internals.ts.
+export * from "../preview/pulumi-internals";
