@@ -3,8 +3,8 @@ import { GatewayModel } from "../model/gateway";
 import { addressOf, isIP, isIPv4 } from "../model/net";
 import { ByFamily, byFamily, ipsecNetworks } from "../nftables/networks";
 import { IPSEC_ROUTING_TABLE } from "../strongswan/drop-in";
+import { NAME_RE } from "../model/names";
 
-const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
 
 /** A BGP protocol name: BIRD symbols cannot hold '-', and the prefix keeps keywords ("table") out. */
 export function bgpProtocolName(neighbor: string): string {

@@ -7,13 +7,13 @@ import { checkRanges } from "./rules/ranges";
 import { checkIsolation } from "./rules/isolation";
 import { checkMergedSwanctl } from "./rules/extra-swanctl";
 import { cut, gotValue } from "../util/show-value";
+import { NAME_RE, PROPOSAL_RE } from "./names";
 
 /**
  * The typed model of one stage2 gateway: the single source that every renderer, component, the lab and
  * `stage2 render` read. Cross-field rules live in `checkGateway` (and rules/*) so they run before any resource exists.
  */
 
-const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
 const name = (what: string) =>
   z.string().regex(NAME_RE, `${what} must be lower-case letters, digits and '-', starting with a letter, at most 31 chars`);
 const ipv4 = z.string().refine(isIPv4, "must be an IPv4 address like 198.51.100.7");
@@ -35,7 +35,7 @@ const identity = z
 const pskEncoding = z.enum(["text", "hex", "base64"]).optional();
 const proposal = z
   .string()
-  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be a strongSwan proposal like aes256gcm16-prfsha384-ecp384");
+  .regex(PROPOSAL_RE, "must be a strongSwan proposal like aes256gcm16-prfsha384-ecp384");
 const duration = z.string().regex(/^\d+[smhd]?$/, "must be a duration like 30s, 4h or 3600");
 const pem = z
   .string()

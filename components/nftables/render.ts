@@ -3,6 +3,7 @@ import { GatewayModel } from "../model/gateway";
 import { isIPv4 } from "../model/net";
 import { LIBIPSEC_DEVICE } from "../strongswan/drop-in";
 import { ByFamily, byFamily, ipsecNetworks } from "./networks";
+import { NAME_RE } from "../model/names";
 
 /** The only table stage2 owns; everything else in the ruleset is left alone. */
 export const NFT_TABLE = "inet stage2";
@@ -32,7 +33,6 @@ export function wireguardMss(gw: GatewayModel, family: 4 | 6): number {
 }
 
 const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
-const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
 const COMMENT_RE = /^[a-z0-9 :-]{1,100}$/;
 
 /** An interface name as a quoted nft string; a name that could end the string or the rule is rejected. */

@@ -1,9 +1,9 @@
 import { RenderContext } from "../model/context";
 import { GatewayModel } from "../model/gateway";
 import { isPrefix } from "../model/net";
+import { NAME_RE } from "../model/names";
 
 const IFNAME_RE = /^[A-Za-z0-9_=+.-]{1,15}$/;
-const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
 const KEY_RE = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 const ENDPOINT_RE = /^[A-Za-z0-9.:[\]-]+:\d{1,5}$/;
 

@@ -8,6 +8,7 @@ import { sectionsOf, valueDifferences, type ValueDifference } from "./compare";
 import { mergeDocuments } from "./merge";
 import type { ModelValue } from "./types";
 import { showValue } from "../../util/show-value";
+import { NAME_RE, PROPOSAL_RE } from "../../model/names";
 
 /**
  * `stage2 import`: a hand-written swanctl.conf → the gateway model's road warriors and sites, secrets moved to
@@ -52,8 +53,6 @@ export interface ImportOptions {
   readonly defaultPool?: string;
 }
 
-const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
-const PROPOSAL_RE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 export const PLACEHOLDER_CERT = "-----BEGIN CERTIFICATE-----\nREPLACE+WITH+THE+CERTIFICATE\n-----END CERTIFICATE-----\n";
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
