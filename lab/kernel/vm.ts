@@ -9,7 +9,7 @@ import { pickKernel } from "./modules";
 import { MGMT_IF, MgmtNet, pickMgmtNet, qemuArgs } from "./qemu";
 import { SshClient } from "./ssh";
 
-/** Boot is waited on while the console shows progress: it fails after this long without a new console line. */
+/** Boot is waited on while the console shows progress: it fails after this long without a line other than a running job's status. */
 export const BOOT_STALL_MS = 120_000;
 
 /** However busy the machine, a boot that takes longer than this is not waited on. */
@@ -263,7 +263,7 @@ export class KernelVm {
 
   /**
    * systemd mode: waits for sshd and opens the SSH master connection. Waits as long as the boot makes progress:
-   * fails when the console showed no new line for `stallMs` (or after BOOT_MAX_MS), with the console's last lines.
+   * fails when the console showed no progress for `stallMs` (or after BOOT_MAX_MS), with the console's last lines.
    */
   async waitSsh(stallMs = BOOT_STALL_MS): Promise<SshClient> {
     if (!this.ssh) throw new Error("no SSH in script mode");

@@ -59,7 +59,10 @@ describe("stage2 render --out never deletes what it did not write", function () 
     fs.writeFileSync(path.join(out, "gw-dev", "etc", "swanctl", "mine.conf"), "mine\n");
     fs.symlinkSync("/etc", path.join(out, "gw-dev", "etc", "link"));
     before = snapshot(tmp);
-    assert.throws(() => renderStackTo(DEV, out), (e: Error) => /gw-dev\/etc\/swanctl\/mine\.conf/.test(e.message) && /gw-dev\/etc\/link/.test(e.message));
+    assert.throws(
+      () => renderStackTo(DEV, out),
+      (e: Error) => /gw-dev\/etc\/swanctl\/mine\.conf/.test(e.message) && /gw-dev\/etc\/link/.test(e.message),
+    );
     assert.deepEqual(snapshot(tmp), before);
   });
 

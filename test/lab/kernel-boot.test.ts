@@ -79,7 +79,8 @@ describe("kernel lab: the VM's boot depends on nothing of the machine's but its 
 
 describe("kernel lab: waiting on the boot", () => {
   // As systemd writes it to the serial console: a running job's status, rewritten each second (ESC M ESC [K).
-  const status = (job: string, t: string): string => `\x1bM\x1b[K[\x1b[0;31m*\x1b[0;1;31m*\x1b[0m\x1b[0;31m*  \x1b[0m] Job ${job}/start running (${t} / no limit)`;
+  const status = (job: string, t: string): string =>
+    `\x1bM\x1b[K[\x1b[0;31m*\x1b[0;1;31m*\x1b[0m\x1b[0;31m*  \x1b[0m] Job ${job}/start running (${t} / no limit)`;
   const ok = (unit: string): string => `\x1bM\x1b[K[\x1b[0;32m  OK  \x1b[0m] Started \x1b[0;1;39m${unit}\x1b[0m.`;
 
   it("a running job's status is not progress; a unit that started is", () => {
@@ -91,7 +92,15 @@ describe("kernel lab: waiting on the boot", () => {
   });
 
   it("a failed boot's console tail ends with the job systemd still runs, each status shown once", () => {
-    const text = ["stage2-init: switching root", ok("systemd-journald.service"), status("a.service", "1s"), ok("a.service"), status("systemd-tmpfiles-setup.service", "1s"), status("systemd-tmpfiles-setup.service", "2s"), ""].join("\n");
+    const text = [
+      "stage2-init: switching root",
+      ok("systemd-journald.service"),
+      status("a.service", "1s"),
+      ok("a.service"),
+      status("systemd-tmpfiles-setup.service", "1s"),
+      status("systemd-tmpfiles-setup.service", "2s"),
+      "",
+    ].join("\n");
     assert.deepStrictEqual(consoleTail(text).split("\n"), [
       "stage2-init: switching root",
       "[  OK  ] Started systemd-journald.service.",
