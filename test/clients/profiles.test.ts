@@ -131,10 +131,13 @@ describe("client profiles (stage2 clients)", () => {
     const of = (p: ClientProfile, platform: string) => verdicts(p).find((v) => v.platform === platform)!;
     assert.equal(of(profile(FSN1, "acme-rw"), "windows").ok, false);
     assert.match(of(profile(FSN1, "acme-rw"), "windows").notes.join(), /not ed25519/);
-    assert.equal(of(profile(FSN1, "acme-rw"), "apple").ok, true);
+    assert.equal(of(profile(FSN1, "acme-rw"), "apple").ok, false);
+    assert.match(of(profile(FSN1, "acme-rw"), "apple").notes.join(), /Ed25519 is unproven/);
+    assert.equal(of(profile(FSN1, "globex-rw"), "apple").ok, true);
+    assert.equal(of(profile(FSN1, "globex-rw"), "windows").ok, false);
     assert.equal(of(profile(FSN1, "globex-rw"), "android-strongswan").ok, false);
-    assert.equal(of(withProposals(profile(FSN1, "acme-rw"), ["chacha20poly1305-prfsha256-curve448"], ["aes256-sha256"]), "apple").ok, true);
-    assert.equal(of(withProposals(profile(FSN1, "acme-rw"), ["aes256-sha256-modp2048s224"], ["aes256-sha256"]), "apple").ok, false);
+    assert.equal(of(withProposals(profile(FSN1, "globex-rw"), ["chacha20poly1305-prfsha256-curve448"], ["aes256-sha256"]), "apple").ok, true);
+    assert.equal(of(withProposals(profile(FSN1, "globex-rw"), ["aes256-sha256-modp2048s224"], ["aes256-sha256"]), "apple").ok, false);
   });
 
   it("stage2 clients writes every user's profiles; the Linux swanctl.conf loads into charon; a plain secret only in a 0600 file", function () {
