@@ -7,7 +7,7 @@ import { GatewayModel } from "../components/model/gateway";
 import { swanctlSecretRefs } from "../components/strongswan/gateway-swanctl";
 import { floatingIpOf, loadStack } from "../cli/stack-source";
 import { previewStackFile, RecordedResource } from "../cli/preview-runtime";
-import { CharonSandbox, charonMissing, CREDENTIAL_DIRS } from "../tools/swanctl-charon";
+import { CharonSandbox, charonMissing, CREDENTIAL_DIRS } from "../lab/charon-sandbox";
 import { BIG, bigGatewayStack, GatewaySize, scaledSize, siteName, stackYaml } from "./big-gateway";
 
 const BIN = path.resolve(__dirname, "..", "bin", "stage2");

@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CharonSandbox } from "./swanctl-charon";
+import { CharonSandbox } from "../lab/charon-sandbox";
 
 const sizes = ["128", "192", "256"];
 const icv = ["8", "12", "16", "64", "96", "128", ""];

@@ -1,8 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { SettingsParseError, formatPos } from "../../components/strongswan/settings-parser";
-import { CharonSandbox, charonMissing } from "../../tools/swanctl-charon";
-import { credentialRefs } from "../../tools/swanctl-corpus";
+import { CharonSandbox, charonMissing } from "../../lab/charon-sandbox";
+import { credentialRefs } from "../../lab/swanctl-corpus";
 import { errorsOf, formatLocatedProblem, readSwanctlFile, renderDocument, type SwanctlFile } from "../../components/strongswan/swanctl";
 import { MANAGED_HEADER } from "../../components/strongswan/settings";
 import { redactSwanctlSecrets, registerSwanctlSecrets } from "../../components/strongswan/swanctl/secrets";

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { corpusRoot, placeholderMap, substitute } from "../../tools/swanctl-corpus";
+import { corpusRoot, placeholderMap, substitute } from "../swanctl-corpus";
 
 /**
  * One scenario of strongSwan's test corpus as the scenario runner reads it: the hosts it configures, its pretest

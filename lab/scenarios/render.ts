@@ -5,7 +5,7 @@ import { renderSettings, section, type SettingsEntry, type SettingsSection } fro
 import { parseSettingsFile } from "../../components/strongswan/settings-parser";
 import { errorsOf, formatLocatedProblem, isDocSection, readSwanctlFile, renderDocument, type SwanctlDocument } from "../../components/strongswan/swanctl";
 import { importSwanctl } from "../../components/strongswan/swanctl/import";
-import { copyCase } from "../../tools/swanctl-corpus";
+import { copyCase } from "../swanctl-corpus";
 import type { Concern } from "../../components/host/types";
 
 /**

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { Concern } from "../../components/host/types";
-import { corpusRoot } from "../../tools/swanctl-corpus";
+import { corpusRoot } from "../swanctl-corpus";
 import { putFile } from "../host";
 import { readScenario, type Scenario } from "./corpus";
 import { evaluate, lineKind, type Expectation } from "./expectations";

@@ -12,8 +12,8 @@ import { placeOf, readDocument, readSwanctlFile, renderDocument, type SwanctlDoc
 import { sectionsOf, valueDifferences } from "../../components/strongswan/swanctl/compare";
 import { applyRenames, importSwanctl, type ImportResult } from "../../components/strongswan/swanctl/import";
 import { mergeDocuments } from "../../components/strongswan/swanctl/merge";
-import { CharonSandbox, charonMissing } from "../../tools/swanctl-charon";
-import { copyCase, corpusRoot, placeholderMap } from "../../tools/swanctl-corpus";
+import { CharonSandbox, charonMissing } from "../../lab/charon-sandbox";
+import { copyCase, corpusRoot, placeholderMap } from "../../lab/swanctl-corpus";
 import { fixtureGateway } from "../fixtures/gateway";
 import { SHARED_DIR, requireShared, skipUnless } from "../helpers/env";
 

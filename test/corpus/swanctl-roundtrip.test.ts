@@ -4,8 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import { parseSettings } from "../../components/strongswan/settings-parser";
 import { errorsOf, readSwanctlFile, renderDocument, settingsDifference, type SwanctlFile } from "../../components/strongswan/swanctl";
-import { CharonSandbox, charonMissing, type LoadResult } from "../../tools/swanctl-charon";
-import { copyCase, corpusFiles, corpusRoot, credentialRefs, placeholderMap } from "../../tools/swanctl-corpus";
+import { CharonSandbox, charonMissing, type LoadResult } from "../../lab/charon-sandbox";
+import { copyCase, corpusFiles, corpusRoot, credentialRefs, placeholderMap } from "../../lab/swanctl-corpus";
 import { SHARED_DIR, requireShared, skipUnless } from "../helpers/env";
 
 /**

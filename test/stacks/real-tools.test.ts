@@ -7,7 +7,7 @@ import { planGateway } from "../../components/plan";
 import { HostFile } from "../../components/host/types";
 import { floatingIpOf, loadStack } from "../../cli/stack-source";
 import { stackFilePath } from "../../stacks/load";
-import { CharonSandbox } from "../../tools/swanctl-charon";
+import { CharonSandbox } from "../../lab/charon-sandbox";
 import { requireRoot, requireTools } from "../helpers/env";
 
 /** Secrets for a test converge: random PSKs/passwords and real private keys, so charon loads every credential. */

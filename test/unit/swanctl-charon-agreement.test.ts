@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { keysOf, readSwanctlText, validateDocument, type SectionKind, type TypeSpec } from "../../components/strongswan/swanctl";
-import { CharonSandbox, charonMissing } from "../../tools/swanctl-charon";
+import { CharonSandbox, charonMissing } from "../../lab/charon-sandbox";
 import { skipUnless } from "../helpers/env";
 
 /**

@@ -5,7 +5,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import * as importCmd from "../../cli/commands/import";
 import * as swanctlCmd from "../../cli/commands/swanctl";
-import { charonMissing } from "../../tools/swanctl-charon";
+import { charonMissing } from "../../lab/charon-sandbox";
 import { skipUnless } from "../helpers/env";
 import { fixtureGateway } from "../fixtures/gateway";
 

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { readSwanctlText } from "../../components/strongswan/swanctl";
 import { importSwanctl } from "../../components/strongswan/swanctl/import";
-import { corpusFiles, corpusRoot } from "../../tools/swanctl-corpus";
+import { corpusFiles, corpusRoot } from "../../lab/swanctl-corpus";
 import { readSwanctlFile, isDocSection } from "../../components/strongswan/swanctl";
 import { SHARED_DIR, requireShared } from "../helpers/env";
 import * as path from "path";

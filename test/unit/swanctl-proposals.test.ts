@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { PROPOSAL_KEYWORDS, proposalProblem, unknownKeyword } from "../../components/strongswan/swanctl/proposals";
 import { readSwanctlText, formatLocatedProblem } from "../../components/strongswan/swanctl";
 import { CANDIDATES, probe } from "../../tools/swanctl-probe-proposals";
-import { charonMissing } from "../../tools/swanctl-charon";
+import { charonMissing } from "../../lab/charon-sandbox";
 import { skipUnless } from "../helpers/env";
 
 describe("swanctl proposals: the keywords charon 5.9.8 knows", () => {
