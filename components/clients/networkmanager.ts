@@ -2,7 +2,8 @@ import { ClientProfile, fileStem, stableUuid } from "./profile";
 
 /**
  * A NetworkManager keyfile for the strongSwan plugin (network-manager-strongswan 1.6, charon-nm): the vpn setting's
- * keys are those the plugin reads (address, certificate, method, user, remote-identity, proposal, ike, esp, ...).
+ * keys are those the plugin and charon-nm 5.9.8 read (address, certificate, method, user, remote-identity, proposal,
+ * ike, esp, remote-ts; lists separated by ';').
  * The password or PSK stays out (password-flags=2: asked on every connect). Certificates are referenced by path
  * under CLIENT_CERT_DIR, where the profile's README puts them.
  */
@@ -33,6 +34,8 @@ export function renderNmKeyfile(p: ClientProfile): string {
     ["proposal", "yes"],
     ["ike", p.ike.join(";")],
     ["esp", p.esp.join(";")],
+    // charon-nm narrows the CHILD_SA to these (its remote-ts key), as the gateway's local_ts does.
+    ["remote-ts", p.routes.join(";")],
     ["password-flags", p.auth === "pubkey" ? undefined : "2"],
   ];
   const full = p.routes.includes("0.0.0.0/0");
