@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as YAML from "yaml";
 import { bigGatewayStack, scaledSize, siteName, stackYaml } from "../../bench/big-gateway";
 import { decodePayload } from "../../components/host/payload";
 import { parseGateway } from "../../components/model/gateway";
@@ -10,6 +11,7 @@ import { poolAddresses, poolWarnings } from "../../components/model/pool-capacit
 import { RecordedResource } from "../../preview/runtime";
 import { SWANCTL_CONF, SWANCTL_SECRETS } from "../../components/strongswan/gateway-swanctl";
 import { previewConfig } from "../helpers/preview";
+import { parseStackYaml } from "../../stacks/stack-yaml";
 
 /** Behaviour at scale, not time: figures come from `npm run bench -- --only scale`. */
 
@@ -116,5 +118,24 @@ describe("pool capacity (render-time warning)", function () {
       assert.match(r.stderr, warning);
       assert.ok(Array.isArray(JSON.parse(r.stdout).resources));
     });
+  });
+});
+
+describe("stack YAML (parsed without the yaml package's quadratic duplicate-key check)", () => {
+  it("refuses a duplicate key in any map, at its line, as YAML.parse does", () => {
+    for (const [text, line] of [
+      ["config:\n  stage2:a: 1\n  stage2:b: 2\n  stage2:a: 3\n", 4],
+      ["config:\n  stage2:gateways:\n    - name: a\n      name: b\n", 4],
+    ] as const) {
+      assert.throws(() => parseStackYaml(text), (err: Error & { linePos?: { line: number }[] }) => /Map keys must be unique/.test(err.message) && err.linePos?.[0].line === line);
+    }
+  });
+
+  it("reads the same values as YAML.parse, and a second read is a copy, not the same objects", () => {
+    const text = stackYaml(bigGatewayStack(scaledSize(2)));
+    const first = parseStackYaml(text) as { config: Record<string, unknown> };
+    assert.deepEqual(first, YAML.parse(text));
+    first.config["stage2:gateways"] = [];
+    assert.notDeepEqual((parseStackYaml(text) as { config: Record<string, unknown> }).config["stage2:gateways"], []);
   });
 });
