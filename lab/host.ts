@@ -20,7 +20,7 @@ export class NamespaceHost<R extends string = Role> implements LabHost<R> {
   ) {}
 
   exec(script: string, opts?: RunOptions): Promise<RunResult> {
-    return run(["nsenter", `--mount=${this.mountFile}`, `--net=/run/netns/${this.ns}`, "--", "bash", "-c", script], opts);
+    return run(["nsenter", `--mount=${this.mountFile}`, `--net=/run/netns/${this.ns}`, "--", "bash", "--norc", "-c", script], opts);
   }
 
   /** Only the network namespace: the machine's own files and /run (e.g. the SSH client with the lab's key files). */

@@ -65,7 +65,8 @@ export async function createHost<R extends string>(stateDir: string, role: R, ns
   const mountFile = path.join(mountDir(stateDir), role);
   fs.writeFileSync(mountFile, "");
   await runOk(["ip", "netns", "add", ns]);
-  await runOk(["nsenter", `--net=/run/netns/${ns}`, "--", "unshare", `--mount=${mountFile}`, "--propagation", "private", "bash", "-c", hostMountSetup(dir)]);
+  // --norc: with a socket on stdin, bash would read the machine's ~/.bashrc before /root is the host's own.
+  await runOk(["nsenter", `--net=/run/netns/${ns}`, "--", "unshare", `--mount=${mountFile}`, "--propagation", "private", "bash", "--norc", "-c", hostMountSetup(dir)]);
   return new NamespaceHost(role, ns, mountFile);
 }
 
