@@ -19,8 +19,8 @@ Writes <dir>/<gateway>/<class>/<user>/ with, built from the same model as the ga
   <user>.ps1            Windows: Add-VpnConnection + Set-VpnConnectionIPsecConfiguration (no PSK: Windows has none)
   <user>.nmconnection   NetworkManager keyfile for network-manager-strongswan (mode 0600)
   linux/swanctl.conf    a Linux strongSwan client, with linux/x509ca or linux/x509 holding the trust anchor
-Passwords and PSKs are never written into a profile. Only a lab stack's plain (not secure:) secret goes to
-linux/conf.d/stage2-secrets.conf, mode 0600. Prints which native clients each class supports, and why not.
+EAP passwords are never written into a profile. A lab stack's plain (not secure:) secret goes to
+linux/conf.d/stage2-secrets.conf, and a PSK into the .mobileconfig (Apple requires it there), both mode 0600. Prints which native clients each class supports, and why not.
 <dir> must not exist or be empty.`;
 
 function write(file: string, content: string, mode = 0o644): void {
@@ -53,6 +53,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const plain = new Set(loaded.plainSecrets);
   const skipped: string[] = [];
+  const notes: string[] = [];
   let files = 0;
   const seenClasses = new Set<string>();
   for (const p of profiles) {
@@ -67,7 +68,17 @@ export async function run(argv: string[]): Promise<number> {
       write(file, content, mode);
       files++;
     };
-    attempt(skipped, `${classKey} ${p.user} .mobileconfig`, () => put(`${stem}.mobileconfig`, renderMobileconfig(p)));
+    // Apple's PSK profile must hold the key: only a plain (lab) value is written in, and that file is 0600.
+    const plainSecret = p.secretRef !== undefined && plain.has(p.secretRef) ? loaded.secrets[p.secretRef] : undefined;
+    const applePsk = p.auth === "psk" ? plainSecret : undefined;
+    attempt(skipped, `${classKey} ${p.user} .mobileconfig`, () => put(`${stem}.mobileconfig`, renderMobileconfig(p, applePsk), applePsk ? 0o600 : 0o644));
+    if (p.auth === "psk") {
+      notes.push(
+        applePsk
+          ? `${classKey} ${p.user} .mobileconfig holds the PSK (Apple requires it in the profile): mode 0600, hand it over like a password`
+          : `${classKey} ${p.user} .mobileconfig has no SharedSecret: stage2:${p.secretRef} is a secure value; add it before installing, then keep the file like a password`,
+      );
+    }
     attempt(skipped, `${classKey} ${p.user} .sswan`, () => put(`${stem}.sswan`, renderSswan(p)));
     attempt(skipped, `${classKey} ${p.user} .ps1`, () => {
       put(`${stem}.ps1`, renderWindowsScript(p));
@@ -78,13 +89,14 @@ export async function run(argv: string[]): Promise<number> {
     put(path.join(dir, "linux", "swanctl.conf"), renderClientSwanctl(p));
     const trust = clientTrustFile(p);
     if (trust && p.trust) put(path.join(dir, "linux", trust.dir, trust.name), p.trust.pem);
-    if (p.secretRef !== undefined && plain.has(p.secretRef)) {
-      put(path.join(dir, "linux", "conf.d", "stage2-secrets.conf"), renderClientSecrets(p, loaded.secrets[p.secretRef]), 0o600);
+    if (plainSecret !== undefined) {
+      put(path.join(dir, "linux", "conf.d", "stage2-secrets.conf"), renderClientSecrets(p, plainSecret), 0o600);
     } else if (p.secretRef !== undefined) {
       skipped.push(`${classKey} ${p.user} linux/conf.d/stage2-secrets.conf: stage2:${p.secretRef} is a secure value; hand it over separately`);
     }
   }
   for (const line of skipped) process.stdout.write(`skipped ${line}\n`);
+  for (const line of notes) process.stdout.write(`note: ${line}\n`);
   process.stdout.write(`wrote ${files} files for ${profiles.length} user(s) to ${out}\n`);
   return 0;
 }

@@ -5,8 +5,9 @@ import { ClientProfile, keyTypeOf, stableUuid } from "./profile";
 /**
  * Apple configuration profile (.mobileconfig, an XML property list) for macOS and iOS: a certificate payload with
  * the trust anchor and a com.apple.vpn.managed payload of VPNType IKEv2 whose IKE and child SA parameters are the
- * first gateway proposals Apple can name. No password or PSK is written: the device asks when the profile is
- * installed or on connect.
+ * first gateway proposals Apple can name. No EAP password is written (the device asks on connect). A PSK class's
+ * profile must carry the key (Apple's SharedSecret): it is written only when the caller passes it, and the caller
+ * writes that file 0600.
  */
 
 type Plist = string | number | boolean | Plist[] | { readonly [key: string]: Plist | undefined } | { readonly data: string };
@@ -28,7 +29,7 @@ const APPLE_CERT_TYPE: Readonly<Record<string, string>> = {
   "ecdsa-secp521r1": "ECDSA521", ed25519: "Ed25519",
 };
 
-export function renderMobileconfig(p: ClientProfile): string {
+export function renderMobileconfig(p: ClientProfile, sharedSecret?: string): string {
   const id = `stage2.${p.gateway}.${p.connection}.${p.user}`;
   const ike = firstExpressible(p.ike, (x) => appleSa(x, "ike"));
   const esp = firstExpressible(p.esp, (x) => appleSa(x, "esp"));
@@ -38,7 +39,7 @@ export function renderMobileconfig(p: ClientProfile): string {
     p.auth === "eap-mschapv2"
       ? { AuthenticationMethod: "None", ExtendedAuthEnabled: 1, AuthName: p.user }
       : p.auth === "psk"
-        ? { AuthenticationMethod: "SharedSecret" }
+        ? { AuthenticationMethod: "SharedSecret", SharedSecret: sharedSecret }
         : {
             AuthenticationMethod: "Certificate",
             CertificateType: p.trust ? APPLE_CERT_TYPE[keyTypeOf(p.trust.pem)] : undefined,

@@ -61,6 +61,7 @@ describe("client profiles (stage2 clients)", () => {
     assert.equal(cbc.PayloadContent[0].IKEv2.EnablePFS, 0);
     assert.equal(cbc.PayloadContent[0].IKEv2.AuthenticationMethod, "SharedSecret");
     assert.equal(cbc.PayloadContent[0].IKEv2.SharedSecret, undefined);
+    assert.equal(readPlist(renderMobileconfig(profile(FSN1, "globex-rw"), "k3y & <x>")).PayloadContent[0].IKEv2.SharedSecret, "k3y & <x>");
   });
 
   it("the .sswan is JSON with the fields the strongSwan app reads, and no PSK class gets one", () => {
@@ -151,6 +152,7 @@ describe("client profiles (stage2 clients)", () => {
       const r = spawnSync(BIN, ["clients", "--config-file", stackFile, "--out", profiles], { encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /android-strongswan\s+no/);
+      assert.match(r.stdout, /\.mobileconfig holds the PSK \(Apple requires it in the profile\): mode 0600/);
       const lab = loadStack(stackFile);
       const secrets = lab.plainSecrets.map((k) => lab.secrets[k]);
       assert.ok(secrets.length > 0);
@@ -160,7 +162,7 @@ describe("client profiles (stage2 clients)", () => {
       for (const f of files) {
         const text = fs.readFileSync(f, "utf8");
         const holds = secrets.some((s) => text.includes(s));
-        assert.equal(holds, f.endsWith("stage2-secrets.conf"), `${f} ${holds ? "holds" : "lacks"} a secret`);
+        assert.equal(holds, f.endsWith("stage2-secrets.conf") || f.endsWith(".mobileconfig"), `${f} ${holds ? "holds" : "lacks"} a secret`);
         if (holds || f.endsWith(".nmconnection")) assert.equal(fs.statSync(f).mode & 0o777, 0o600, f);
       }
       for (const s of secrets) assert.ok(!r.stdout.includes(s) && !r.stderr.includes(s));
