@@ -13,6 +13,8 @@ import { renderSswan } from "../../components/clients/sswan";
 import { renderWindowsScript } from "../../components/clients/windows";
 import { renderNmKeyfile } from "../../components/clients/networkmanager";
 import { verdicts } from "../../components/clients/compatibility";
+import { renderClientSecrets, renderClientSwanctl } from "../../components/clients/swanctl-client";
+import { errorsOf, formatLocatedProblem, readSwanctlText } from "../../components/strongswan/swanctl";
 
 const BIN = path.resolve(__dirname, "..", "..", "bin", "stage2");
 const PROD = loadStack(stackFilePath("prod"));
@@ -126,6 +128,19 @@ describe("client profiles (stage2 clients)", () => {
     check(withProposals(profile(FSN1, "acme-rw"), ["chacha20poly1305-prfsha256-x25519", "aes128-sha256-ecp256"], ["aes128gcm16"]));
     assert.throws(() => renderWindowsScript(profile(FSN1, "globex-rw")), /no pre-shared key/);
     assert.throws(() => renderWindowsScript(withProposals(profile(FSN1, "acme-rw"), ["chacha20poly1305-prfsha256-x25519"], ["aes256-sha256"])), /no IKE proposal/);
+  });
+
+  it("every prod user's Linux swanctl.conf and secrets file pass the swanctl.conf model of strongSwan 5.9.8", () => {
+    const all = [FSN1, NBG1].flatMap((g) => gatewayProfiles(g, g.floatingIp.address!));
+    assert.equal(all.length, 7);
+    for (const p of all) {
+      const conf = readSwanctlText(renderClientSwanctl(p));
+      assert.deepEqual(errorsOf(conf).map(formatLocatedProblem), [], `${p.connection} ${p.user}`);
+      const conn = renderClientSwanctl(p);
+      assert.ok(conn.includes(`proposals = ${p.ike.join(",")}`) && conn.includes(`esp_proposals = ${p.esp.join(",")}`));
+      assert.ok(conn.includes(`remote_ts = ${p.routes.join(",")}`));
+      if (p.secretRef) assert.deepEqual(errorsOf(readSwanctlText(renderClientSecrets(p, "s3cret"))).map(formatLocatedProblem), []);
+    }
   });
 
   it("compatibility: the prod stack's Ed25519 gateways rule out Windows, PSK rules out the Android app", () => {
