@@ -1,3 +1,4 @@
+import { benchInterrupt } from "./interrupt";
 import { bench as benchKernel } from "./kernel";
 import { bench as benchLab, LabFigures } from "./lab";
 import { benchPreview } from "./preview";
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
     if (part === "lab") namespace = await benchLab();
     else await benchKernel(namespace);
   }
+  if (want("interrupt") && process.getuid?.() === 0) await benchInterrupt();
 }
 
 main().then(
