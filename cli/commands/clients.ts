@@ -8,7 +8,7 @@ import { renderSswan } from "../../components/clients/sswan";
 import { renderWindowsScript } from "../../components/clients/windows";
 import { renderNmKeyfile } from "../../components/clients/networkmanager";
 import { clientTrustFile, renderClientSecrets, renderClientSwanctl } from "../../components/clients/swanctl-client";
-import { formatVerdicts, verdicts } from "../../components/clients/compatibility";
+import { formatVerdicts, Platform, Verdict, verdicts } from "../../components/clients/compatibility";
 
 export const summary = "write every road-warrior user's client profiles (Apple, Android, Windows, NetworkManager, Linux)";
 export const usage = `usage: stage2 clients (--stack <env> | --config-file <path>) [--gateway <name>] [--user <id>] --out <dir>
@@ -29,8 +29,12 @@ function write(file: string, content: string, mode = 0o644): void {
   fs.chmodSync(file, mode);
 }
 
-/** Renders one format; a platform that cannot serve this class is reported by its reason, not written. */
-function attempt(skipped: string[], what: string, render: () => void): void {
+/** Renders one format; a platform the compatibility table rules out, or that cannot serve this class, is reported by its reason, not written. */
+function attempt(skipped: string[], what: string, verdict: Verdict | undefined, render: () => void): void {
+  if (verdict && !verdict.ok) {
+    skipped.push(`${what}: ${verdict.notes.join("; ")}`);
+    return;
+  }
   try {
     render();
   } catch (err) {
@@ -62,6 +66,7 @@ export async function run(argv: string[]): Promise<number> {
       seenClasses.add(classKey);
       process.stdout.write(formatVerdicts(`${classKey} (${p.auth}${p.gatewayKeyType ? `, gateway key ${p.gatewayKeyType}` : ""}):`, verdicts(p)));
     }
+    const verdictOf = (platform: Platform) => verdicts(p).find((v) => v.platform === platform);
     const dir = path.join(out, p.gateway, p.connection, fileStem(p));
     const stem = path.join(dir, fileStem(p));
     const put = (file: string, content: string, mode?: number) => {
@@ -71,16 +76,16 @@ export async function run(argv: string[]): Promise<number> {
     // Apple's PSK profile must hold the key: only a plain (lab) value is written in, and that file is 0600.
     const plainSecret = p.secretRef !== undefined && plain.has(p.secretRef) ? loaded.secrets[p.secretRef] : undefined;
     const applePsk = p.auth === "psk" ? plainSecret : undefined;
-    attempt(skipped, `${classKey} ${p.user} .mobileconfig`, () => put(`${stem}.mobileconfig`, renderMobileconfig(p, applePsk), applePsk ? 0o600 : 0o644));
-    if (p.auth === "psk") {
+    attempt(skipped, `${classKey} ${p.user} .mobileconfig`, verdictOf("apple"), () => put(`${stem}.mobileconfig`, renderMobileconfig(p, applePsk), applePsk ? 0o600 : 0o644));
+    if (p.auth === "psk" && fs.existsSync(`${stem}.mobileconfig`)) {
       notes.push(
         applePsk
           ? `${classKey} ${p.user} .mobileconfig holds the PSK (Apple requires it in the profile): mode 0600, hand it over like a password`
           : `${classKey} ${p.user} .mobileconfig has no SharedSecret: stage2:${p.secretRef} is a secure value; add it before installing, then keep the file like a password`,
       );
     }
-    attempt(skipped, `${classKey} ${p.user} .sswan`, () => put(`${stem}.sswan`, renderSswan(p)));
-    attempt(skipped, `${classKey} ${p.user} .ps1`, () => {
+    attempt(skipped, `${classKey} ${p.user} .sswan`, verdictOf("android-strongswan"), () => put(`${stem}.sswan`, renderSswan(p)));
+    attempt(skipped, `${classKey} ${p.user} .ps1`, verdictOf("windows"), () => {
       put(`${stem}.ps1`, renderWindowsScript(p));
       if (p.trust?.kind === "ca") put(path.join(dir, `${p.connection}-ca.cer`), p.trust.pem);
     });

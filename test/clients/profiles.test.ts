@@ -185,6 +185,15 @@ describe("client profiles (stage2 clients)", () => {
       const check = spawnSync(BIN, ["swanctl", "check", "--charon", conf], { encoding: "utf8" });
       assert.equal(check.status, 0, check.stdout + check.stderr);
       assert.match(check.stdout + check.stderr, /charon 5\.9\.8: loaded 1 connection/);
+      // The prod stack: its Ed25519 classes get no Windows or Apple file, only the reason.
+      const prodOut = path.join(out, "prod");
+      const prod = spawnSync(BIN, ["clients", "--stack", "prod", "--gateway", "gw-nbg1", "--user", "alice@acme.example", "--out", prodOut], { encoding: "utf8" });
+      assert.equal(prod.status, 0, prod.stderr);
+      const written = fs.readdirSync(prodOut, { recursive: true }).map(String).sort();
+      assert.ok(written.some((f) => f.endsWith(".sswan")) && written.some((f) => f.endsWith(".nmconnection")), written.join());
+      assert.ok(!written.some((f) => f.endsWith(".ps1") || f.endsWith(".mobileconfig")), written.join());
+      assert.match(prod.stdout, /skipped gw-nbg1\/acme-rw-nbg alice@acme\.example \.ps1: Windows' IKEv2 takes RSA and ECDSA/);
+      assert.ok(!written.some((f) => f.includes("bob")));
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }
