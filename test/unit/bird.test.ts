@@ -80,7 +80,12 @@ describe("BIRD 2 renderer", () => {
   it("uses bgp.routerId when set, and adds an IPv6 table, filter, pipe and channel for IPv6 pools", () => {
     const input = fixtureInput();
     input.bgp!.routerId = "192.0.2.1";
-    input.ipsec!.roadWarriors!.push({ ...input.ipsec!.roadWarriors![0], name: "staff6", pool: "2001:db8:3::/64" });
+    input.ipsec!.roadWarriors!.push({
+      ...input.ipsec!.roadWarriors![0],
+      name: "staff6",
+      pool: "2001:db8:3::/64",
+      clients: { kind: "psk", ids: ["bob@example.com"], secret: "staff6-psk" },
+    });
     const lines = renderBird(gatewayFrom(input), FIXTURE_CONTEXT).split("\n");
     assert.ok(lines.includes("router id 192.0.2.1;"));
     assert.ok(lines.includes("ipv6 table ipsec6;"));

@@ -120,7 +120,12 @@ describe("nftables renderer", () => {
 
   it("handles IPv6 pools and SSH sources per family, with its own counted drop rule", () => {
     const input = fixtureInput();
-    input.ipsec!.roadWarriors!.push({ ...input.ipsec!.roadWarriors![0], name: "staff6", pool: "2001:db8:3::/64" });
+    input.ipsec!.roadWarriors!.push({
+      ...input.ipsec!.roadWarriors![0],
+      name: "staff6",
+      pool: "2001:db8:3::/64",
+      clients: { kind: "psk", ids: ["bob@example.com"], secret: "staff6-psk" },
+    });
     input.sshFrom = ["198.51.100.0/24", "2001:db8:ff::/48"];
     const lines = renderNftables(gatewayFrom(input), FIXTURE_CONTEXT).split("\n");
     assert.ok(lines.includes('\t\tiifname "eth0" ip6 saddr 2001:db8:ff::/48 tcp dport 22 accept comment "stage2: ssh"'));
