@@ -1,0 +1,165 @@
+import { strict as assert } from "assert";
+import * as path from "path";
+import { planGateway } from "../../components/plan";
+import { BIRD_CONF } from "../../components/bird/concern";
+import { renderBird } from "../../components/bird/render";
+import { GatewayModel } from "../../components/model/gateway";
+import { requireRoot, requireTools } from "../helpers/env";
+import { Fact } from "../../lab/checks";
+import { run } from "../../lab/exec";
+import { childSpis, pingWhile } from "../../lab/hitless";
+import { putFile, sh } from "../../lab/host";
+import { defaultStateDir, Lab, sitePeerSpec } from "../../lab/lab";
+import { destroyLab } from "../../lab/netns";
+import { initiate } from "../../lab/peer-hosts";
+import { renderSitePeerSwanctl } from "../../lab/peers";
+import { stackFilePath } from "../../lab/stack";
+
+const PREFIX = "s2prod";
+const CLI = path.resolve(__dirname, "..", "..", "bin", "stage2");
+const TOOLS = ["ip", "nsenter", "unshare", "sshd", "ssh", "pki", "/usr/lib/ipsec/charon", "swanctl", "bird", "birdc", "gobgpd", "gobgp", "wireguard-go", "wg", "nft", "tcpdump"];
+
+const failed = (facts: readonly Fact[]) => facts.filter((f) => f.ok === false).map((f) => `${f.gateway}/${f.connection} ${f.id}`);
+const allGreen = (facts: readonly Fact[]) => assert.deepEqual(failed(facts), [], facts.filter((f) => f.ok === false).map((f) => `${f.id}: ${f.evidence}`).join("\n"));
+
+/** One more customer on a gateway: a PSK road-warrior class with a pool of its own. */
+const hooli = (gw: GatewayModel): GatewayModel => ({
+  ...gw,
+  ipsec: {
+    ...gw.ipsec,
+    roadWarriors: [...gw.ipsec.roadWarriors, { ...gw.ipsec.roadWarriors[0], name: "hooli-rw", pool: "10.3.18.0/24", local: { kind: "psk", id: "vpn-nbg1.example.com" }, clients: { kind: "psk", ids: ["laptop@hooli.example"], secret: "psk-hooli-rw" } }],
+  },
+});
+
+describe("lab: the whole prod stack (stacks/Pulumi.prod.yaml unchanged: both gateways, every customer, every peer)", function () {
+  this.timeout(600_000);
+  let lab: Lab;
+
+  before(async function () {
+    requireRoot(this);
+    requireTools(this, ...TOOLS);
+    lab = (await Lab.up({ stackFile: stackFilePath("prod"), prefix: PREFIX }, planGateway)).lab;
+  });
+
+  after(async function () {
+    // Also when the bring-up failed half-way: nothing of the run is left.
+    await destroyLab(PREFIX, defaultStateDir(PREFIX));
+  });
+
+  it("stage2 lab check: every fact green, grouped by gateway and connection, counted per gateway, connection and auth kind", async () => {
+    const res = await run([CLI, "lab", "check", "--prefix", PREFIX], { timeoutMs: 300_000 });
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    assert.match(res.stdout, /^gw-nbg1 \/ initech-rw \(pubkey\)\n {2}PASS ike-sa /m);
+    assert.match(res.stdout, /^lab: facts per gateway: gw-fsn1 \d+, gw-nbg1 \d+$/m);
+    assert.match(res.stdout, /^lab: facts per auth kind: eap-mschapv2 \d+, psk \d+, pubkey \d+$/m);
+    assert.match(res.stdout, /^lab: \d+ passed, 0 failed$/m);
+    const counted = (what: string) =>
+      Object.fromEntries(
+        (new RegExp(`^lab: facts per ${what}: (.*)$`, "m").exec(res.stdout)?.[1] ?? "")
+          .split(", ")
+          .map((kv) => [kv.slice(0, kv.lastIndexOf(" ")), Number(kv.slice(kv.lastIndexOf(" ") + 1))]),
+      );
+    // Every connection of the stack has its facts: 4 classes, 3 sites, 3 nodes per gateway, 3 WireGuard peers.
+    const connections = counted("connection");
+    assert.deepEqual(Object.keys(connections).sort(), [
+      "gw-fsn1/acme-hq",
+      "gw-fsn1/acme-rw",
+      "gw-fsn1/bgp node-1",
+      "gw-fsn1/bgp node-2",
+      "gw-fsn1/bgp node-3",
+      "gw-fsn1/gateway",
+      "gw-fsn1/globex-dc",
+      "gw-fsn1/globex-rw",
+      "gw-fsn1/wireguard ci-runner",
+      "gw-fsn1/wireguard ops-laptop",
+      "gw-nbg1/acme-rw-nbg",
+      "gw-nbg1/bgp node-1",
+      "gw-nbg1/bgp node-2",
+      "gw-nbg1/bgp node-3",
+      "gw-nbg1/gateway",
+      "gw-nbg1/initech-office",
+      "gw-nbg1/initech-rw",
+      "gw-nbg1/wireguard ops-laptop",
+    ]);
+    for (const c of lab.topology.clients) assert.equal(connections[`${c.gateway}/${c.conn}`], 7, c.conn);
+    for (const s of lab.topology.sites) assert.equal(connections[`${s.gateway}/${s.conn}`], 3, s.conn);
+    assert.deepEqual(counted("gateway"), { "gw-fsn1": 26, "gw-nbg1": 22 });
+    assert.deepEqual(counted("auth kind"), { "eap-mschapv2": 14, psk: 16, pubkey: 7 });
+    assert.match(res.stdout, /^ {2}PASS site-up +initech-office \(startAction none\) was brought up by the peer — .* initiated by the peer$/m);
+  });
+
+  it("hitless across the whole stack: a customer added to gw-nbg1 loses 0 packets on every other tunnel, every CHILD_SA keeps its SPIs", async () => {
+    const spis = await childSpis(lab);
+    assert.equal(Object.keys(spis).length, 7);
+    for (const [k, v] of Object.entries(spis)) assert.notEqual(v, "none", k);
+    const grow = await pingWhile(lab, () => lab.converge(lab.model(hooli, "gw-nbg1")));
+    assert.deepEqual(
+      grow.result.results.filter((r) => r.status === "activated").map((r) => r.concern),
+      ["nftables", "swanctl-secrets", "swanctl", "bird"],
+    );
+    for (const [tunnel, w] of Object.entries(grow.tunnels)) {
+      assert.ok(w.sent >= 20, `${tunnel}: only ${w.sent} pings`);
+      assert.deepEqual(w.lost, [], `${tunnel} lost ${w.lost.join(",")} of ${w.sent}`);
+    }
+    assert.deepEqual(await childSpis(lab), spis);
+    const back = await pingWhile(lab, () => lab.converge(lab.model(undefined, "gw-nbg1")));
+    assert.deepEqual(back.lost, []);
+    assert.deepEqual(await childSpis(lab), spis);
+  });
+
+  it("fault: a customer's pool removed from BIRD's export fails its BGP facts on every node; the converge restores it", async () => {
+    // BIRD's configuration as stage2 renders it for gw-nbg1, but without initech-rw's pool.
+    const m = lab.model(undefined, "gw-nbg1");
+    const broken = renderBird({ ...m, ipsec: { ...m.ipsec, roadWarriors: m.ipsec.roadWarriors.filter((r) => r.name !== "initech-rw") } }, { floatingIp: m.floatingIp.address as string });
+    const gw = lab.host("gw-nbg1");
+    await putFile(gw, BIRD_CONF, broken, "0640");
+    await sh(gw, "birdc configure");
+    await waitUntil(async () => !(await lab.host("node-1").exec("ip -4 route show proto bgp")).stdout.includes("10.3.17."), 15_000);
+    const facts = await lab.check("gw-nbg1");
+    const bad = facts.filter((f) => f.ok === false);
+    assert.deepEqual(bad.filter((f) => f.id === "bgp-rib").map((f) => f.connection), ["bgp node-1", "bgp node-2", "bgp node-3"]);
+    for (const f of bad.filter((x) => x.id === "bgp-rib")) assert.match(f.evidence, /; MISSING 10\.3\.17\.0\/24$/);
+    assert.ok(bad.every((f) => f.id === "bgp-rib" || f.connection === "initech-rw"), failed(bad).join(", "));
+    const res = await lab.converge(lab.model(undefined, "gw-nbg1"));
+    assert.deepEqual(res.results.filter((r) => r.status === "activated").map((r) => r.concern), ["bird"]);
+    await lab.waitForBgp();
+    allGreen(await lab.check("gw-nbg1"));
+  });
+
+  it("fault: a site's PSK changed on the peer's side fails that site's facts; the right PSK brings it back", async () => {
+    const s = lab.topology.sites.find((x) => x.conn === "initech-office")!;
+    const peer = lab.host(s.role);
+    const write = (psk: string) => putFile(peer, "/etc/swanctl/swanctl.conf", renderSitePeerSwanctl(sitePeerSpec(s), psk), "0600");
+    await write("not-the-gateway's-psk");
+    await sh(peer, `swanctl --load-all --noprompt >/dev/null && swanctl --terminate --ike ${s.conn} --timeout 10 >/dev/null`);
+    const r = await peer.exec(`swanctl --initiate --child ${s.conn} --timeout 10`);
+    assert.notEqual(r.code, 0, "the peer got in with a wrong PSK");
+    assert.match(r.stdout, /received AUTHENTICATION_FAILED notify error/);
+    const facts = (await lab.check("gw-nbg1")).filter((f) => f.ok === false);
+    assert.deepEqual(facts.map((f) => `${f.connection} ${f.id}`), ["initech-office site-up", "initech-office site-ts", "initech-office site-reach"]);
+    await write(lab.secret(s.auth.secretKey));
+    await sh(peer, "swanctl --load-all --noprompt >/dev/null");
+    await initiate(peer, s.conn);
+    allGreen(await lab.check("gw-nbg1"));
+  });
+
+  it("fault: an nftables rule forwarding a customer's pool from outside its tunnel fails that customer's isolation fact", async () => {
+    const gw = lab.host("gw-fsn1");
+    await sh(gw, "sed -i '/type filter hook forward/a\\\t\\tip saddr 10.3.1.0/24 accept' /etc/nftables.conf && nft -f /etc/nftables.conf && nft list chain inet stage2 forward | grep -q 'ip saddr 10.3.1.0/24 accept'");
+    const bad = (await lab.check("gw-fsn1")).filter((f) => f.ok === false);
+    assert.deepEqual(bad.map((f) => `${f.connection} ${f.id}`), ["globex-rw pool-spoof"]);
+    assert.match(bad[0].evidence, /node-1 counted 3$/);
+    const res = await lab.converge(lab.model(undefined, "gw-fsn1"));
+    assert.deepEqual(res.results.filter((r) => r.status === "activated").map((r) => r.concern), ["nftables"]);
+    allGreen(await lab.check("gw-fsn1"));
+  });
+});
+
+async function waitUntil(cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`not within ${timeoutMs} ms`);
+}
