@@ -90,7 +90,7 @@ export interface FigureLabels {
   readonly ping: string;
 }
 
-const NAMESPACE_LABELS: FigureLabels = { label: "namespace lab", targetS: 30, ping: "rw pings node every 50 ms" };
+const NAMESPACE_LABELS: FigureLabels = { label: "namespace lab (lab stack)", targetS: 30, ping: "every tunnel (rw, site) pings a node every 50 ms" };
 
 export function formatLabFigures(f: LabFigures, labels: FigureLabels = NAMESPACE_LABELS): string[] {
   const green = f.failed.length === 0;

@@ -206,8 +206,9 @@ async function siteFacts(ctx: CheckContext, s: SiteLab): Promise<Fact[]> {
   const facts: Fact[] = [
     fact(
       "site-up",
-      !!sa && s.addrs.includes(sa.remoteHost) && sa.localHost === g.floatingIp && sa.initiator === byGateway,
-      `${s.conn} (startAction ${s.startAction}) was brought up by ${byGateway ? `traffic from the gateway's side (${node?.role ?? "no node"})` : "the peer"}`,
+      // A trap site may come back by the peer's hand (its DPD after a gateway restart); a `none` site only ever does.
+      !!sa && s.addrs.includes(sa.remoteHost) && sa.localHost === g.floatingIp && (byGateway || !sa.initiator),
+      `${s.conn} (startAction ${s.startAction}) is up on the floating IP${byGateway ? ` (the lab brings it up from the gateway's side, ${node?.role ?? "no node"})` : ", brought up by the peer"}`,
       sa ? `${sa.localHost} ↔ ${sa.remoteHost} ${sa.state}, initiated by ${sa.initiator ? g.name : "the peer"}` : "no ESTABLISHED IKE SA on the gateway",
     ),
     fact(

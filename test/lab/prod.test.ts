@@ -85,7 +85,7 @@ describe("lab: the whole prod stack (stacks/Pulumi.prod.yaml unchanged: both gat
     for (const s of lab.topology.sites) assert.equal(connections[`${s.gateway}/${s.conn}`], 3, s.conn);
     assert.deepEqual(counted("gateway"), { "gw-fsn1": 26, "gw-nbg1": 22 });
     assert.deepEqual(counted("auth kind"), { "eap-mschapv2": 14, psk: 16, pubkey: 7 });
-    assert.match(res.stdout, /^ {2}PASS site-up +initech-office \(startAction none\) was brought up by the peer — .* initiated by the peer$/m);
+    assert.match(res.stdout, /^ {2}PASS site-up +initech-office \(startAction none\) is up on the floating IP, brought up by the peer — .* initiated by the peer$/m);
   });
 
   it("hitless across the whole stack: a customer added to gw-nbg1 loses 0 packets on every other tunnel, every CHILD_SA keeps its SPIs", async () => {
