@@ -17,10 +17,14 @@ async function main(): Promise<void> {
     const rows = [];
     for (const n of [1, 10, 100]) rows.push(await benchPreview(n));
     for (const r of rows) {
-      console.log(`  ${String(r.gateways).padStart(3)} gateways  ${String(r.resources).padStart(5)} resources  ${r.seconds.toFixed(2)} s  (${((r.seconds / r.gateways) * 1000).toFixed(0)} ms/gateway)`);
+      console.log(
+        `  ${String(r.gateways).padStart(3)} gateways  ${String(r.resources).padStart(5)} resources  ${r.seconds.toFixed(2)} s  (${((r.seconds / r.gateways) * 1000).toFixed(0)} ms/gateway)`,
+      );
     }
     const hundred = rows[rows.length - 1];
-    console.log(`  growth 1 → 10 → 100: ×${(rows[1].seconds / rows[0].seconds).toFixed(1)}, ×${(rows[2].seconds / rows[1].seconds).toFixed(1)}; 100 gateways ${hundred.seconds < 10 ? "meets" : "MISSES"} the 10 s target`);
+    console.log(
+      `  growth 1 → 10 → 100: ×${(rows[1].seconds / rows[0].seconds).toFixed(1)}, ×${(rows[2].seconds / rows[1].seconds).toFixed(1)}; 100 gateways ${hundred.seconds < 10 ? "meets" : "MISSES"} the 10 s target`,
+    );
   }
   if (want("scale")) await benchScale();
   let namespace: LabFigures | undefined;

@@ -12,7 +12,9 @@ export async function benchInterrupt(): Promise<void> {
   const { lab } = await Lab.up({ stackFile: LAB_STACK_FILE, prefix: "s2bintr" }, planGateway);
   try {
     const outcomes = await interruptSuite(lab, INTERRUPT_CASES, (o) =>
-      console.log(`  ${o.how.padEnd(5)} at ${o.at.padEnd(10)} ${o.problems.length ? `NOT RECOVERED: ${o.problems.join("; ")}` : "recovered"} (${o.ms} ms; interrupted run: ${o.interrupted})`),
+      console.log(
+        `  ${o.how.padEnd(5)} at ${o.at.padEnd(10)} ${o.problems.length ? `NOT RECOVERED: ${o.problems.join("; ")}` : "recovered"} (${o.ms} ms; interrupted run: ${o.interrupted})`,
+      ),
     );
     const ok = outcomes.filter((o) => o.problems.length === 0).length;
     console.log(`  interrupted converges recovered ${ok}/${outcomes.length}`);

@@ -11,7 +11,9 @@ const INTERVAL_S = 0.2;
 
 async function pingDuring(lab: KernelLab, fn: () => Promise<unknown>): Promise<{ sent: number; lost: number; ms: number }> {
   const rw = lab.hosts.get("rw") as LabHost;
-  const pid = (await rw.exec(`setsid ping -n -i ${INTERVAL_S} -W 2 ${lab.layout.addrs.gwPrivate} </dev/null >/tmp/stage2-bench.log 2>&1 & echo $!`)).stdout.trim();
+  const pid = (
+    await rw.exec(`setsid ping -n -i ${INTERVAL_S} -W 2 ${lab.layout.addrs.gwPrivate} </dev/null >/tmp/stage2-bench.log 2>&1 & echo $!`)
+  ).stdout.trim();
   const t0 = Date.now();
   try {
     await fn();
@@ -25,7 +27,9 @@ async function pingDuring(lab: KernelLab, fn: () => Promise<unknown>): Promise<{
 
 const oneMoreSite = (gw: GatewayModel): GatewayModel => {
   const site = gw.ipsec.sites[0];
-  return site ? { ...gw, ipsec: { ...gw.ipsec, sites: [...gw.ipsec.sites, { ...site, name: "bench", remoteAddrs: ["198.51.100.78"], remoteTs: ["10.22.0.0/24"] }] } } : gw;
+  return site
+    ? { ...gw, ipsec: { ...gw.ipsec, sites: [...gw.ipsec.sites, { ...site, name: "bench", remoteAddrs: ["198.51.100.78"], remoteTs: ["10.22.0.0/24"] }] } }
+    : gw;
 };
 const holdTime = (gw: GatewayModel): GatewayModel => (gw.bgp ? { ...gw, bgp: { ...gw.bgp, holdTime: gw.bgp.holdTime === 60 ? 90 : 60 } } : gw);
 
@@ -90,8 +94,16 @@ export async function benchKernel(): Promise<KernelFigures> {
 function sideBySide(ns: LabFigures, k: KernelFigures): string[] {
   const lost = (w: LabFigures["reload"]) => `${w.lost}/${w.sent} lost`;
   const rows: [string, string, string][] = [
-    ["cold up → all checks green", `${((ns.upMs + ns.checkMs) / 1000).toFixed(1)} s`, `${((k.upMs + k.checkMs) / 1000).toFixed(1)} s (VM boot ${(k.bootMs / 1000).toFixed(1)} s)`],
-    ["no-op re-converge", `${(ns.noopMs / 1000).toFixed(2)} s, ${ns.noopActivated} activations`, `${(k.noopMs / 1000).toFixed(2)} s, ${k.noopActivated} activations`],
+    [
+      "cold up → all checks green",
+      `${((ns.upMs + ns.checkMs) / 1000).toFixed(1)} s`,
+      `${((k.upMs + k.checkMs) / 1000).toFixed(1)} s (VM boot ${(k.bootMs / 1000).toFixed(1)} s)`,
+    ],
+    [
+      "no-op re-converge",
+      `${(ns.noopMs / 1000).toFixed(2)} s, ${ns.noopActivated} activations`,
+      `${(k.noopMs / 1000).toFixed(2)} s, ${k.noopActivated} activations`,
+    ],
     ["hitless reload", lost(ns.reload), lost(k.reload)],
     ["BGP hold time changed", lost(ns.bgpRestart), lost(k.bgpRestart)],
     ["charon restart", `${lost(ns.restart)} (${ns.restartRecovery})`, `${lost(k.restart)} (${k.restartRecovery})`],

@@ -40,7 +40,19 @@ const oneMore = (gw: GatewayModel): GatewayModel => ({
   ...gw,
   ipsec: {
     ...gw.ipsec,
-    roadWarriors: [...gw.ipsec.roadWarriors, { ...gw.ipsec.roadWarriors[0], name: "bench", pool: "10.5.0.0/24", clients: { kind: "psk", ids: ["bench@lab.example"], secret: gw.ipsec.roadWarriors[0].clients.kind === "psk" ? gw.ipsec.roadWarriors[0].clients.secret : "" } }],
+    roadWarriors: [
+      ...gw.ipsec.roadWarriors,
+      {
+        ...gw.ipsec.roadWarriors[0],
+        name: "bench",
+        pool: "10.5.0.0/24",
+        clients: {
+          kind: "psk",
+          ids: ["bench@lab.example"],
+          secret: gw.ipsec.roadWarriors[0].clients.kind === "psk" ? gw.ipsec.roadWarriors[0].clients.secret : "",
+        },
+      },
+    ],
   },
 });
 
@@ -56,15 +68,25 @@ export async function benchLab(stackFile = LAB_STACK_FILE, prefix = "s2bench"): 
     const noop = await lab.converge();
     const noopMs = Date.now() - t2;
     const reload = await pingWhile(lab, () => lab.converge(lab.model(oneMore)));
-    const bgpRestart = await pingWhile(lab, () => lab.converge(lab.model((gw) => (gw.bgp ? { ...gw, bgp: { ...gw.bgp, holdTime: gw.bgp.holdTime === 60 ? 90 : 60 } } : gw))));
+    const bgpRestart = await pingWhile(lab, () =>
+      lab.converge(lab.model((gw) => (gw.bgp ? { ...gw, bgp: { ...gw.bgp, holdTime: gw.bgp.holdTime === 60 ? 90 : 60 } } : gw))),
+    );
     await lab.waitForBgp();
     let restartRecovery: Recovery = "not back";
     const restart = await pingWhile(lab, async () => {
       await restartGatewayCharon(lab);
       const t = lab.topology;
       restartRecovery = await recovery(
-        (ms) => waitForTunnels(lab, ms).then(() => true, () => false),
-        () => Promise.allSettled([...t.clients.map((c) => initiate(lab.host(c.role), c.conn)), ...t.sites.filter((s) => s.startAction === "none").map((s) => initiate(lab.host(s.role), s.conn))]),
+        (ms) =>
+          waitForTunnels(lab, ms).then(
+            () => true,
+            () => false,
+          ),
+        () =>
+          Promise.allSettled([
+            ...t.clients.map((c) => initiate(lab.host(c.role), c.conn)),
+            ...t.sites.filter((s) => s.startAction === "none").map((s) => initiate(lab.host(s.role), s.conn)),
+          ]),
       );
     });
     return {
@@ -124,7 +146,13 @@ export async function benchStack(env: string, prefix = "s2bstk"): Promise<StackF
   try {
     const t1 = Date.now();
     const facts = await lab.check();
-    return { stack: env, upMs, checkMs: Date.now() - t1, facts: facts.length, failed: facts.filter((f) => f.ok === false).map((f) => `${f.gateway}/${f.connection} ${f.id}`) };
+    return {
+      stack: env,
+      upMs,
+      checkMs: Date.now() - t1,
+      facts: facts.length,
+      failed: facts.filter((f) => f.ok === false).map((f) => `${f.gateway}/${f.connection} ${f.id}`),
+    };
   } finally {
     await lab.down();
   }

@@ -18,7 +18,13 @@ export async function benchPreview(n: number): Promise<PreviewFigure> {
   const known: Record<string, string> = {};
   for (const gw of config.gateways as { name: string; floatingIp: { address: string } }[]) known[floatingIpResourceName(gw.name)] = gw.floatingIp.address;
   const start = process.hrtime.bigint();
-  const result = await runPreview(`bench-${n}`, flat, secureKeys.map((k) => `stage2:${k}`), stage2Program, known);
+  const result = await runPreview(
+    `bench-${n}`,
+    flat,
+    secureKeys.map((k) => `stage2:${k}`),
+    stage2Program,
+    known,
+  );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   return { gateways: n, resources: result.resources.length, seconds };
 }

@@ -88,7 +88,9 @@ export interface CharonFigure {
 
 /** Writes the gateway's strongSwan files with made-up secrets (random PSKs/passwords, a fresh key) below `root`. */
 function writeSwanctl(root: string, gw: GatewayModel, key: string): string {
-  const secrets = Object.fromEntries(swanctlSecretRefs(gw).map(({ ref }) => [ref, ref.endsWith("-key") ? key : `bench-${ref}-${Math.random().toString(36).slice(2)}`]));
+  const secrets = Object.fromEntries(
+    swanctlSecretRefs(gw).map(({ ref }) => [ref, ref.endsWith("-key") ? key : `bench-${ref}-${Math.random().toString(36).slice(2)}`]),
+  );
   for (const concern of planGateway(gw, { floatingIp: floatingIpOf(gw) }, secrets).concerns) {
     for (const f of concern.files.filter((f) => f.path.startsWith("/etc/swanctl/"))) {
       const target = path.join(root, f.path);
@@ -152,17 +154,23 @@ export async function benchScale(): Promise<string[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stage2-bench-scale-"));
   try {
     const [l1, l5] = os.loadavg();
-    say(`scale: one gateway, ${os.cpus().length} cores, load average ${l1.toFixed(1)} (1 min) ${l5.toFixed(1)} (5 min); wall and CPU seconds of each CLI run, peak memory`);
+    say(
+      `scale: one gateway, ${os.cpus().length} cores, load average ${l1.toFixed(1)} (1 min) ${l5.toFixed(1)} (5 min); wall and CPU seconds of each CLI run, peak memory`,
+    );
     stage2(["render", "--stack", "dev", "--out", path.join(dir, "warm-up")]); // compiles dist/ if a source changed
     const rows = [1, 10, 100, 1000].map((sites) => benchCli(dir, scaledSize(sites)));
     say("   sites classes  users |       render wall/cpu   MB |      preview wall/cpu   MB |       policy wall/cpu   MB");
     for (const r of rows) {
       const cell = (c: CliFigure) => `${c.ok ? " " : "!"}${f1(c.wall)} s ${f1(c.cpu)} s ${String(Math.round(c.peakMb)).padStart(4)}`;
-      say(`  ${String(r.size.sites).padStart(6)} ${String(r.size.classes).padStart(7)} ${String(r.size.users).padStart(6)} | ${cell(r.render)} | ${cell(r.preview)} | ${cell(r.policy)}`);
+      say(
+        `  ${String(r.size.sites).padStart(6)} ${String(r.size.classes).padStart(7)} ${String(r.size.users).padStart(6)} | ${cell(r.render)} | ${cell(r.preview)} | ${cell(r.policy)}`,
+      );
     }
     const big = rows[rows.length - 1];
     const grow = (pick: (r: SizeFigures) => CliFigure) => `×${(pick(big).cpu / pick(rows[2]).cpu).toFixed(1)}`;
-    say(`  100 → 1,000 sites (×10 the gateway): CPU render ${grow((r) => r.render)}, preview ${grow((r) => r.preview)}, policy ${grow((r) => r.policy)} (linear would be ×10 or less)`);
+    say(
+      `  100 → 1,000 sites (×10 the gateway): CPU render ${grow((r) => r.render)}, preview ${grow((r) => r.preview)}, policy ${grow((r) => r.policy)} (linear would be ×10 or less)`,
+    );
     // One node process uses one core: on an idle machine its wall time is its CPU time. Other work on a shared
     // machine stretches the wall time, so the target is judged on both.
     const verdict = (c: CliFigure) => `CPU ${c.cpu.toFixed(1)} s ${within(c.cpu)}, wall ${c.wall.toFixed(1)} s ${within(c.wall)}`;
@@ -177,7 +185,9 @@ export async function benchScale(): Promise<string[]> {
     const charon = await benchCharon(dir);
     if (typeof charon === "string") say(`  charon: skipped (${charon})`);
     else {
-      say(`  charon (sealed, real 5.9): swanctl --load-all of the big gateway ${charon.loadSeconds.toFixed(1)} s: ${charon.summary}${charon.failures.length ? `; FAILED: ${charon.failures.slice(0, 3).join("; ")}` : ""}`);
+      say(
+        `  charon (sealed, real 5.9): swanctl --load-all of the big gateway ${charon.loadSeconds.toFixed(1)} s: ${charon.summary}${charon.failures.length ? `; FAILED: ${charon.failures.slice(0, 3).join("; ")}` : ""}`,
+      );
       say(`  charon: the one-site change's reload (swanctl --load-all again) ${charon.reloadSeconds.toFixed(1)} s`);
     }
   } finally {

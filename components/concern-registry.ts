@@ -9,15 +9,7 @@ import { nftablesConcern } from "./nftables/concern";
 import { birdConcern } from "./bird/concern";
 import { wireguardConcern } from "./wireguard/concern";
 
-export type ConcernName =
-  | "floating-ip"
-  | "sysctl"
-  | "nftables"
-  | "strongswan-install"
-  | "swanctl-secrets"
-  | "swanctl"
-  | "bird"
-  | "wireguard";
+export type ConcernName = "floating-ip" | "sysctl" | "nftables" | "strongswan-install" | "swanctl-secrets" | "swanctl" | "bird" | "wireguard";
 
 export interface ConcernEntry {
   /** The concern's name: its apply script's, and (see concernResourceName) its remote command's. */

@@ -34,11 +34,9 @@ export class FloatingIp extends pulumi.ComponentResource {
         type: "ipv4",
         homeLocation: fip.location,
         // An adopted IP is imported as it is (an import whose inputs differ from the real resource fails).
-        ...(fip.id === undefined
-          ? { description: `stage2 gateway ${gw.name}: IKE/IPsec endpoint`, labels: { "managed-by": "stage2", gateway: gw.name } }
-          : {}),
+        ...(fip.id === undefined ? { description: `stage2 gateway ${gw.name}: IKE/IPsec endpoint`, labels: { "managed-by": "stage2", gateway: gw.name } } : {}),
       },
-            // Deleting the IP would change every customer's peer configuration.
+      // Deleting the IP would change every customer's peer configuration.
       { ...childOptions(this, opts), import: fip.id !== undefined ? String(fip.id) : undefined, protect: true },
     );
     this.assignment = new hcloud.FloatingIpAssignment(

@@ -60,10 +60,19 @@ export class CharonSandbox {
     this.conf = path.join(dir, "strongswan.conf");
     this.socket = path.join(dir, "charon.vici");
     const pem = (name: string) => path.join(dir, name);
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", pem("key.pem"), "-out", pem("cert.pem"), "-subj", "/CN=stage2 stand-in", "-days", "2"], { stdio: "pipe" });
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", pem("key.pem"), "-out", pem("cert.pem"), "-subj", "/CN=stage2 stand-in", "-days", "2"],
+      { stdio: "pipe" },
+    );
     execFileSync("openssl", ["x509", "-in", pem("cert.pem"), "-outform", "DER", "-out", pem("cert.der")], { stdio: "pipe" });
     execFileSync("openssl", ["pkey", "-in", pem("key.pem"), "-pubout", "-out", pem("pub.pem")], { stdio: "pipe" });
-    this.stand = { cert: fs.readFileSync(pem("cert.pem")), certDer: fs.readFileSync(pem("cert.der")), key: fs.readFileSync(pem("key.pem")), pub: fs.readFileSync(pem("pub.pem")) };
+    this.stand = {
+      cert: fs.readFileSync(pem("cert.pem")),
+      certDer: fs.readFileSync(pem("cert.der")),
+      key: fs.readFileSync(pem("key.pem")),
+      pub: fs.readFileSync(pem("pub.pem")),
+    };
     fs.writeFileSync(
       this.conf,
       [

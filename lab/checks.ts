@@ -67,7 +67,13 @@ export async function runChecks(ctx: CheckContext, gateway?: string): Promise<Fa
   const all = ctx.topology;
   const mine = <T extends { readonly gateway: string }>(xs: readonly T[]) => xs.filter((x) => !gateway || x.gateway === gateway);
   // Only one gateway's facts (a test that broke that gateway); other gateways' clients stay isolation targets.
-  const t = { ...all, gateways: all.gateways.filter((g) => !gateway || g.name === gateway), clients: mine(all.clients), sites: mine(all.sites), wgPeers: mine(all.wgPeers) };
+  const t = {
+    ...all,
+    gateways: all.gateways.filter((g) => !gateway || g.name === gateway),
+    clients: mine(all.clients),
+    sites: mine(all.sites),
+    wgPeers: mine(all.wgPeers),
+  };
   const vips = new Map<string, string | undefined>(await Promise.all(all.clients.map(async (c) => [c.role, await clientVip(ctx, c)] as const)));
   const groups = await Promise.all([
     ...t.gateways.map((g) => gatewayFacts(ctx, g)),
@@ -84,7 +90,10 @@ export async function runChecks(ctx: CheckContext, gateway?: string): Promise<Fa
   ]);
   const facts = groups.flat();
   const order = (f: Fact) => t.gateways.findIndex((g) => g.name === f.gateway);
-  return facts.map((f, i) => ({ f, i })).sort((a, b) => order(a.f) - order(b.f) || a.i - b.i).map((x) => x.f);
+  return facts
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => order(a.f) - order(b.f) || a.i - b.i)
+    .map((x) => x.f);
 }
 
 /** Whether `prefix` lies inside the union of `nets` (halving it until each part lies inside one of them). */
@@ -122,17 +131,31 @@ async function gatewayFacts(ctx: CheckContext, g: GatewayLab): Promise<Fact[]> {
 async function clientFacts(ctx: CheckContext, c: ClientLab, vips: ReadonlyMap<string, string | undefined>): Promise<Fact[]> {
   const t = ctx.topology;
   const g = gatewayOf(t, c.gateway);
-  const fact = (id: string, ok: boolean, what: string, evidence: string): Fact => ({ id, ok, what, evidence, gateway: c.gateway, connection: c.conn, auth: c.auth.kind });
+  const fact = (id: string, ok: boolean, what: string, evidence: string): Fact => ({
+    id,
+    ok,
+    what,
+    evidence,
+    gateway: c.gateway,
+    connection: c.conn,
+    auth: c.auth.kind,
+  });
   const vip = vips.get(c.role);
   const client = ctx.host(c.role);
-  const [gwSas, mine, addrs] = await Promise.all([listSas(ctx.host(g.role), c.conn), listSas(client, c.conn), out(client, "ip -4 -o addr show | awk '{print $4}' | tr '\\n' ' '")]);
+  const [gwSas, mine, addrs] = await Promise.all([
+    listSas(ctx.host(g.role), c.conn),
+    listSas(client, c.conn),
+    out(client, "ip -4 -o addr show | awk '{print $4}' | tr '\\n' ' '"),
+  ]);
   const gwSa = gwSas.find((s) => s.state === "ESTABLISHED" && s.remoteVips.includes(vip ?? "-"));
   const facts: Fact[] = [
     fact(
       "ike-sa",
       !!gwSa && gwSa.localHost === g.floatingIp && gwSa.localPort === "4500" && gwSa.natRemote,
       `${g.name}'s IKE SA for ${c.conn} binds the floating IP ${g.floatingIp} with NAT-T (client ${c.auth.id})`,
-      gwSa ? `${gwSa.name} ${gwSa.state} local ${gwSa.localHost}[${gwSa.localPort}] remote ${gwSa.remoteHost}[${gwSa.remotePort}] nat-remote=${gwSa.natRemote ? "yes" : "no"}` : "no ESTABLISHED IKE SA on the gateway for the client",
+      gwSa
+        ? `${gwSa.name} ${gwSa.state} local ${gwSa.localHost}[${gwSa.localPort}] remote ${gwSa.remoteHost}[${gwSa.remotePort}] nat-remote=${gwSa.natRemote ? "yes" : "no"}`
+        : "no ESTABLISHED IKE SA on the gateway for the client",
     ),
     fact(
       "rw-vip",
@@ -150,7 +173,7 @@ async function clientFacts(ctx: CheckContext, c: ClientLab, vips: ReadonlyMap<st
       child ? `CHILD_SA ${child.localTs.join(",")} === ${child.remoteTs.join(",")}` : "no INSTALLED CHILD_SA",
     ),
   );
-  const targets = hostsInside(t, c.localTs).filter((h) => t.nodes.some((n) => n.role === h.role) ? g.nodes.includes(h.role) : true);
+  const targets = hostsInside(t, c.localTs).filter((h) => (t.nodes.some((n) => n.role === h.role) ? g.nodes.includes(h.role) : true));
   const bare = c.localTs.filter((p) => !targets.some((h) => contains(p, h.addr)));
   const reached = vip ? await Promise.all(targets.map(async (h) => ({ h, r: await ping(client, h.addr, vip) }))) : [];
   facts.push(
@@ -162,7 +185,12 @@ async function clientFacts(ctx: CheckContext, c: ClientLab, vips: ReadonlyMap<st
     ),
   );
   const node = g.nodes[0];
-  const route = vip ? (await out(ctx.host(node), `ip -4 route get ${vip}`)).split("\n")[0].replace(/\s+uid \d+\s*$/, "").trim() : "";
+  const route = vip
+    ? (await out(ctx.host(node), `ip -4 route get ${vip}`))
+        .split("\n")[0]
+        .replace(/\s+uid \d+\s*$/, "")
+        .trim()
+    : "";
   const back = vip ? await ping(ctx.host(node), vip) : { ok: false, evidence: "no virtual IP" };
   facts.push(
     fact(
@@ -185,7 +213,12 @@ async function isolation(ctx: CheckContext, c: ClientLab, vip: string | undefine
   ].filter((o) => !c.localTs.some((p) => contains(p, o.addr)));
   const base = { id: "isolation", gateway: c.gateway, connection: c.conn, auth: c.auth.kind };
   if (!vip) return { ...base, ok: false, what: `${c.role} reaches no other connection`, evidence: "no virtual IP" };
-  const text = others.length ? await out(ctx.host(c.role), others.map((o) => `ping -n -c 1 -W 1 -I ${vip} ${o.addr} >/dev/null 2>&1 && echo "REACHED ${o.addr}" &`).join("\n") + "\nwait") : "";
+  const text = others.length
+    ? await out(
+        ctx.host(c.role),
+        others.map((o) => `ping -n -c 1 -W 1 -I ${vip} ${o.addr} >/dev/null 2>&1 && echo "REACHED ${o.addr}" &`).join("\n") + "\nwait",
+      )
+    : "";
   const reached = others.filter((o) => text.includes(`REACHED ${o.addr}`));
   return {
     ...base,
@@ -198,7 +231,15 @@ async function isolation(ctx: CheckContext, c: ClientLab, vip: string | undefine
 async function siteFacts(ctx: CheckContext, s: SiteLab): Promise<Fact[]> {
   const t = ctx.topology;
   const g = gatewayOf(t, s.gateway);
-  const fact = (id: string, ok: boolean, what: string, evidence: string): Fact => ({ id, ok, what, evidence, gateway: s.gateway, connection: s.conn, auth: "psk" });
+  const fact = (id: string, ok: boolean, what: string, evidence: string): Fact => ({
+    id,
+    ok,
+    what,
+    evidence,
+    gateway: s.gateway,
+    connection: s.conn,
+    auth: "psk",
+  });
   const sa = established(await listSas(ctx.host(g.role), s.conn));
   const child = sa?.children.find((k) => k.state === "INSTALLED");
   const byGateway = s.startAction !== "none";
@@ -213,7 +254,12 @@ async function siteFacts(ctx: CheckContext, s: SiteLab): Promise<Fact[]> {
     ),
     fact(
       "site-ts",
-      !!child && same(child.localTs, s.gatewayTs) && same(child.remoteTs, s.lans.map((l) => l.net)),
+      !!child &&
+        same(child.localTs, s.gatewayTs) &&
+        same(
+          child.remoteTs,
+          s.lans.map((l) => l.net),
+        ),
       `${s.conn}'s CHILD_SA carries exactly ${s.gatewayTs.join(",")} === ${s.lans.map((l) => l.net).join(",")}`,
       child ? `${child.localTs.join(",")} === ${child.remoteTs.join(",")}` : "no INSTALLED CHILD_SA",
     ),
@@ -226,7 +272,9 @@ async function siteFacts(ctx: CheckContext, s: SiteLab): Promise<Fact[]> {
       "site-reach",
       reach.length === s.lans.length && reach.every((r) => r.there.ok && r.back.ok),
       `every LAN of ${s.conn} (${s.lans.map((l) => l.net).join(", ")}) and ${node?.role ?? "a node"} reach each other through the tunnel`,
-      node ? reach.map((r) => `${r.l.host} ${r.l.hostAddr}: to it ${r.there.evidence}, back ${r.back.evidence}`).join("; ") : "no node inside the site's localTs",
+      node
+        ? reach.map((r) => `${r.l.host} ${r.l.hostAddr}: to it ${r.there.evidence}, back ${r.back.evidence}`).join("; ")
+        : "no node inside the site's localTs",
     ),
   );
   return facts;
@@ -243,7 +291,12 @@ async function wireguardFact(ctx: CheckContext, p: WgPeerLab): Promise<Fact> {
   ]);
   const mine = allowed.split("\n").find((l) => l.startsWith(`${key}\t`) || l.startsWith(`${key} `));
   const ips = mine ? mine.split(/\s+/).slice(1) : [];
-  const when = Number(hs.split("\n").find((l) => l.startsWith(key))?.split(/\s+/)[1] ?? 0);
+  const when = Number(
+    hs
+      .split("\n")
+      .find((l) => l.startsWith(key))
+      ?.split(/\s+/)[1] ?? 0,
+  );
   const age = when > 0 ? Math.round(Date.now() / 1000 - when) : undefined;
   return {
     id: "wireguard",
@@ -265,7 +318,8 @@ async function ipsecNotOnWireguard(ctx: CheckContext, g: GatewayLab, c: ClientLa
     gw,
     [
       ...ifaces.map(
-        (i) => `setsid tcpdump -l --immediate-mode -n -p -i ${i} '${filter}' </dev/null >/tmp/stage2-cap.${i} 2>/tmp/stage2-cap.${i}.err & echo $! > /tmp/stage2-cap.${i}.pid`,
+        (i) =>
+          `setsid tcpdump -l --immediate-mode -n -p -i ${i} '${filter}' </dev/null >/tmp/stage2-cap.${i} 2>/tmp/stage2-cap.${i}.err & echo $! > /tmp/stage2-cap.${i}.pid`,
       ),
       `for n in $(seq 200); do ${ifaces.map((i) => `grep -q 'listening on' /tmp/stage2-cap.${i}.err`).join(" && ")} && break; sleep 0.05; done`,
     ].join("\n"),
@@ -274,7 +328,12 @@ async function ipsecNotOnWireguard(ctx: CheckContext, g: GatewayLab, c: ClientLa
   const pinged = vip ? await ping(ctx.host(c.role), node.addr, vip, 5) : { ok: false, evidence: "no virtual IP" };
   const counted = await out(
     gw,
-    ["sleep 0.2", ...ifaces.map((i) => `kill -KILL $(cat /tmp/stage2-cap.${i}.pid); grep -q 'listening on' /tmp/stage2-cap.${i}.err && wc -l < /tmp/stage2-cap.${i} || echo NaN`)].join("\n"),
+    [
+      "sleep 0.2",
+      ...ifaces.map(
+        (i) => `kill -KILL $(cat /tmp/stage2-cap.${i}.pid); grep -q 'listening on' /tmp/stage2-cap.${i}.err && wc -l < /tmp/stage2-cap.${i} || echo NaN`,
+      ),
+    ].join("\n"),
   );
   const [onWg, onPublic] = counted.split("\n").map((l) => Number(/^(\d+)/.exec(l)?.[1] ?? NaN));
   return {

@@ -6,7 +6,7 @@ import { Lab } from "./lab";
 export async function killGatewayCharon(lab: Lab, gateway = lab.topology.gateways[0].name): Promise<number> {
   const out = await sh(
     lab.host(lab.gatewayRole(gateway)),
-    "pid=$(cat /run/charon.pid); kill -KILL \"$pid\"; for i in $(seq 60); do kill -0 \"$pid\" 2>/dev/null || break; sleep 0.05; done; echo \"$pid\"",
+    'pid=$(cat /run/charon.pid); kill -KILL "$pid"; for i in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done; echo "$pid"',
   );
   return Number(out.trim());
 }
@@ -18,7 +18,7 @@ export async function killGatewayCharon(lab: Lab, gateway = lab.topology.gateway
 export async function restartGatewayCharon(lab: Lab, gateway = lab.topology.gateways[0].name): Promise<void> {
   await sh(
     lab.host(lab.gatewayRole(gateway)),
-    "pid=$(cat /run/charon.pid); kill -TERM \"$pid\"; for i in $(seq 100); do kill -0 \"$pid\" 2>/dev/null || break; sleep 0.05; done",
+    'pid=$(cat /run/charon.pid); kill -TERM "$pid"; for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done',
   );
   await lab.converge(lab.model(undefined, gateway));
 }
@@ -30,7 +30,8 @@ export async function restartGatewayCharon(lab: Lab, gateway = lab.topology.gate
 export async function waitForTunnels(lab: Lab, timeoutMs = 30_000): Promise<number> {
   const t0 = Date.now();
   const t = lab.topology;
-  const reach = async (role: string, to: string, from?: string) => pingCounts((await lab.host(role).exec(`ping -n -c 1 -W 1 ${from ? `-I ${from} ` : ""}${to}`)).stdout)[1] === 1;
+  const reach = async (role: string, to: string, from?: string) =>
+    pingCounts((await lab.host(role).exec(`ping -n -c 1 -W 1 ${from ? `-I ${from} ` : ""}${to}`)).stdout)[1] === 1;
   const nodeOf = (gateway: string) => t.nodes.find((n) => n.role === t.gateways.find((g) => g.name === gateway)!.nodes[0])!;
   const up = async (): Promise<boolean> => {
     const clients = await Promise.all(

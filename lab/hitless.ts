@@ -49,7 +49,14 @@ async function pingers(lab: Lab): Promise<{ key: string; role: string; from?: st
 export async function pingWhile<T>(lab: Lab, fn: () => Promise<T>): Promise<PingWindow<T>> {
   const all = await pingers(lab);
   const pids = await Promise.all(
-    all.map(async (p) => (await sh(lab.host(p.role), `setsid ping -n -i ${INTERVAL_S} -W 2 ${p.from ? `-I ${p.from} ` : ""}${p.to} </dev/null >/tmp/stage2-hitless.log 2>&1 & echo $!`)).trim()),
+    all.map(async (p) =>
+      (
+        await sh(
+          lab.host(p.role),
+          `setsid ping -n -i ${INTERVAL_S} -W 2 ${p.from ? `-I ${p.from} ` : ""}${p.to} </dev/null >/tmp/stage2-hitless.log 2>&1 & echo $!`,
+        )
+      ).trim(),
+    ),
   );
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, 300));
@@ -58,7 +65,9 @@ export async function pingWhile<T>(lab: Lab, fn: () => Promise<T>): Promise<Ping
     result = await fn();
   } finally {
     await new Promise((r) => setTimeout(r, 500));
-    await Promise.all(all.map((p, i) => lab.host(p.role).exec(`kill -INT ${pids[i]}; for i in $(seq 40); do kill -0 ${pids[i]} 2>/dev/null || break; sleep 0.05; done`)));
+    await Promise.all(
+      all.map((p, i) => lab.host(p.role).exec(`kill -INT ${pids[i]}; for i in $(seq 40); do kill -0 ${pids[i]} 2>/dev/null || break; sleep 0.05; done`)),
+    );
   }
   const ms = Date.now() - t0;
   const tunnels: Record<string, { sent: number; lost: number[] }> = {};
@@ -70,7 +79,10 @@ export async function pingWhile<T>(lab: Lab, fn: () => Promise<T>): Promise<Ping
 /** Every tunnel's CHILD_SA SPIs ("in/out", seen from the peer), by `gateway/conn`: their identity across reloads. */
 export async function childSpis(lab: Lab): Promise<Record<string, string>> {
   const t = lab.topology;
-  const peers = [...t.clients.map((c) => ({ key: `${c.gateway}/${c.conn}`, role: c.role, conn: c.conn })), ...t.sites.map((s) => ({ key: `${s.gateway}/${s.conn}`, role: s.role, conn: s.conn }))];
+  const peers = [
+    ...t.clients.map((c) => ({ key: `${c.gateway}/${c.conn}`, role: c.role, conn: c.conn })),
+    ...t.sites.map((s) => ({ key: `${s.gateway}/${s.conn}`, role: s.role, conn: s.conn })),
+  ];
   const spis = await Promise.all(
     peers.map(async (p) => {
       const sa = (await listSas(lab.host(p.role), p.conn)).find((s) => s.state === "ESTABLISHED");

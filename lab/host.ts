@@ -42,5 +42,7 @@ export async function sh(host: LabHost<string>, script: string, opts?: RunOption
 /** Writes a file inside the host; the content travels on stdin. */
 export function putFile(host: LabHost<string>, file: string, content: string, mode = "0644"): Promise<string> {
   const q = shq(file);
-  return sh(host, `mkdir -p "$(dirname ${q})" && (umask 077 && cat > ${q}.lab-tmp) && chmod ${mode} ${q}.lab-tmp && mv -f ${q}.lab-tmp ${q}`, { input: content });
+  return sh(host, `mkdir -p "$(dirname ${q})" && (umask 077 && cat > ${q}.lab-tmp) && chmod ${mode} ${q}.lab-tmp && mv -f ${q}.lab-tmp ${q}`, {
+    input: content,
+  });
 }

@@ -58,7 +58,9 @@ const gwHost = (lab: Lab, gw: GatewayModel) => lab.host(lab.gatewayRole(gw.name)
 
 /** The apply script's leftovers on gw: staging, pending entries, half-written files. */
 export async function leftovers(lab: Lab, gw: GatewayModel): Promise<string> {
-  return (await sh(gwHost(lab, gw), "ls -d /var/lib/stage2/*/stage.* /var/lib/stage2/*/pending 2>/dev/null; find /etc -name '*.stage2-tmp' 2>/dev/null; true")).trim();
+  return (
+    await sh(gwHost(lab, gw), "ls -d /var/lib/stage2/*/stage.* /var/lib/stage2/*/pending 2>/dev/null; find /etc -name '*.stage2-tmp' 2>/dev/null; true")
+  ).trim();
 }
 
 /**
@@ -74,10 +76,35 @@ async function interruptedRun(lab: Lab, gw: GatewayModel, c: InterruptCase): Pro
   const client = lab.client();
   const target = lab.target(gw);
   const argv = [
-    "nsenter", `--net=/run/netns/${client.from.ns}`, "--",
-    "ssh", "-F", "none", "-i", client.keyFile, "-o", `UserKnownHostsFile=${client.knownHostsFile}`, "-o", "GlobalKnownHostsFile=/dev/null",
-    "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "-o", "ControlPath=none",
-    "-p", String(target.port), "-l", target.user, target.host, "--", interruptedScript(renderApplyScript(concern, "direct"), c.at, c.how),
+    "nsenter",
+    `--net=/run/netns/${client.from.ns}`,
+    "--",
+    "ssh",
+    "-F",
+    "none",
+    "-i",
+    client.keyFile,
+    "-o",
+    `UserKnownHostsFile=${client.knownHostsFile}`,
+    "-o",
+    "GlobalKnownHostsFile=/dev/null",
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=5",
+    "-o",
+    "LogLevel=ERROR",
+    "-o",
+    "ControlPath=none",
+    "-p",
+    String(target.port),
+    "-l",
+    target.user,
+    target.host,
+    "--",
+    interruptedScript(renderApplyScript(concern, "direct"), c.at, c.how),
   ];
   const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
@@ -117,10 +144,18 @@ export async function interruptCase(lab: Lab, c: InterruptCase, to: GatewayModel
 }
 
 /** Every case in turn, each flipping gw to the other configuration. */
-export async function interruptSuite(lab: Lab, cases: readonly InterruptCase[] = INTERRUPT_CASES, progress: (o: InterruptOutcome) => void = () => undefined): Promise<InterruptOutcome[]> {
+export async function interruptSuite(
+  lab: Lab,
+  cases: readonly InterruptCase[] = INTERRUPT_CASES,
+  progress: (o: InterruptOutcome) => void = () => undefined,
+): Promise<InterruptOutcome[]> {
   const outcomes: InterruptOutcome[] = [];
   for (const [i, c] of cases.entries()) {
-    const outcome = await interruptCase(lab, c, lab.model((gw) => flip(gw, i % 2 === 0)));
+    const outcome = await interruptCase(
+      lab,
+      c,
+      lab.model((gw) => flip(gw, i % 2 === 0)),
+    );
     progress(outcome);
     outcomes.push(outcome);
   }

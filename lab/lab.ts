@@ -145,9 +145,15 @@ export class Lab implements CheckContext {
     };
     const lab = new Lab(state, plan, say);
     const models = lab.models();
-    writeKnownHosts(knownHostsFile, models.map((m) => lab.target(m)));
+    writeKnownHosts(
+      knownHostsFile,
+      models.map((m) => lab.target(m)),
+    );
     fs.writeFileSync(stateFile(stateDir), JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
-    step("sshd+pki", `${topology.gateways.length} gateway(s), host keys pinned; lab CA issued ${Object.keys(pki.gateways).length + Object.keys(pki.clients).length} certificate(s)`);
+    step(
+      "sshd+pki",
+      `${topology.gateways.length} gateway(s), host keys pinned; lab CA issued ${Object.keys(pki.gateways).length + Object.keys(pki.clients).length} certificate(s)`,
+    );
 
     // The peers start while the gateways converge: neither waits for the other until tunnels are initiated.
     const [results] = await Promise.all([Promise.all(models.map((m) => lab.converge(m))), lab.startPeers()]);
@@ -160,7 +166,10 @@ export class Lab implements CheckContext {
     step("converge", `${results.length} gateway(s), ${result.results.length} concerns, ${result.activated} activated`);
 
     await lab.connectPeers();
-    step("tunnels", `${topology.clients.length} road warrior(s), ${topology.sites.length} site(s), ${topology.wgPeers.length} WireGuard peer(s) up; nodes learned the routes`);
+    step(
+      "tunnels",
+      `${topology.clients.length} road warrior(s), ${topology.sites.length} site(s), ${topology.wgPeers.length} WireGuard peer(s) up; nodes learned the routes`,
+    );
     return { lab, timings, converge: result };
   }
 

@@ -133,7 +133,8 @@ export function labLayout(gw: GatewayModel, prefix: string): LabLayout {
   const wgModel = gw.wireguard.peers[0];
   const publics = [gw.server.ipv4, fip, ...(siteModel ? [siteModel.remoteAddrs[0]] : [])];
   for (const addr of publics) {
-    if (!isDocAddress(addr)) throw new LayoutError(`${gw.name}: ${addr} is not in a documentation range (${DOC_RANGES.join(", ")}); the lab never uses real public addresses`);
+    if (!isDocAddress(addr))
+      throw new LayoutError(`${gw.name}: ${addr} is not in a documentation range (${DOC_RANGES.join(", ")}); the lab never uses real public addresses`);
   }
   const inside = [...gw.private.networks, ...gw.ipsec.roadWarriors.map((r) => r.pool), gw.wireguard.address, ...gw.ipsec.sites.flatMap((s) => s.remoteTs)];
   const homeLan = HOME_LAN_CANDIDATES.find((c) => !inside.some((i) => overlaps(i, c)));
@@ -219,7 +220,8 @@ export function labLayout(gw: GatewayModel, prefix: string): LabLayout {
   let site: SitePeer | undefined;
   let siteAddrs: { site: string; siteLan: string; sitehost: string } | undefined;
   if (siteModel) {
-    if (siteModel.auth.kind !== "psk") throw new LayoutError(`${gw.name}: the lab's site peer authenticates with a PSK; sites[0].auth.kind is ${siteModel.auth.kind}`);
+    if (siteModel.auth.kind !== "psk")
+      throw new LayoutError(`${gw.name}: the lab's site peer authenticates with a PSK; sites[0].auth.kind is ${siteModel.auth.kind}`);
     const lan = siteModel.remoteTs[0];
     if (!isIPv4(addressOf(lan)) || prefixLength(lan) > 30) throw new LayoutError(`${gw.name}: sites[0].remoteTs[0] must be an IPv4 network of /30 or larger`);
     const siteWan = siteModel.remoteAddrs[0];

@@ -66,7 +66,19 @@ export async function createHost<R extends string>(stateDir: string, role: R, ns
   fs.writeFileSync(mountFile, "");
   await runOk(["ip", "netns", "add", ns]);
   // --norc: with a socket on stdin, bash would read the machine's ~/.bashrc before /root is the host's own.
-  await runOk(["nsenter", `--net=/run/netns/${ns}`, "--", "unshare", `--mount=${mountFile}`, "--propagation", "private", "bash", "--norc", "-c", hostMountSetup(dir)]);
+  await runOk([
+    "nsenter",
+    `--net=/run/netns/${ns}`,
+    "--",
+    "unshare",
+    `--mount=${mountFile}`,
+    "--propagation",
+    "private",
+    "bash",
+    "--norc",
+    "-c",
+    hostMountSetup(dir),
+  ]);
   return new NamespaceHost(role, ns, mountFile);
 }
 
@@ -77,7 +89,9 @@ export async function createLab(layout: NetworkSpec, stateDir: string): Promise<
   const nsOf = (role: string) => layout.hosts.find((h) => h.role === role)!.ns;
   // One `ip -batch` for every veth: a process per link would dominate a large stack's bring-up.
   if (layout.links.length) {
-    const batch = layout.links.map((l) => `link add name ${l.a.ifname} netns ${nsOf(l.a.role)} type veth peer name ${l.b.ifname} netns ${nsOf(l.b.role)}`).join("\n") + "\n";
+    const batch =
+      layout.links.map((l) => `link add name ${l.a.ifname} netns ${nsOf(l.a.role)} type veth peer name ${l.b.ifname} netns ${nsOf(l.b.role)}`).join("\n") +
+      "\n";
     await runOk(["ip", "-batch", "-"], { input: batch });
   }
   await Promise.all(
@@ -87,11 +101,15 @@ export async function createLab(layout: NetworkSpec, stateDir: string): Promise<
         "ip link set lo up",
         `sysctl -qw net.ipv4.ip_forward=${h.forward ? 1 : 0}`,
         ...h.ifaces.flatMap((i) => [...i.addrs.map((a) => `ip addr add ${a} dev ${i.name}`), `ip link set ${i.name} up`]),
-        ...(h.bridge ? ["ip link add br0 type bridge", ...h.bridge.map((p) => `ip link set ${p} master br0 && ip link set ${p} up`), "ip link set br0 up"] : []),
+        ...(h.bridge
+          ? ["ip link add br0 type bridge", ...h.bridge.map((p) => `ip link set ${p} master br0 && ip link set ${p} up`), "ip link set br0 up"]
+          : []),
         ...h.routes.map((r) => `ip route replace ${r.join(" ")}`),
       ];
       if (h.masqueradeOut) {
-        lines.push(`nft -f - <<'EOF'\ntable ip lab-nat {\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n\t\toifname "${h.masqueradeOut}" masquerade\n\t}\n}\nEOF`);
+        lines.push(
+          `nft -f - <<'EOF'\ntable ip lab-nat {\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n\t\toifname "${h.masqueradeOut}" masquerade\n\t}\n}\nEOF`,
+        );
       }
       return sh(hosts.get(h.role)!, lines.join("\n"));
     }),

@@ -51,7 +51,12 @@ export async function startGobgpd(host: LabHost<string>, config: string): Promis
 
 /** The WireGuard client's key pair; the private key never leaves wgpeer. Returns the public key. */
 export async function wgpeerKey(host: LabHost<string>): Promise<string> {
-  return (await sh(host, "umask 077; mkdir -p /etc/wireguard; [ -s /etc/wireguard/lab.key ] || wg genkey > /etc/wireguard/lab.key; wg pubkey < /etc/wireguard/lab.key")).trim();
+  return (
+    await sh(
+      host,
+      "umask 077; mkdir -p /etc/wireguard; [ -s /etc/wireguard/lab.key ] || wg genkey > /etc/wireguard/lab.key; wg pubkey < /etc/wireguard/lab.key",
+    )
+  ).trim();
 }
 
 export async function startWgpeer(host: LabHost, layout: LabLayout, gatewayPublicKey: string): Promise<void> {
@@ -59,7 +64,11 @@ export async function startWgpeer(host: LabHost, layout: LabLayout, gatewayPubli
 }
 
 /** A wireguard-go client of the gateway at `endpoint`, routing the gateway's WireGuard subnet through it. */
-export async function startWgClient(host: LabHost<string>, wg: { readonly endpoint: string; readonly address: string }, gatewayPublicKey: string): Promise<void> {
+export async function startWgClient(
+  host: LabHost<string>,
+  wg: { readonly endpoint: string; readonly address: string },
+  gatewayPublicKey: string,
+): Promise<void> {
   await sh(
     host,
     [

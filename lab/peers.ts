@@ -97,7 +97,16 @@ export function renderClientSwanctl(c: ClientPeerSpec, secret?: string): string 
 export function renderRoadWarriorSwanctl(layout: LabLayout, secret: string): string {
   const rw: RoadWarriorPeer = layout.rw;
   return renderClientSwanctl(
-    { conn: rw.conn, floatingIp: layout.addrs.floatingIp, auth: rw.auth, gatewayId: rw.gatewayId, gatewayCert: rw.auth.kind === "eap-mschapv2", ike: rw.ike, esp: rw.esp, requestTs: rw.remoteTs },
+    {
+      conn: rw.conn,
+      floatingIp: layout.addrs.floatingIp,
+      auth: rw.auth,
+      gatewayId: rw.gatewayId,
+      gatewayCert: rw.auth.kind === "eap-mschapv2",
+      ike: rw.ike,
+      esp: rw.esp,
+      requestTs: rw.remoteTs,
+    },
     secret,
   );
 }
@@ -147,20 +156,42 @@ export function renderSitePeerSwanctl(site: SitePeerSpec, psk: string): string {
 export function renderSiteSwanctl(layout: LabLayout, psk: string): string {
   const site = layout.site as SitePeer;
   return renderSitePeerSwanctl(
-    { conn: site.conn, localAddrs: [layout.addrs.site as string], floatingIp: layout.addrs.floatingIp, localTs: site.localTs, remoteTs: site.remoteTs, localId: site.auth.localId, remoteId: site.auth.remoteId, ike: site.ike, esp: site.esp },
+    {
+      conn: site.conn,
+      localAddrs: [layout.addrs.site as string],
+      floatingIp: layout.addrs.floatingIp,
+      localTs: site.localTs,
+      remoteTs: site.remoteTs,
+      localId: site.auth.localId,
+      remoteId: site.auth.remoteId,
+      ike: site.ike,
+      esp: site.esp,
+    },
     psk,
   );
 }
 
 /** gobgpd, kube-router's BGP speaker: a node's side of its sessions, one per gateway. */
-export function renderNodeGobgpd(node: { readonly asn: number; readonly addr: string; readonly peers: readonly { readonly addr: string; readonly asn: number }[] }): string {
+export function renderNodeGobgpd(node: {
+  readonly asn: number;
+  readonly addr: string;
+  readonly peers: readonly { readonly addr: string; readonly asn: number }[];
+}): string {
   const q = (s: string | number) => (typeof s === "number" ? String(s) : JSON.stringify(s));
   return [
     "# Managed by stage2 lab: gobgpd on the kube-router node.",
     "[global.config]",
     `  as = ${q(node.asn)}`,
     `  router-id = ${q(node.addr)}`,
-    ...node.peers.flatMap((p) => ["", "[[neighbors]]", "  [neighbors.config]", `    neighbor-address = ${q(p.addr)}`, `    peer-as = ${q(p.asn)}`, "  [neighbors.timers.config]", "    connect-retry = 1"]),
+    ...node.peers.flatMap((p) => [
+      "",
+      "[[neighbors]]",
+      "  [neighbors.config]",
+      `    neighbor-address = ${q(p.addr)}`,
+      `    peer-as = ${q(p.asn)}`,
+      "  [neighbors.timers.config]",
+      "    connect-retry = 1",
+    ]),
     "",
   ].join("\n");
 }

@@ -35,7 +35,22 @@ async function issue(dir: string, name: string, dn: string, sans: readonly strin
   fs.writeFileSync(path.join(dir, `${name}.key`), key, { mode: 0o600 });
   const pub = await pki(["--pub", "--in", path.join(dir, `${name}.key`), "--outform", "pem"]);
   const cert = await pki(
-    ["--issue", "--lifetime", "2", "--cacert", path.join(dir, "ca.pem"), "--cakey", path.join(dir, "ca.key"), "--dn", dn, ...sans.flatMap((s) => ["--san", s]), "--flag", flag, "--outform", "pem"],
+    [
+      "--issue",
+      "--lifetime",
+      "2",
+      "--cacert",
+      path.join(dir, "ca.pem"),
+      "--cakey",
+      path.join(dir, "ca.key"),
+      "--dn",
+      dn,
+      ...sans.flatMap((s) => ["--san", s]),
+      "--flag",
+      flag,
+      "--outform",
+      "pem",
+    ],
     pub,
   );
   fs.writeFileSync(path.join(dir, `${name}.pem`), cert);
@@ -44,7 +59,8 @@ async function issue(dir: string, name: string, dn: string, sans: readonly strin
 
 export async function issueLabPki(dir: string, req: PkiRequest): Promise<LabPki> {
   for (const g of req.gateways) {
-    if (!SUBJECT.test(g.subject) || !g.sans.every((s) => PLAIN.test(s))) throw new Error(`the lab issues certificates only for plain identities (${g.keySecret}'s certificate)`);
+    if (!SUBJECT.test(g.subject) || !g.sans.every((s) => PLAIN.test(s)))
+      throw new Error(`the lab issues certificates only for plain identities (${g.keySecret}'s certificate)`);
   }
   for (const c of req.clients) if (!PLAIN.test(c.id)) throw new Error(`the lab issues certificates only for plain identities (client ${c.role})`);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -52,7 +68,9 @@ export async function issueLabPki(dir: string, req: PkiRequest): Promise<LabPki>
   fs.writeFileSync(path.join(dir, "ca.key"), caKey, { mode: 0o600 });
   const caCert = await pki(["--self", "--ca", "--lifetime", "2", "--in", path.join(dir, "ca.key"), "--dn", "CN=stage2 lab CA", "--outform", "pem"]);
   fs.writeFileSync(path.join(dir, "ca.pem"), caCert);
-  const gateways = await Promise.all(req.gateways.map(async (g) => [g.keySecret, await issue(dir, `gw-${g.keySecret}`, g.subject, g.sans, "serverAuth")] as const));
+  const gateways = await Promise.all(
+    req.gateways.map(async (g) => [g.keySecret, await issue(dir, `gw-${g.keySecret}`, g.subject, g.sans, "serverAuth")] as const),
+  );
   const clients = await Promise.all(req.clients.map(async (c) => [c.role, await issue(dir, `client-${c.role}`, `CN=${c.id}`, [c.id], "clientAuth")] as const));
   const result: LabPki = { caCert, gateways: Object.fromEntries(gateways), clients: Object.fromEntries(clients) };
   fs.writeFileSync(path.join(dir, "pki.json"), JSON.stringify(result), { mode: 0o600 });

@@ -8,7 +8,11 @@ import { certSans, certSubject, Topology } from "./topology";
  * Every secret a lab run needs is made for the run, whatever the stack holds (`secure:` or plain): PSKs and EAP
  * passwords are random, certificate keys are those of the run's CA. The stack's own values are never read.
  */
-export function labSecrets(gateways: readonly GatewayModel[], pki: LabPki | undefined, previous: Readonly<Record<string, string>> = {}): Record<string, string> {
+export function labSecrets(
+  gateways: readonly GatewayModel[],
+  pki: LabPki | undefined,
+  previous: Readonly<Record<string, string>> = {},
+): Record<string, string> {
   const out: Record<string, string> = { ...previous };
   for (const gw of gateways) {
     for (const { ref } of swanctlSecretRefs(gw)) {

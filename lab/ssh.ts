@@ -120,22 +120,13 @@ export async function openMaster(client: SshClient, target: SshTarget): Promise<
   ]);
   if (res.code !== 0) {
     const log = path.join(path.dirname(client.keyFile), "master.log");
-    throw new Error(`ssh to ${target.user}@${target.host}:${target.port} failed: ${fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim() : res.stderr.trim()}`);
+    throw new Error(
+      `ssh to ${target.user}@${target.host}:${target.port} failed: ${fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim() : res.stderr.trim()}`,
+    );
   }
 }
 
 /** Runs `command` on the target over SSH with `input` on stdin. */
 export function sshRun(client: SshClient, target: SshTarget, command: string, opts: RunOptions = {}): Promise<RunResult> {
-  return client.from.execNet(
-    [
-      "ssh",
-      ...baseArgs(client, target),
-      "-o",
-      "ControlMaster=no",
-      target.host,
-      "--",
-      command,
-    ],
-    opts,
-  );
+  return client.from.execNet(["ssh", ...baseArgs(client, target), "-o", "ControlMaster=no", target.host, "--", command], opts);
 }

@@ -64,7 +64,8 @@ const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeo
 /** The credential files a document names, with the swanctl subdirectory each is read from. */
 export function credentialRefs(doc: SwanctlDocument): { dir: string; file: string }[] {
   const refs: { dir: string; file: string }[] = [];
-  const sections = (v: unknown): [string, SwanctlDocument][] => (isDocSection(v) ? Object.entries(v).filter((e): e is [string, SwanctlDocument] => isDocSection(e[1])) : []);
+  const sections = (v: unknown): [string, SwanctlDocument][] =>
+    isDocSection(v) ? Object.entries(v).filter((e): e is [string, SwanctlDocument] => isDocSection(e[1])) : [];
   for (const [, conn] of sections(doc.connections)) {
     for (const [name, round] of sections(conn)) {
       if (!/^(local|remote)/.test(name)) continue;

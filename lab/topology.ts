@@ -192,9 +192,11 @@ export function labTopology(gateways: readonly GatewayModel[], prefix: string): 
     docCheck(gw, "floatingIp.address", fip);
     gw.ipsec.sites.forEach((s, i) => s.remoteAddrs.forEach((a, j) => docCheck(gw, `ipsec.sites[${i}].remoteAddrs[${j}]`, a)));
     gw.ipsec.sites.forEach((s, i) => {
-      if (s.auth.kind !== "psk") throw new LayoutError(`${gw.name}: ipsec.sites[${i}].auth.kind is ${s.auth.kind}; the lab's site peers authenticate with a PSK`);
+      if (s.auth.kind !== "psk")
+        throw new LayoutError(`${gw.name}: ipsec.sites[${i}].auth.kind is ${s.auth.kind}; the lab's site peers authenticate with a PSK`);
       s.remoteTs.forEach((t, j) => {
-        if (!isIPv4(addressOf(t)) || prefixLength(t) > 30) throw new LayoutError(`${gw.name}: ipsec.sites[${i}].remoteTs[${j}] must be an IPv4 network of /30 or larger`);
+        if (!isIPv4(addressOf(t)) || prefixLength(t) > 30)
+          throw new LayoutError(`${gw.name}: ipsec.sites[${i}].remoteTs[${j}] must be an IPv4 network of /30 or larger`);
       });
     });
     if (!gw.bgp || gw.bgp.neighbors.length === 0) throw new LayoutError(`${gw.name}: the lab needs bgp with at least one neighbor (a kube-router node)`);
@@ -208,7 +210,8 @@ export function labTopology(gateways: readonly GatewayModel[], prefix: string): 
   if (!opsNet) throw new LayoutError(`${first.name}: the lab's operator SSHes from sshFrom[*]; add a documentation-range prefix such as 192.0.2.0/28`);
   const ops = opsNet.includes("/") && prefixLength(opsNet) < 32 ? hostIn(opsNet, 1) : addressOf(opsNet);
   for (const gw of gateways.slice(1)) {
-    if (!gw.sshFrom.some((c) => contains(c.includes("/") ? c : `${c}/32`, ops))) throw new LayoutError(`${gw.name}: sshFrom must admit the lab's operator ${ops} (from ${first.name}'s sshFrom)`);
+    if (!gw.sshFrom.some((c) => contains(c.includes("/") ? c : `${c}/32`, ops)))
+      throw new LayoutError(`${gw.name}: sshFrom must admit the lab's operator ${ops} (from ${first.name}'s sshFrom)`);
   }
   const free = freeDocAddresses([...taken, ops]);
   const next = (): string => {
@@ -298,7 +301,8 @@ export function labTopology(gateways: readonly GatewayModel[], prefix: string): 
     for (const n of gw.bgp!.neighbors) {
       let node = nodes.find((x) => x.addr === n.address);
       if (!node) {
-        if (!contains(gw.private.address, n.address)) throw new LayoutError(`${gw.name}: bgp neighbour ${n.name} (${n.address}) is not on the private network ${net}`);
+        if (!contains(gw.private.address, n.address))
+          throw new LayoutError(`${gw.name}: bgp neighbour ${n.name} (${n.address}) is not on the private network ${net}`);
         node = { role: unique(n.name), addr: n.address, asn: n.asn, peers: [] };
         nodes.push(node);
         hosts.push(plain(node.role, [{ name: "eth0", addrs: [`${n.address}/${prefixLength(gw.private.address)}`] }], []));
@@ -347,9 +351,17 @@ export function labTopology(gateways: readonly GatewayModel[], prefix: string): 
       const srole = unique(`site-${s.name}`);
       const lans = s.remoteTs.map((t, i) => ({ net: t, router: hostIn(t, 1), host: unique(`${srole}-lan${i + 1}`), hostAddr: hostIn(t, 2) }));
       hosts.push(
-        plain(srole, [{ name: "wan", addrs: s.remoteAddrs.map((a) => `${a}/32`) }, ...lans.map((l, i) => ({ name: `lan${i + 1}`, addrs: [`${l.router}/${prefixLength(l.net)}`] }))], upstream("wan"), {
-          forward: true,
-        }),
+        plain(
+          srole,
+          [
+            { name: "wan", addrs: s.remoteAddrs.map((a) => `${a}/32`) },
+            ...lans.map((l, i) => ({ name: `lan${i + 1}`, addrs: [`${l.router}/${prefixLength(l.net)}`] })),
+          ],
+          upstream("wan"),
+          {
+            forward: true,
+          },
+        ),
       );
       toInternet(srole, "wan", [...s.remoteAddrs]);
       lans.forEach((l, i) => {
@@ -375,7 +387,8 @@ export function labTopology(gateways: readonly GatewayModel[], prefix: string): 
 
     gw.wireguard.peers.forEach((p, i) => {
       const tunnel = addressOf(p.allowedIps[0]);
-      if (!contains(gw.wireguard.address, tunnel)) throw new LayoutError(`${gw.name}: wireguard.peers[${i}].allowedIps[0] must lie in the WireGuard subnet ${gw.wireguard.address}`);
+      if (!contains(gw.wireguard.address, tunnel))
+        throw new LayoutError(`${gw.name}: wireguard.peers[${i}].allowedIps[0] must lie in the WireGuard subnet ${gw.wireguard.address}`);
       const wrole = unique(`wg-${gw.name}-${p.name}`);
       const addr = next();
       hosts.push(plain(wrole, [{ name: "eth0", addrs: [`${addr}/32`] }], upstream("eth0")));

@@ -19,7 +19,8 @@ export function parsePackConfig(text: string, file: string, policies: Policies):
   const levels = new Map<string, EnforcementLevel>();
   for (const [name, value] of Object.entries(raw)) {
     if (name !== "all" && !names.has(name)) throw new Error(`${file}: "${name}" is not a policy of this pack (${[...names].join(", ")})`);
-    const level = typeof value === "string" ? value : typeof value === "object" && value !== null ? (value as { enforcementLevel?: unknown }).enforcementLevel : undefined;
+    const level =
+      typeof value === "string" ? value : typeof value === "object" && value !== null ? (value as { enforcementLevel?: unknown }).enforcementLevel : undefined;
     if (level === undefined && typeof value === "object" && value !== null) continue;
     if (typeof level !== "string" || !LEVELS.includes(level as EnforcementLevel)) {
       throw new Error(`${file}: "${name}" must be one of ${LEVELS.join(", ")} (or an object with enforcementLevel)`);

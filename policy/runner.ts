@@ -53,7 +53,13 @@ function policyResources(recorded: readonly PreviewedResource[]): PolicyResource
       name: r.name,
       urn: r.urn,
       props: seal(r.importId ? { ...(r.outputs ?? {}), ...r.inputs } : r.inputs, r.secretPaths ?? []),
-      opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+      opts: {
+        protect: false,
+        ignoreChanges: [],
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+      },
       dependencies: [] as PolicyResource[],
       propertyDependencies: {},
       isType: () => false,
@@ -86,8 +92,7 @@ export async function runPolicies(recorded: readonly PreviewedResource[], polici
     // As the policy SDK does: "remediate" on a policy without a remediation enforces like "mandatory".
     const level = policy.enforcementLevel === "remediate" ? "mandatory" : (policy.enforcementLevel ?? "advisory");
     if (level === "disabled") continue;
-    const report = (message: string, urn?: string) =>
-      violations.push({ policy: policy.name, enforcementLevel: level, urn, resource: nameOf(urn), message });
+    const report = (message: string, urn?: string) => violations.push({ policy: policy.name, enforcementLevel: level, urn, resource: nameOf(urn), message });
     const notApplicable = (): never => {
       throw new NotApplicable();
     };
@@ -100,7 +105,18 @@ export async function runPolicies(recorded: readonly PreviewedResource[], polici
         for (const r of resources) {
           for (const fn of fns) {
             await fn(
-              { type: r.type, props: r.props, urn: r.urn, name: r.name, opts: r.opts, stackTags, getConfig: <T>() => ({}) as T, notApplicable, isType: () => false, asType: () => undefined } as never,
+              {
+                type: r.type,
+                props: r.props,
+                urn: r.urn,
+                name: r.name,
+                opts: r.opts,
+                stackTags,
+                getConfig: <T>() => ({}) as T,
+                notApplicable,
+                isType: () => false,
+                asType: () => undefined,
+              } as never,
               (message, urn) => report(message, urn ?? r.urn),
             );
           }

@@ -64,7 +64,7 @@ export function previewAddress(name: string): string {
 
 /** A stable stand-in for an id the cloud assigns. */
 export function previewId(name: string): number {
-  return 1_000_000 + crypto.createHash("sha256").update(name).digest().readUInt32BE(0) % 1_000_000;
+  return 1_000_000 + (crypto.createHash("sha256").update(name).digest().readUInt32BE(0) % 1_000_000);
 }
 
 /**

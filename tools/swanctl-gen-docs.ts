@@ -21,7 +21,19 @@ const GROUPS: { title: string; container: string; kinds: SectionKind[] }[] = [
   {
     title: "secrets",
     container: "secrets",
-    kinds: ["secret_eap", "secret_xauth", "secret_ntlm", "secret_ike", "secret_ppk", "secret_private", "secret_rsa", "secret_ecdsa", "secret_pkcs8", "secret_pkcs12", "secret_token"],
+    kinds: [
+      "secret_eap",
+      "secret_xauth",
+      "secret_ntlm",
+      "secret_ike",
+      "secret_ppk",
+      "secret_private",
+      "secret_rsa",
+      "secret_ecdsa",
+      "secret_pkcs8",
+      "secret_pkcs12",
+      "secret_token",
+    ],
   },
   { title: "pools", container: "pools", kinds: ["pool"] },
   { title: "authorities", container: "authorities", kinds: ["authority"] },
@@ -88,7 +100,10 @@ export function generateDocs(): string {
   }
   const include = Object.entries(containers).find(([name]) => name.startsWith("include "));
   if (include) out.push("## include", "", `\`${include[0]}\`: ${include[1].doc}`, "");
-  return `${out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
+  return `${out
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trimEnd()}\n`;
 }
 
 if (require.main === module) writeOrCheck(DOCS_FILE, generateDocs(), "npx ts-node tools/swanctl-gen-docs.ts");

@@ -204,7 +204,11 @@ export function readOpt(text: string): OptEntry[] {
     if (!m) throw new Error(`swanctl.opt:${i + 1}: cannot read ${JSON.stringify(head)}`);
     const body: string[] = [];
     while (i + 1 < lines.length && (lines[i + 1] === "" || /^\s/.test(lines[i + 1]))) body.push(lines[++i].replace(/^\t/, ""));
-    const paragraphs = body.join("\n").trim().split(/\n\s*\n/).map((p) => p.replace(/\s*\n\s*/g, " ").trim());
+    const paragraphs = body
+      .join("\n")
+      .trim()
+      .split(/\n\s*\n/)
+      .map((p) => p.replace(/\s*\n\s*/g, " ").trim());
     const summary = paragraphs[0] ?? "";
     const rest = paragraphs.slice(1);
     const isSection = m[2] !== undefined || /^Section (for|defining)/.test(summary);
@@ -245,7 +249,12 @@ export function generate(optText: string): string {
     const key = e.path.slice(e.path.lastIndexOf(".") + 1);
     const kind = SECTIONS[parent];
     if (kind === undefined) throw new Error(`swanctl.opt key ${e.path} is in no known section`);
-    const kinds = [kind, ...Object.entries(sharedWith).filter(([, from]) => from === kind).map(([to]) => to)];
+    const kinds = [
+      kind,
+      ...Object.entries(sharedWith)
+        .filter(([, from]) => from === kind)
+        .map(([to]) => to),
+    ];
     for (const k of kinds) {
       const type = TYPES[k]?.[key];
       if (type === undefined) throw new Error(`swanctl.opt key ${e.path} has no type in TYPES.${k}`);

@@ -76,7 +76,9 @@ export async function run(argv: string[]): Promise<number> {
     // Apple's PSK profile must hold the key: only a plain (lab) value is written in, and that file is 0600.
     const plainSecret = p.secretRef !== undefined && plain.has(p.secretRef) ? loaded.secrets[p.secretRef] : undefined;
     const applePsk = p.auth === "psk" ? plainSecret : undefined;
-    attempt(skipped, `${classKey} ${p.user} .mobileconfig`, verdictOf("apple"), () => put(`${stem}.mobileconfig`, renderMobileconfig(p, applePsk), applePsk ? 0o600 : 0o644));
+    attempt(skipped, `${classKey} ${p.user} .mobileconfig`, verdictOf("apple"), () =>
+      put(`${stem}.mobileconfig`, renderMobileconfig(p, applePsk), applePsk ? 0o600 : 0o644),
+    );
     if (p.auth === "psk" && fs.existsSync(`${stem}.mobileconfig`)) {
       notes.push(
         applePsk

@@ -93,7 +93,10 @@ export async function run(argv: string[]): Promise<number> {
     err(`stage2 import: ${file} has ${errors.length} error(s) against strongSwan 5.9.8's swanctl.conf; fix them first (stage2 swanctl check)`);
     return 1;
   }
-  const result = importSwanctl(swanctl.config, { dir: path.dirname(path.resolve(file)), defaultPool: typeof args.flags.pool === "string" ? args.flags.pool : undefined });
+  const result = importSwanctl(swanctl.config, {
+    dir: path.dirname(path.resolve(file)),
+    defaultPool: typeof args.flags.pool === "string" ? args.flags.pool : undefined,
+  });
   const into = typeof args.flags.into === "string" ? args.flags.into : undefined;
   const gatewayName = typeof args.flags.gateway === "string" ? args.flags.gateway : undefined;
   if ((into === undefined) !== (gatewayName === undefined)) {
@@ -144,7 +147,11 @@ export function mergeIntoStack(
   const doc = YAML.parseDocument(text);
   // YAML's messages quote the lines around a fault, which may hold a secret: the position and reason only.
   const broken = doc.errors[0];
-  if (broken) return { ok: false, error: `${broken.linePos ? `line ${broken.linePos[0].line}, column ${broken.linePos[0].col}: ` : ""}not valid YAML: ${broken.message.split("\n")[0]}` };
+  if (broken)
+    return {
+      ok: false,
+      error: `${broken.linePos ? `line ${broken.linePos[0].line}, column ${broken.linePos[0].col}: ` : ""}not valid YAML: ${broken.message.split("\n")[0]}`,
+    };
   const gateways = doc.getIn(["config", "stage2:gateways"]);
   if (!YAML.isSeq(gateways)) return { ok: false, error: "has no config.stage2:gateways list" };
   const index = gateways.items.findIndex((g) => YAML.isMap(g) && g.get("name") === gatewayName);

@@ -64,12 +64,22 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const stackFile =
-    typeof args.flags["config-file"] === "string" ? args.flags["config-file"] : typeof args.flags.stack === "string" ? stackFilePath(args.flags.stack) : LAB_STACK_FILE;
+    typeof args.flags["config-file"] === "string"
+      ? args.flags["config-file"]
+      : typeof args.flags.stack === "string"
+        ? stackFilePath(args.flags.stack)
+        : LAB_STACK_FILE;
   const prefix = typeof args.flags.prefix === "string" ? args.flags.prefix : DEFAULT_PREFIX;
   const gateway = typeof args.flags.gateway === "string" ? args.flags.gateway : undefined;
 
   if (args.flags.kernel === true) {
-    return runKernel(action, { stackFile, gateway, prefix: args.flags.prefix as string | undefined, keep: args.flags.keep === true, verbose: args.flags.verbose === true });
+    return runKernel(action, {
+      stackFile,
+      gateway,
+      prefix: args.flags.prefix as string | undefined,
+      keep: args.flags.keep === true,
+      verbose: args.flags.verbose === true,
+    });
   }
 
   // Ctrl-C while building: stop the running commands, refuse new ones, and leave nothing behind.
@@ -142,7 +152,9 @@ function report(facts: readonly Fact[]): boolean {
   out(`lab: facts per gateway: ${show(counts.gateway)}`);
   out(`lab: facts per connection: ${show(counts.connection)}`);
   out(`lab: facts per auth kind: ${show(counts.auth)}`);
-  out(`lab: ${facts.filter((f) => f.ok).length} passed, ${failed.length} failed${failed.length ? `: ${failed.map((f) => `${f.gateway ?? ""}/${f.connection ?? ""} ${f.id}`).join(", ")}` : ""}`);
+  out(
+    `lab: ${facts.filter((f) => f.ok).length} passed, ${failed.length} failed${failed.length ? `: ${failed.map((f) => `${f.gateway ?? ""}/${f.connection ?? ""} ${f.id}`).join(", ")}` : ""}`,
+  );
   return failed.length === 0;
 }
 
@@ -200,6 +212,8 @@ function shell(argv: string[]): number {
     process.stderr.write(`stage2 lab shell: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
-  const res = spawnSync("nsenter", [`--mount=${host.mountFile}`, `--net=/run/netns/${host.ns}`, "--", ...(command.length ? command : ["bash", "-i"])], { stdio: "inherit" });
+  const res = spawnSync("nsenter", [`--mount=${host.mountFile}`, `--net=/run/netns/${host.ns}`, "--", ...(command.length ? command : ["bash", "-i"])], {
+    stdio: "inherit",
+  });
   return res.status ?? 1;
 }

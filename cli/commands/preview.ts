@@ -87,7 +87,7 @@ export async function run(argv: string[]): Promise<number> {
 
 /** A stand-in for a secret value naming the secret keys it holds (a payload's files are read for them). */
 function redactedValue(value: unknown): string {
-  const text = typeof value === "string" ? value : JSON.stringify(value) ?? "";
+  const text = typeof value === "string" ? value : (JSON.stringify(value) ?? "");
   const files = typeof value === "string" ? decodePayload(value) : undefined;
   const keys = secretKeysIn([text, ...(files ?? []).map((f) => f.content)].join("\n"));
   return redactedSecret(keys.join(", ") || "value");

@@ -71,7 +71,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(renderDocument(document, args.flags.managed ? MANAGED_HEADER : ""));
   } else {
     const conns = Object.keys((swanctl.document.connections as object | undefined) ?? {}).length;
-    err(`${file}: ${errors === 0 ? "ok" : `${errors} error${errors === 1 ? "" : "s"}`} (${conns} connection${conns === 1 ? "" : "s"}, ${swanctl.parsed.files.length} file${swanctl.parsed.files.length === 1 ? "" : "s"} read)`);
+    err(
+      `${file}: ${errors === 0 ? "ok" : `${errors} error${errors === 1 ? "" : "s"}`} (${conns} connection${conns === 1 ? "" : "s"}, ${swanctl.parsed.files.length} file${swanctl.parsed.files.length === 1 ? "" : "s"} read)`,
+    );
     if (args.flags.charon) return (await charonVerdict(swanctl)) && errors === 0 ? 0 : 1;
   }
   return errors === 0 ? 0 : 1;

@@ -5,7 +5,6 @@ import { ByFamily, byFamily, ipsecNetworks } from "../nftables/networks";
 import { IPSEC_ROUTING_TABLE } from "../strongswan/drop-in";
 import { NAME_RE } from "../model/names";
 
-
 /** A BGP protocol name: BIRD symbols cannot hold '-', and the prefix keeps keywords ("table") out. */
 export function bgpProtocolName(neighbor: string): string {
   if (!NAME_RE.test(neighbor)) throw new Error(`bird: neighbor name ${JSON.stringify(neighbor)} must be lower-case letters, digits and '-'`);

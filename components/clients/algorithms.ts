@@ -31,18 +31,47 @@ export const isAead = (encr: string): boolean => AEAD.test(encr);
 
 /** IANA Diffie-Hellman group numbers (RFC 7296 registry) for strongSwan's key exchange keywords. */
 export const DH_GROUP: Readonly<Record<string, number>> = {
-  modp768: 1, modp1024: 2, modp1536: 5, modp2048: 14, modp3072: 15, modp4096: 16, modp6144: 17, modp8192: 18,
-  ecp256: 19, ecp384: 20, ecp521: 21, modp2048s256: 24, curve25519: 31, x25519: 31, curve448: 32, x448: 32,
+  modp768: 1,
+  modp1024: 2,
+  modp1536: 5,
+  modp2048: 14,
+  modp3072: 15,
+  modp4096: 16,
+  modp6144: 17,
+  modp8192: 18,
+  ecp256: 19,
+  ecp384: 20,
+  ecp521: 21,
+  modp2048s256: 24,
+  curve25519: 31,
+  x25519: 31,
+  curve448: 32,
+  x448: 32,
 };
 
 // Apple's VPN.IKEv2 SecurityAssociationParameters values (Device Management docs; NEVPNIKEv2EncryptionAlgorithm).
 const APPLE_ENCR: Readonly<Record<string, string>> = {
-  aes128: "AES-128", aes256: "AES-256", aes128gcm16: "AES-128-GCM", aes256gcm16: "AES-256-GCM", aes128gcm: "AES-128-GCM",
-  aes256gcm: "AES-256-GCM", chacha20poly1305: "ChaCha20Poly1305", "3des": "3DES",
+  aes128: "AES-128",
+  aes256: "AES-256",
+  aes128gcm16: "AES-128-GCM",
+  aes256gcm16: "AES-256-GCM",
+  aes128gcm: "AES-128-GCM",
+  aes256gcm: "AES-256-GCM",
+  chacha20poly1305: "ChaCha20Poly1305",
+  "3des": "3DES",
 };
 const APPLE_INTEG: Readonly<Record<string, string>> = {
-  sha1: "SHA1-96", sha: "SHA1-96", sha256: "SHA2-256", sha2_256: "SHA2-256", sha384: "SHA2-384", sha2_384: "SHA2-384",
-  sha512: "SHA2-512", sha2_512: "SHA2-512", prfsha256: "SHA2-256", prfsha384: "SHA2-384", prfsha512: "SHA2-512",
+  sha1: "SHA1-96",
+  sha: "SHA1-96",
+  sha256: "SHA2-256",
+  sha2_256: "SHA2-256",
+  sha384: "SHA2-384",
+  sha2_384: "SHA2-384",
+  sha512: "SHA2-512",
+  sha2_512: "SHA2-512",
+  prfsha256: "SHA2-256",
+  prfsha384: "SHA2-384",
+  prfsha512: "SHA2-512",
 };
 const APPLE_DH = new Set([1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 31, 32]);
 
@@ -57,7 +86,8 @@ export function appleSa(proposal: string, kind: "ike" | "esp"): AppleSa | undefi
   const p = proposalParts(proposal);
   if (!p) return undefined;
   const encr = APPLE_ENCR[p.encr];
-  const integ = APPLE_INTEG[(isAead(p.encr) ? (kind === "ike" ? p.prf : undefined) : p.integ) ?? ""] ?? (isAead(p.encr) && kind === "esp" ? "SHA2-256" : undefined);
+  const integ =
+    APPLE_INTEG[(isAead(p.encr) ? (kind === "ike" ? p.prf : undefined) : p.integ) ?? ""] ?? (isAead(p.encr) && kind === "esp" ? "SHA2-256" : undefined);
   const group = p.dh === undefined ? undefined : DH_GROUP[p.dh];
   if (encr === undefined || integ === undefined) return undefined;
   if (kind === "ike" && (group === undefined || !APPLE_DH.has(group))) return undefined;
@@ -76,15 +106,33 @@ export interface WindowsIpsec {
 }
 
 const WIN_ENCR: Readonly<Record<string, string>> = {
-  aes128: "AES128", aes192: "AES192", aes256: "AES256", aes128gcm16: "GCMAES128", aes256gcm16: "GCMAES256", "3des": "DES3",
+  aes128: "AES128",
+  aes192: "AES192",
+  aes256: "AES256",
+  aes128gcm16: "GCMAES128",
+  aes256gcm16: "GCMAES256",
+  "3des": "DES3",
 };
 const WIN_INTEG: Readonly<Record<string, string>> = {
-  sha1: "SHA1", sha: "SHA1", sha256: "SHA256", sha2_256: "SHA256", sha384: "SHA384", sha2_384: "SHA384",
-  prfsha1: "SHA1", prfsha256: "SHA256", prfsha384: "SHA384",
+  sha1: "SHA1",
+  sha: "SHA1",
+  sha256: "SHA256",
+  sha2_256: "SHA256",
+  sha384: "SHA384",
+  sha2_384: "SHA384",
+  prfsha1: "SHA1",
+  prfsha256: "SHA256",
+  prfsha384: "SHA384",
 };
 const WIN_DH: Readonly<Record<string, string>> = { modp1024: "Group2", modp2048: "Group14", ecp256: "ECP256", ecp384: "ECP384", modp2048s256: "Group24" };
 const WIN_CIPHER: Readonly<Record<string, string>> = {
-  aes128: "AES128", aes192: "AES192", aes256: "AES256", aes128gcm16: "GCMAES128", aes192gcm16: "GCMAES192", aes256gcm16: "GCMAES256", "3des": "DES3",
+  aes128: "AES128",
+  aes192: "AES192",
+  aes256: "AES256",
+  aes128gcm16: "GCMAES128",
+  aes192gcm16: "GCMAES192",
+  aes256gcm16: "GCMAES256",
+  "3des": "DES3",
 };
 const WIN_AUTH: Readonly<Record<string, string>> = { sha1: "SHA196", sha: "SHA196", sha256: "SHA256128", sha2_256: "SHA256128" };
 const WIN_PFS: Readonly<Record<string, string>> = { modp2048: "PFS2048", ecp256: "ECP256", ecp384: "ECP384", modp2048s256: "PFS24" };

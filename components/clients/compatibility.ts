@@ -40,14 +40,19 @@ export function verdicts(p: ClientProfile): Verdict[] {
     if (key !== undefined && !APPLE_CERT_KEYS.test(key)) notes.push(`Apple's IKEv2 client has no certificate type for ${key}`);
     // Apple's API names Ed25519 (iOS 13, macOS 10.15), but Ed25519 keys fail to import into the Keychain
     // (eduvpn/macos#240): not claimed until a device proves it. ECDSA server certificates have had issues too.
-    if (key === "ed25519") notes.push("Ed25519 is unproven on Apple devices (API since iOS 13 / macOS 10.15; Keychain import failures reported): use RSA or ECDSA P-256");
+    if (key === "ed25519")
+      notes.push("Ed25519 is unproven on Apple devices (API since iOS 13 / macOS 10.15; Keychain import failures reported): use RSA or ECDSA P-256");
     const extra = key?.startsWith("ecdsa-") ? ["ECDSA server certificates have had iOS/macOS issues: RSA is the safest for Apple"] : [];
     return { platform: "apple", ok: notes.length === 0, notes: [...notes, ...(notes.length ? [] : [...extra, ...dnId, ...trustNote(p)])] };
   };
   const android: Verdict =
     p.auth === "psk"
       ? { platform: "android-strongswan", ok: false, notes: ["the strongSwan app always authenticates the server by certificate: no PSK"] }
-      : { platform: "android-strongswan", ok: true, notes: key === "ed25519" ? ["Ed25519 is verified by the app's own strongSwan crypto; not tried on a device here"] : [] };
+      : {
+          platform: "android-strongswan",
+          ok: true,
+          notes: key === "ed25519" ? ["Ed25519 is verified by the app's own strongSwan crypto; not tried on a device here"] : [],
+        };
   const nm: Verdict = {
     platform: "networkmanager",
     ok: true,

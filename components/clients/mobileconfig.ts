@@ -25,8 +25,13 @@ function plist(value: Plist, indent: string): string {
 }
 
 const APPLE_CERT_TYPE: Readonly<Record<string, string>> = {
-  "rsa-2048": "RSA", "rsa-3072": "RSA", "rsa-4096": "RSA", "ecdsa-prime256v1": "ECDSA256", "ecdsa-secp384r1": "ECDSA384",
-  "ecdsa-secp521r1": "ECDSA521", ed25519: "Ed25519",
+  "rsa-2048": "RSA",
+  "rsa-3072": "RSA",
+  "rsa-4096": "RSA",
+  "ecdsa-prime256v1": "ECDSA256",
+  "ecdsa-secp384r1": "ECDSA384",
+  "ecdsa-secp521r1": "ECDSA521",
+  ed25519: "Ed25519",
 };
 
 export function renderMobileconfig(p: ClientProfile, sharedSecret?: string): string {

@@ -28,12 +28,9 @@ export function renderWindowsScript(p: ClientProfile): string {
   if (typeof plan === "string") throw new Error(`${p.gateway}/${p.connection}: ${plan}`);
   const name = `${p.connection} (${p.gateway})`;
   const method = p.auth === "eap-mschapv2" ? "Eap" : "MachineCertificate";
-  const lines = [
-    `# stage2: IKEv2 VPN ${name} for ${p.user}. Run in an elevated PowerShell.`,
-    `$ErrorActionPreference = 'Stop'`,
-    `$Name = ${q(name)}`,
-  ];
-  if (p.trust?.kind === "ca") lines.push(`Import-Certificate -FilePath (Join-Path $PSScriptRoot ${q(`${p.connection}-ca.cer`)}) -CertStoreLocation Cert:\\LocalMachine\\Root | Out-Null`);
+  const lines = [`# stage2: IKEv2 VPN ${name} for ${p.user}. Run in an elevated PowerShell.`, `$ErrorActionPreference = 'Stop'`, `$Name = ${q(name)}`];
+  if (p.trust?.kind === "ca")
+    lines.push(`Import-Certificate -FilePath (Join-Path $PSScriptRoot ${q(`${p.connection}-ca.cer`)}) -CertStoreLocation Cert:\\LocalMachine\\Root | Out-Null`);
   lines.push(
     `Add-VpnConnection -Name $Name -ServerAddress ${q(p.dialAddress)} -TunnelType Ikev2 -AuthenticationMethod ${method} -EncryptionLevel Required${p.routes.includes("0.0.0.0/0") ? "" : " -SplitTunneling"} -Force`,
     `Set-VpnConnectionIPsecConfiguration -ConnectionName $Name -AuthenticationTransformConstants ${plan.esp.AuthenticationTransformConstants} -CipherTransformConstants ${plan.esp.CipherTransformConstants} -EncryptionMethod ${plan.ike.EncryptionMethod} -IntegrityCheckMethod ${plan.ike.IntegrityCheckMethod} -DHGroup ${plan.ike.DHGroup} -PfsGroup ${plan.esp.PfsGroup} -Force`,

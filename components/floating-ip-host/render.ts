@@ -27,11 +27,13 @@ export function floatingIpAddress(ctx: RenderContext): string {
  */
 export function renderFloatingIpHost(gw: GatewayModel, ctx: RenderContext): string {
   const label = floatingIpLabel(gw);
-  return [
-    "# managed by stage2: do not edit, every apply overwrites it",
-    "# The floating IP must sit on the public interface, or the kernel drops the IKE packets sent to it.",
-    `auto ${label}`,
-    `iface ${label} inet static`,
-    `\taddress ${floatingIpAddress(ctx)}/32`,
-  ].join("\n") + "\n";
+  return (
+    [
+      "# managed by stage2: do not edit, every apply overwrites it",
+      "# The floating IP must sit on the public interface, or the kernel drops the IKE packets sent to it.",
+      `auto ${label}`,
+      `iface ${label} inet static`,
+      `\taddress ${floatingIpAddress(ctx)}/32`,
+    ].join("\n") + "\n"
+  );
 }

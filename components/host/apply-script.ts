@@ -51,7 +51,7 @@ function serviceLines(services: readonly ServiceUnit[], manager: ServiceManager)
 const READ_PAYLOAD = [
   // `printf x` keeps trailing newlines that $( ) would strip.
   'payload=$(cat; printf x) || fail "reading the payload failed"; payload=${payload%x}',
-  'header=${payload%%$\'\\n\'*}; body=${payload#*$\'\\n\'}',
+  "header=${payload%%$'\\n'*}; body=${payload#*$'\\n'}",
   '[ "$header" != "$payload" ] || fail "stdin is not a stage2 payload"',
   'read -r magic version nfiles nbytes digest rest <<<"$header" || true',
   `[ "$magic $version" = "stage2-payload ${PAYLOAD_VERSION}" ] && [ -z "$rest" ] || fail "stdin is not a stage2 payload (version ${PAYLOAD_VERSION})"`,
@@ -154,7 +154,9 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
   // UDP 500/4500, so charon-systemd started beside it runs without IPv4 sockets): restart those that run.
   const restartOwn = concern.services.map((s) => ` systemctl try-restart ${shq(s.unit)};`).join("");
   for (const unit of masked) {
-    lines.push(`[ "$(systemctl is-enabled ${shq(unit)} 2>/dev/null || true)" = masked ] || { systemctl disable --now --quiet ${shq(unit)} 2>/dev/null || true; systemctl mask --quiet ${shq(unit)}; say "masked ${unit}";${restartOwn} }`);
+    lines.push(
+      `[ "$(systemctl is-enabled ${shq(unit)} 2>/dev/null || true)" = masked ] || { systemctl disable --now --quiet ${shq(unit)} 2>/dev/null || true; systemctl mask --quiet ${shq(unit)}; say "masked ${unit}";${restartOwn} }`,
+    );
   }
   lines.push(...(concern.prepare ?? []));
   lines.push(
@@ -176,7 +178,7 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
     "}",
     'if [ ${#changed[@]} -eq 0 ] && [ "$active" = "$digest" ]; then ensure 9>&-; say "unchanged"; exit 0; fi',
     'for check in "${checks[@]}"; do',
-    '  path=${check%%$\'\\t\'*}; cmd=${check#*$\'\\t\'}',
+    "  path=${check%%$'\\t'*}; cmd=${check#*$'\\t'}",
     '  if ! out=$(STAGE="$stage/new" STAGED="$stage/new$path" bash -c "$cmd" 2>&1); then',
     '    fail "$path rejected by \\`$cmd\\`, nothing changed: $out"',
     "  fi",
@@ -190,7 +192,7 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
     'printf "%s %s\\n" "$digest" "${stage##*/}" > "$state/pending.tmp"; mv -f "$state/pending.tmp" "$state/pending"',
     'rm -f "$state/active"; phase=swap',
     'for i in "${!changed[@]}"; do',
-    '  path=${changed[$i]}',
+    "  path=${changed[$i]}",
     '  mkdir -p "$(dirname "$path")"; tmp="$path.stage2-tmp"',
     '  cp "$stage/new$path" "$tmp"; chmod "${modes[$i]}" "$tmp"; chown "${owners[$i]}" "$tmp"; mv -f "$tmp" "$path"',
     "  step swapping",
@@ -212,7 +214,7 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
     '  rm -f "$state/pending"; phase=rolledback',
     "}",
     "phase=activate",
-    'if ! out=$(activate 2>&1 9>&-); then',
+    "if ! out=$(activate 2>&1 9>&-); then",
     "  rollback",
     '  fail "activation failed, previous files restored: $out"',
     "fi",

@@ -11,8 +11,6 @@ export function childOptions(
   ...extra: pulumi.Resource[]
 ): pulumi.CustomResourceOptions {
   const inherited = opts?.dependsOn;
-  const dependsOn = pulumi
-    .output(inherited ?? [])
-    .apply((d) => [...(Array.isArray(d) ? d : [d]), ...extra]) as pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
+  const dependsOn = pulumi.output(inherited ?? []).apply((d) => [...(Array.isArray(d) ? d : [d]), ...extra]) as pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
   return { parent, dependsOn };
 }

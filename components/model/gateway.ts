@@ -14,17 +14,14 @@ import { NAME_RE, PROPOSAL_RE } from "./names";
  * `stage2 render` read. Cross-field rules live in `checkGateway` (and rules/*) so they run before any resource exists.
  */
 
-const name = (what: string) =>
-  z.string().regex(NAME_RE, `${what} must be lower-case letters, digits and '-', starting with a letter, at most 31 chars`);
+const name = (what: string) => z.string().regex(NAME_RE, `${what} must be lower-case letters, digits and '-', starting with a letter, at most 31 chars`);
 const ipv4 = z.string().refine(isIPv4, "must be an IPv4 address like 198.51.100.7");
 const ip = z.string().refine(isIP, "must be an IPv4 or IPv6 address");
 const cidr = z.string().refine(isPrefix, "must be an address prefix like 10.3.0.0/24");
 const network = z.string().refine(isNetwork, "must be a network prefix with no host bits set, like 10.3.0.0/24");
 const ifname = z.string().regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/, "must be a Linux interface name (1-15 chars)");
 /** A reference to a secret config value (set with `pulumi config set --secret stage2:<name>`). */
-const secretRef = z
-  .string()
-  .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,62}$/, "must name a secret config key (letters, digits, _ and -)");
+const secretRef = z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,62}$/, "must name a secret config key (letters, digits, _ and -)");
 /** An IKE identity: an address, FQDN, email or DN, kept on one line and free of quotes. */
 const identity = z
   .string()
@@ -33,13 +30,9 @@ const identity = z
   .regex(/^[^\u0000-\u001f\u007f"\\{}#]+$/, "must be one line without quotes, backslashes, braces or '#'");
 /** How strongSwan reads a PSK's text: as it is, or decoded from 0x-hex / 0s-base64 (swanctl.conf's secret prefixes). */
 const pskEncoding = z.enum(["text", "hex", "base64"]).optional();
-const proposal = z
-  .string()
-  .regex(PROPOSAL_RE, "must be a strongSwan proposal like aes256gcm16-prfsha384-ecp384");
+const proposal = z.string().regex(PROPOSAL_RE, "must be a strongSwan proposal like aes256gcm16-prfsha384-ecp384");
 const duration = z.string().regex(/^\d+[smhd]?$/, "must be a duration like 30s, 4h or 3600");
-const pem = z
-  .string()
-  .regex(/^-----BEGIN [A-Z0-9 ]+-----\n[A-Za-z0-9+/=\n]+-----END [A-Z0-9 ]+-----\n?$/, "must be one PEM block");
+const pem = z.string().regex(/^-----BEGIN [A-Z0-9 ]+-----\n[A-Za-z0-9+/=\n]+-----END [A-Z0-9 ]+-----\n?$/, "must be one PEM block");
 
 export const Location = z.enum(["fsn1", "nbg1", "hel1", "ash", "hil", "sin"]);
 
@@ -249,7 +242,10 @@ export const Gateway = z
         ipv4,
         /** SSH host public key ("ssh-ed25519 AAAA..."): pinned, never trusted on first use. */
         hostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+$/, "must be 'TYPE BASE64'"),
-        user: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default("root"),
+        user: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_-]*$/)
+          .default("root"),
         port: z.number().int().min(1).max(65535).default(22),
       })
       .strict(),
@@ -306,8 +302,7 @@ export function connectionsOf(gw: GatewayModel): { kind: "rw" | "site"; name: st
 /** Cross-field rules the schema alone cannot state. `at` prefixes every path (e.g. "gateways[0]"). */
 export function checkGateway(gw: GatewayModel, at = ""): Problem[] {
   const problems: Problem[] = [];
-  const p = (path: string, message: string, value?: unknown) =>
-    problems.push({ path: at ? `${at}.${path}` : path, message, value });
+  const p = (path: string, message: string, value?: unknown) => problems.push({ path: at ? `${at}.${path}` : path, message, value });
 
   const wgNet = gw.wireguard.address;
   const wgRanges = [wgNet, ...gw.wireguard.peers.flatMap((peer) => peer.allowedIps)];
@@ -339,11 +334,9 @@ export function checkGateway(gw: GatewayModel, at = ""): Problem[] {
     site.remoteAddrs.forEach((addr, j) => {
       if (wgRanges.some((r) => overlaps(r, addr))) p(`${base}.remoteAddrs[${j}]`, "is inside the WireGuard subnet: IPsec must not run over WireGuard", addr);
     });
-    [...(site.localTs ?? []).map((ts, j) => [ts, `localTs[${j}]`]), ...site.remoteTs.map((ts, j) => [ts, `remoteTs[${j}]`])].forEach(
-      ([ts, where]) => {
-        if (wgRanges.some((r) => overlaps(r, ts))) p(`${base}.${where}`, "overlaps the WireGuard subnet or a WireGuard peer's allowedIps", ts);
-      },
-    );
+    [...(site.localTs ?? []).map((ts, j) => [ts, `localTs[${j}]`]), ...site.remoteTs.map((ts, j) => [ts, `remoteTs[${j}]`])].forEach(([ts, where]) => {
+      if (wgRanges.some((r) => overlaps(r, ts))) p(`${base}.${where}`, "overlaps the WireGuard subnet or a WireGuard peer's allowedIps", ts);
+    });
     site.remoteTs.forEach((ts, j) => {
       pools.forEach((pool) => {
         if (overlaps(pool.cidr, ts)) p(`${base}.remoteTs[${j}]`, `overlaps the road-warrior pool at ${pool.path}`, ts);
@@ -387,7 +380,11 @@ export function checkGateway(gw: GatewayModel, at = ""): Problem[] {
     const path = `${conn.kind === "rw" ? "ipsec.roadWarriors" : "ipsec.sites"}[${conn.kind === "rw" ? i : i - gw.ipsec.roadWarriors.length}].localAddrs`;
     if (fip === undefined) p(path, "can only be set when floatingIp.address is known, and must equal it; leave it out", conn.localAddrs);
     else if (conn.localAddrs.length !== 1 || conn.localAddrs[0] !== fip) {
-      p(path, `must be exactly the floating IP [${fip}] (IKE must bind the public floating IP, never %any or the WireGuard tunnel); leave it out`, conn.localAddrs);
+      p(
+        path,
+        `must be exactly the floating IP [${fip}] (IKE must bind the public floating IP, never %any or the WireGuard tunnel); leave it out`,
+        conn.localAddrs,
+      );
     }
   });
   if (fip !== undefined && (fip === gw.server.ipv4 || wgRanges.some((r) => overlaps(r, fip)))) {
@@ -409,7 +406,10 @@ export function parseGateway(input: unknown, at = ""): { ok: true; gateway: Gate
 
 export function zodProblems(error: z.ZodError, input: unknown, at = ""): Problem[] {
   return error.issues.map((issue) => {
-    const path = issue.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${cut(k)}`)).join("").replace(/^\./, "");
+    const path = issue.path
+      .map((k) => (typeof k === "number" ? `[${k}]` : `.${cut(k)}`))
+      .join("")
+      .replace(/^\./, "");
     const value = issue.path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k as string] : undefined), input);
     // zod quotes what it received and the keys it did not know; the value is shown once, after the message, cut.
     const message = issue.message.replace(/, received '.*'$/s, "").replace(/'([^']*)'/g, (_, quoted: string) => `'${cut(quoted)}'`);

@@ -18,19 +18,32 @@ export function secretSlots(gw: GatewayModel): SecretSlot[] {
   const slots: SecretSlot[] = [];
   gw.ipsec.roadWarriors.forEach((rw, i) => {
     const base = `ipsec.roadWarriors[${i}]`;
-    if (rw.local.kind === "pubkey") slots.push({ ref: rw.local.keySecret, path: `${base}.local.keySecret`, what: `${rw.name}: gateway certificate key`, kind: "private-key" });
+    if (rw.local.kind === "pubkey")
+      slots.push({ ref: rw.local.keySecret, path: `${base}.local.keySecret`, what: `${rw.name}: gateway certificate key`, kind: "private-key" });
     if (rw.clients.kind === "psk") {
-      slots.push({ ref: rw.clients.secret, path: `${base}.clients.secret`, what: `${rw.name}: pre-shared key`, kind: "psk", encoding: rw.clients.secretEncoding });
+      slots.push({
+        ref: rw.clients.secret,
+        path: `${base}.clients.secret`,
+        what: `${rw.name}: pre-shared key`,
+        kind: "psk",
+        encoding: rw.clients.secretEncoding,
+      });
     }
     if (rw.clients.kind === "eap-mschapv2") {
       rw.clients.users.forEach((u, j) =>
-        slots.push({ ref: u.passwordSecret, path: `${base}.clients.users[${j}].passwordSecret`, what: `${rw.name}: EAP password of ${u.id}`, kind: "eap-password" }),
+        slots.push({
+          ref: u.passwordSecret,
+          path: `${base}.clients.users[${j}].passwordSecret`,
+          what: `${rw.name}: EAP password of ${u.id}`,
+          kind: "eap-password",
+        }),
       );
     }
   });
   gw.ipsec.sites.forEach((s, i) => {
     const base = `ipsec.sites[${i}].auth`;
-    if (s.auth.kind === "psk") slots.push({ ref: s.auth.secret, path: `${base}.secret`, what: `${s.name}: pre-shared key`, kind: "psk", encoding: s.auth.secretEncoding });
+    if (s.auth.kind === "psk")
+      slots.push({ ref: s.auth.secret, path: `${base}.secret`, what: `${s.name}: pre-shared key`, kind: "psk", encoding: s.auth.secretEncoding });
     else slots.push({ ref: s.auth.keySecret, path: `${base}.keySecret`, what: `${s.name}: certificate key`, kind: "private-key" });
   });
   return slots;

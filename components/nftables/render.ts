@@ -62,10 +62,7 @@ function anyOf(items: readonly string[]): string {
 
 /** One match per address family present: `ip saddr …`, `ip6 saddr …`. */
 function matches(nets: ByFamily, dir: "saddr" | "daddr"): string[] {
-  return [
-    ...(nets.v4.length ? [`ip ${dir} ${anyOf(nets.v4)}`] : []),
-    ...(nets.v6.length ? [`ip6 ${dir} ${anyOf(nets.v6)}`] : []),
-  ];
+  return [...(nets.v4.length ? [`ip ${dir} ${anyOf(nets.v4)}`] : []), ...(nets.v6.length ? [`ip6 ${dir} ${anyOf(nets.v6)}`] : [])];
 }
 
 function clamp(match: string, mss: number, path: string): string {
@@ -79,7 +76,8 @@ function inputRules(gw: GatewayModel, ctx: RenderContext): string[] {
   const privateNets = byFamily(gw.private.networks);
   const sshFrom = byFamily(gw.sshFrom);
   const ssh = port(gw.server.port);
-  const publicSsh = gw.sshFrom.length === 0 ? [`iifname ${pub} tcp dport ${ssh}`] : matches(sshFrom, "saddr").map((m) => `iifname ${pub} ${m} tcp dport ${ssh}`);
+  const publicSsh =
+    gw.sshFrom.length === 0 ? [`iifname ${pub} tcp dport ${ssh}`] : matches(sshFrom, "saddr").map((m) => `iifname ${pub} ${m} tcp dport ${ssh}`);
   return [
     'iif "lo" accept',
     "ct state established,related accept",

@@ -73,10 +73,7 @@ export function swanctlSecretsConcern(gw: GatewayModel, ctx: RenderContext, secr
   return {
     name: "swanctl-secrets",
     packages: [],
-    files: [
-      { path: SWANCTL_SECRETS, content: renderSwanctlSecrets(gw, ctx, secrets), mode: "0600", secret: true, validate: SETTINGS_VALIDATE },
-      ...keys,
-    ],
+    files: [{ path: SWANCTL_SECRETS, content: renderSwanctlSecrets(gw, ctx, secrets), mode: "0600", secret: true, validate: SETTINGS_VALIDATE }, ...keys],
     services: [strongswanService],
   };
 }

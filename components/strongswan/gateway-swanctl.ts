@@ -57,9 +57,7 @@ function roadWarrior(gw: GatewayModel, rw: RoadWarriorModel, ctx: RenderContext)
 
 function site(gw: GatewayModel, s: SiteModel, ctx: RenderContext): SettingsSection {
   const local =
-    s.auth.kind === "psk"
-      ? section({ auth: "psk", id: s.auth.localId ?? ctx.floatingIp })
-      : section({ auth: "pubkey", certs: [base(certFile(s.name))] });
+    s.auth.kind === "psk" ? section({ auth: "psk", id: s.auth.localId ?? ctx.floatingIp }) : section({ auth: "pubkey", certs: [base(certFile(s.name))] });
   const remote =
     s.auth.kind === "psk"
       ? section({ auth: "psk", id: s.auth.remoteId ?? s.remoteAddrs[0] })
@@ -157,11 +155,7 @@ export function renderSwanctlSecrets(gw: GatewayModel, ctx: RenderContext, secre
 }
 
 /** PEM files: certificates and CAs (public) and private keys (secret, 0600). */
-export function swanctlPemFiles(
-  gw: GatewayModel,
-  secrets: SecretValues,
-  opts: { publicOnly: boolean },
-): { path: string; content: string; secret: boolean }[] {
+export function swanctlPemFiles(gw: GatewayModel, secrets: SecretValues, opts: { publicOnly: boolean }): { path: string; content: string; secret: boolean }[] {
   const files: { path: string; content: string; secret: boolean }[] = [];
   const pemText = (text: string) => (text.endsWith("\n") ? text : `${text}\n`);
   const key = (ref: string) => (opts.publicOnly ? "" : pemText(need(secrets, ref)));

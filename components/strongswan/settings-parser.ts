@@ -109,9 +109,9 @@ const newSection = (key: string, pos: SourcePos): RawSection => ({
 });
 
 const isBlank = (c: string): boolean => c === " " || c === "\t" || c === "\r";
-const NAME_STOP = new Set([..."#{}=,:.\"", " ", "\t", "\r", "\n"]);
-const REF_STOP = new Set([..."#{}=,:\"", " ", "\t", "\r", "\n"]);
-const WORD_STOP = new Set([..."#}\"", " ", "\t", "\r", "\n"]);
+const NAME_STOP = new Set([...'#{}=,:."', " ", "\t", "\r", "\n"]);
+const REF_STOP = new Set([...'#{}=,:"', " ", "\t", "\r", "\n"]);
+const WORD_STOP = new Set([...'#}"', " ", "\t", "\r", "\n"]);
 
 class Lexer {
   private i = 0;
@@ -198,7 +198,8 @@ class Lexer {
       if (e === "n") out += "\n";
       else if (e === "r") out += "\r";
       else if (e === "t") out += "\t";
-      else if (e === "\r" && this.peek() === "\n") this.next(); // a backslash before CR LF joins lines too
+      else if (e === "\r" && this.peek() === "\n")
+        this.next(); // a backslash before CR LF joins lines too
       else if (e !== "\n") out += e;
     }
   }
@@ -388,7 +389,10 @@ function resolve(root: RawSection, positions: Map<string, SourcePos>): SettingsS
     const key = secs.map(id).join(",");
     if (expanding.has(key)) {
       const ref = secs.flatMap((sec) => sec.refs)[0];
-      throw new SettingsParseError(ref?.pos ?? secs[0].pos, `section '${showName(pathKey(at))}' inherits from a section that contains it: the expansion never ends`);
+      throw new SettingsParseError(
+        ref?.pos ?? secs[0].pos,
+        `section '${showName(pathKey(at))}' inherits from a section that contains it: the expansion never ends`,
+      );
     }
     expanding.add(key);
     const entries: SettingsEntry[] = [];

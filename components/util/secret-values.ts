@@ -35,7 +35,14 @@ export function registerSecret(key: string, value: unknown): void {
   for (const text of leaves(value, [])) {
     if (text === "" || byValue.has(text)) continue;
     byValue.set(text, key);
-    const forms = [text, JSON.stringify(text).slice(1, -1), ...text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= MIN_LINE && !l.startsWith("-----"))];
+    const forms = [
+      text,
+      JSON.stringify(text).slice(1, -1),
+      ...text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l.length >= MIN_LINE && !l.startsWith("-----")),
+    ];
     for (const form of new Set(forms)) if (form.length >= MIN_FRAGMENT) fragmentList.push([form, key]);
     sorted = false;
   }

@@ -64,9 +64,18 @@ export async function runKernelChecks(layout: LabLayout, hosts: ReadonlyMap<Role
   const wgIf = layout.wg?.interface ?? "wg0";
 
   // The gateway's service manager and dataplane.
-  const units = await out(gw, "systemctl is-active strongswan bird nftables; systemctl is-enabled strongswan-starter; swanctl --stats | grep -m1 'loaded plugins'; ip -br link show ipsec0 2>&1 | head -1; ip -d link show " + wgIf + " | grep -o 'wireguard' | head -1; [ -d /sys/module/wireguard ] && echo module:wireguard; [ -d /sys/module/esp4 ] && echo module:esp4");
+  const units = await out(
+    gw,
+    "systemctl is-active strongswan bird nftables; systemctl is-enabled strongswan-starter; swanctl --stats | grep -m1 'loaded plugins'; ip -br link show ipsec0 2>&1 | head -1; ip -d link show " +
+      wgIf +
+      " | grep -o 'wireguard' | head -1; [ -d /sys/module/wireguard ] && echo module:wireguard; [ -d /sys/module/esp4 ] && echo module:esp4",
+  );
   const [active, masked] = [units.split("\n").slice(0, 3), units.split("\n")[3]];
-  add("gw: systemctl is-active strongswan bird nftables", active.every((l) => l === "active"), active.join(" "));
+  add(
+    "gw: systemctl is-active strongswan bird nftables",
+    active.every((l) => l === "active"),
+    active.join(" "),
+  );
   add("gw: strongswan-starter masked", masked === "masked", `is-enabled: ${masked}`);
   const plugins = units.split("\n").find((l) => l.includes("loaded plugins")) ?? "";
   add(
@@ -88,7 +97,9 @@ export async function runKernelChecks(layout: LabLayout, hosts: ReadonlyMap<Role
   add(
     "gw: road warrior's IKE SA on the floating IP with NAT-T",
     !!gwRw && gwRw.localHost === fip && gwRw.natRemote && gwRw.remotePort !== "500",
-    gwRw ? `local ${gwRw.localHost}[${gwRw.localPort}] remote ${gwRw.remoteHost}[${gwRw.remotePort}] nat-remote=${gwRw.natRemote}` : `no ESTABLISHED ${layout.rw.conn} SA (${gwSas.map((s) => `${s.name}:${s.state}`).join(", ") || "none"})`,
+    gwRw
+      ? `local ${gwRw.localHost}[${gwRw.localPort}] remote ${gwRw.remoteHost}[${gwRw.remotePort}] nat-remote=${gwRw.natRemote}`
+      : `no ESTABLISHED ${layout.rw.conn} SA (${gwSas.map((s) => `${s.name}:${s.state}`).join(", ") || "none"})`,
   );
   const vip = rwSas.flatMap((s) => s.localVips)[0];
   add("rw: virtual IP from the pool", !!vip && contains(layout.rw.pool, vip), vip ? `${vip} in ${layout.rw.pool}` : "no virtual IP");
@@ -97,7 +108,14 @@ export async function runKernelChecks(layout: LabLayout, hosts: ReadonlyMap<Role
   const nat = layout.addrs.nat;
   const saIn = new RegExp(`src ${nat} dst ${fip}\\s+proto esp spi 0x[0-9a-f]+[^]*?encap type espinudp`).test(state ?? "");
   const saOut = new RegExp(`src ${fip} dst ${nat}\\s+proto esp`).test(state ?? "");
-  add("gw: ip xfrm state holds the road warrior's SAs (ESP in UDP)", saIn && saOut, (state ?? "").split("\n").filter((l) => l.startsWith("src")).join("; "));
+  add(
+    "gw: ip xfrm state holds the road warrior's SAs (ESP in UDP)",
+    saIn && saOut,
+    (state ?? "")
+      .split("\n")
+      .filter((l) => l.startsWith("src"))
+      .join("; "),
+  );
   const pols = vip ? ["in", "fwd", "out"].filter((dir) => new RegExp(`${vip.replace(/\./g, "\\.")}/32[^\\n]*\\n\\s*dir ${dir}`).test(policy ?? "")) : [];
   add("gw: ip xfrm policy holds the road warrior's policies (in, fwd, out)", pols.length === 3, `directions for ${vip ?? "?"}: ${pols.join(", ") || "none"}`);
 
@@ -113,10 +131,21 @@ export async function runKernelChecks(layout: LabLayout, hosts: ReadonlyMap<Role
   add("IPsec packets never cross wg0", wgBefore === wgAfter, `${wgIf} rx/tx packets ${wgBefore.replace("\n", "/")} → ${wgAfter.replace("\n", "/")}`);
   const bgp = await out(node, `gobgp global rib -a ipv4; ip route show proto bgp; ping -c 3 -i 0.2 -W 3 ${vip ?? "0.0.0.0"}`);
   // A best path covering the virtual IP, from gw: the pool announced whole, or the /32 learned from table 220.
-  const best = bgp
-    .split("\n")
-    .find((l) => vip && l.startsWith("*>") && l.split(/\s+/).slice(1, 3).some((f) => f.includes("/") && contains(f, vip)) && l.includes(layout.bgp.gatewayAddr));
-  add("node learned the road warrior's route over BGP (gobgpd RIB)", !!best, best ? `RIB: ${best.replace(/\s+/g, " ").trim()}` : "no best path from gw covering the virtual IP");
+  const best = bgp.split("\n").find(
+    (l) =>
+      vip &&
+      l.startsWith("*>") &&
+      l
+        .split(/\s+/)
+        .slice(1, 3)
+        .some((f) => f.includes("/") && contains(f, vip)) &&
+      l.includes(layout.bgp.gatewayAddr),
+  );
+  add(
+    "node learned the road warrior's route over BGP (gobgpd RIB)",
+    !!best,
+    best ? `RIB: ${best.replace(/\s+/g, " ").trim()}` : "no best path from gw covering the virtual IP",
+  );
   add("node reaches rw back", pingOk(bgp, 3), pingLine(bgp));
 
   // A packet from the pool that did not come through IPsec: sent from the internet side, dropped and counted.
@@ -124,9 +153,16 @@ export async function runKernelChecks(layout: LabLayout, hosts: ReadonlyMap<Role
   const dropBefore = await drop();
   const spoof = "10.3.0.250";
   const internet = host("internet");
-  await out(internet, `ip addr add ${spoof}/32 dev lo; ip route replace ${layout.addrs.node}/32 via ${layout.addrs.gwPublic} dev to-gw; ping -c 2 -i 0.2 -W 1 -I ${spoof} ${layout.addrs.node}; ip route del ${layout.addrs.node}/32; ip addr del ${spoof}/32 dev lo`);
+  await out(
+    internet,
+    `ip addr add ${spoof}/32 dev lo; ip route replace ${layout.addrs.node}/32 via ${layout.addrs.gwPublic} dev to-gw; ping -c 2 -i 0.2 -W 1 -I ${spoof} ${layout.addrs.node}; ip route del ${layout.addrs.node}/32; ip addr del ${spoof}/32 dev lo`,
+  );
   const dropAfter = await drop();
-  add("a pool-sourced packet without IPsec is dropped and counted", dropBefore >= 0 && dropAfter - dropBefore >= 2, `"${POOL_WITHOUT_IPSEC}" counter ${dropBefore} → ${dropAfter}`);
+  add(
+    "a pool-sourced packet without IPsec is dropped and counted",
+    dropBefore >= 0 && dropAfter - dropBefore >= 2,
+    `"${POOL_WITHOUT_IPSEC}" counter ${dropBefore} → ${dropAfter}`,
+  );
 
   if (layout.site && hosts.has("sitehost")) {
     const site = await out(host("sitehost"), `ping -c 3 -i 0.2 -W 3 ${layout.addrs.node}`);

@@ -27,7 +27,11 @@ export async function runKernel(
       gateway: opts.gateway,
       prefix: opts.prefix,
       console: opts.verbose ? (line) => opts.progress(`  vm| ${line}`) : undefined,
-      print: (text) => text.replace(/\n$/, "").split("\n").forEach((l) => opts.progress(l)),
+      print: (text) =>
+        text
+          .replace(/\n$/, "")
+          .split("\n")
+          .forEach((l) => opts.progress(l)),
     });
     return report.ok ? 0 : 1;
   } catch (e) {

@@ -37,7 +37,11 @@ export function hitlessChecks(h: HitlessResult): CheckResult[] {
       ok: h.transmitted > 0 && h.received === h.transmitted && h.activatedChanged.length >= 3,
       evidence: `${h.received}/${h.transmitted} received over ${h.seconds.toFixed(0)} s; activated: ${h.activatedChanged.join(", ")}`,
     },
-    { name: "hitless: the road warrior's CHILD_SA keeps its SPIs", ok: h.spisBefore !== "none" && h.spisBefore === h.spisAfter, evidence: `${h.spisBefore} → ${h.spisAfter}` },
+    {
+      name: "hitless: the road warrior's CHILD_SA keeps its SPIs",
+      ok: h.spisBefore !== "none" && h.spisBefore === h.spisAfter,
+      evidence: `${h.spisBefore} → ${h.spisAfter}`,
+    },
   ];
 }
 

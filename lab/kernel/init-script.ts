@@ -24,8 +24,7 @@ export interface InitOptions {
 }
 
 export function renderInit(opts: InitOptions): string {
-  const exec =
-    opts.mode === "systemd" ? "exec switch_root /newroot /sbin/init" : `exec switch_root /newroot /bin/busybox sh ${opts.scriptInit}`;
+  const exec = opts.mode === "systemd" ? "exec switch_root /newroot /sbin/init" : `exec switch_root /newroot /bin/busybox sh ${opts.scriptInit}`;
   return [
     "#!/bin/busybox sh",
     "# managed by stage2: initramfs init of the kernel lab",

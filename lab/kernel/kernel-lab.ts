@@ -68,7 +68,15 @@ export async function kernelLabUp(opts: KernelLabOptions = {}): Promise<KernelLa
     base.wireguard.address,
     layout.addrs.homeLan,
   ];
-  const vm = await KernelVm.start({ mode: "systemd", name: opts.name ?? "lab", cpus: opts.cpus, memoryMiB: opts.memoryMiB, avoidNets, log, console: opts.console });
+  const vm = await KernelVm.start({
+    mode: "systemd",
+    name: opts.name ?? "lab",
+    cpus: opts.cpus,
+    memoryMiB: opts.memoryMiB,
+    avoidNets,
+    log,
+    console: opts.console,
+  });
   try {
     const mgmt = await vm.waitSsh(120_000);
     timings.boot = secondsSince(t0);
@@ -86,7 +94,9 @@ export async function kernelLabUp(opts: KernelLabOptions = {}): Promise<KernelLa
     const hostKey = fs.readFileSync(path.join(vm.runDir, "host_key.pub"), "utf8").split(" ").slice(0, 2).join(" ");
     const knownHosts = path.join(vm.runDir, "known_hosts_gw");
     fs.writeFileSync(knownHosts, `${layout.addrs.gwPublic} ${hostKey}\n`);
-    const proxy = ["ssh", ...mgmt.baseArgs(), "-o", "ControlMaster=no", "root@127.0.0.1", `ip netns exec ${hostOf(layout, "ops").ns} busybox nc %h %p`].join(" ");
+    const proxy = ["ssh", ...mgmt.baseArgs(), "-o", "ControlMaster=no", "root@127.0.0.1", `ip netns exec ${hostOf(layout, "ops").ns} busybox nc %h %p`].join(
+      " ",
+    );
     const gwSsh = new SshClient(vm.runDir, 22, path.join(vm.runDir, "client_key"), knownHosts, layout.addrs.gwPublic, proxy, "gw.ctl");
     await gwSsh.connect(30_000);
 

@@ -5,7 +5,11 @@ import * as path from "path";
 export const INITRAMFS_MODULES = ["virtio_pci", "virtio_net", "9pnet_virtio", "9p", "overlay"] as const;
 
 /** The module name of a modules.dep path ("kernel/fs/9p/9p.ko" → "9p"; '-' and '_' are the same to the kernel). */
-export const moduleName = (file: string): string => path.basename(file).replace(/\.ko(\.[a-z]+)?$/, "").replace(/-/g, "_");
+export const moduleName = (file: string): string =>
+  path
+    .basename(file)
+    .replace(/\.ko(\.[a-z]+)?$/, "")
+    .replace(/-/g, "_");
 
 /**
  * The files to insmod, dependencies first, each once, for the wanted modules, read from the text of

@@ -57,28 +57,39 @@ export function qemuArgs(o: QemuOptions): string[] {
   const args = [
     "-nodefaults",
     "-no-user-config",
-    "-machine", "q35",
-    "-accel", "tcg,thread=multi",
-    "-cpu", "max",
-    "-smp", String(o.cpus),
-    "-m", String(o.memoryMiB),
-    "-kernel", o.kernel,
-    "-initrd", o.initrd,
-    "-append", kernelCmdline(o.mode),
-    "-display", "none",
+    "-machine",
+    "q35",
+    "-accel",
+    "tcg,thread=multi",
+    "-cpu",
+    "max",
+    "-smp",
+    String(o.cpus),
+    "-m",
+    String(o.memoryMiB),
+    "-kernel",
+    o.kernel,
+    "-initrd",
+    o.initrd,
+    "-append",
+    kernelCmdline(o.mode),
+    "-display",
+    "none",
     "-no-reboot",
-    "-chardev", "stdio,id=con,signal=off",
-    "-serial", "chardev:con",
-    "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
-    "-virtfs", `local,path=${o.shareDir},mount_tag=stage2,security_model=none,readonly=on`,
-    "-pidfile", o.pidFile,
+    "-chardev",
+    "stdio,id=con,signal=off",
+    "-serial",
+    "chardev:con",
+    "-virtfs",
+    "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
+    "-virtfs",
+    `local,path=${o.shareDir},mount_tag=stage2,security_model=none,readonly=on`,
+    "-pidfile",
+    o.pidFile,
   ];
   if (o.mode === "systemd") {
     if (o.sshPort === undefined || !o.mgmt) throw new Error("systemd mode needs an sshPort and a management network");
-    args.push(
-      "-netdev", `user,id=mgmt,restrict=on,ipv6=off,net=${o.mgmt.net},hostfwd=tcp:127.0.0.1:${o.sshPort}-:22`,
-      "-device", "virtio-net-pci,netdev=mgmt",
-    );
+    args.push("-netdev", `user,id=mgmt,restrict=on,ipv6=off,net=${o.mgmt.net},hostfwd=tcp:127.0.0.1:${o.sshPort}-:22`, "-device", "virtio-net-pci,netdev=mgmt");
   }
   return args;
 }

@@ -4,8 +4,7 @@ import { Role } from "../layout";
 import { SshClient } from "./ssh";
 
 /** A script as one word for the remote shell: base64 survives any quoting. */
-const asCommand = (prefix: string, script: string): string =>
-  `${prefix} bash -c "$(echo ${Buffer.from(script, "utf8").toString("base64")} | base64 -d)"`;
+const asCommand = (prefix: string, script: string): string => `${prefix} bash -c "$(echo ${Buffer.from(script, "utf8").toString("base64")} | base64 -d)"`;
 
 /** The gateway: the VM itself (its root namespace, its systemd), reached over the management SSH connection. */
 export class VmRootHost implements LabHost {

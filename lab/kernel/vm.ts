@@ -222,7 +222,10 @@ export class KernelVm {
   private makeKeys(): { hostPriv: string; hostPub: string; clientPub: string } {
     const host = path.join(this.runDir, "host_key");
     const client = path.join(this.runDir, "client_key");
-    for (const [file, comment] of [[host, "stage2-kernel-lab-vm"], [client, "stage2-kernel-lab-converge"]]) {
+    for (const [file, comment] of [
+      [host, "stage2-kernel-lab-vm"],
+      [client, "stage2-kernel-lab-converge"],
+    ]) {
       execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], { stdio: "ignore" });
     }
     return {
@@ -298,9 +301,7 @@ export class KernelVm {
   waitExit(timeoutMs: number): Promise<number | null> {
     return Promise.race([
       this.exited,
-      new Promise<number | null>((_, reject) =>
-        setTimeout(() => reject(new Error(`VM did not power off within ${timeoutMs / 1000} s`)), timeoutMs).unref(),
-      ),
+      new Promise<number | null>((_, reject) => setTimeout(() => reject(new Error(`VM did not power off within ${timeoutMs / 1000} s`)), timeoutMs).unref()),
     ]);
   }
 

@@ -60,7 +60,10 @@ export function readScenario(shared: string, name: string): Scenario {
   return {
     name: qualifiedName(name),
     dir,
-    description: read("description.txt").replace(/<[^>]+>/g, "").replace(/\s+/g, " ").trim(),
+    description: read("description.txt")
+      .replace(/<[^>]+>/g, "")
+      .replace(/\s+/g, " ")
+      .trim(),
     hosts: fs.readdirSync(path.join(dir, "hosts")).sort(),
     pretest: parseDat(read("pretest.dat"), placeholders),
     evaltest: parseDat(read("evaltest.dat"), placeholders),

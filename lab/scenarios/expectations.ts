@@ -47,5 +47,11 @@ export async function evaluate(line: DatLine, host: ScenarioHost | undefined): P
   if (grep.code > 1) return { line, verdict: "FAIL", detail: `grep rejected the pattern: ${grep.stderr.trim()}` };
   const matched = grep.code === 0;
   const ok = matched === (line.expect === "YES");
-  return ok ? { line, verdict: "PASS" } : { line, verdict: "FAIL", detail: `${matched ? "matched, NO expected" : "no match"}; ${host.role} printed: ${output.trim().slice(0, 1200) || "(nothing)"}` };
+  return ok
+    ? { line, verdict: "PASS" }
+    : {
+        line,
+        verdict: "FAIL",
+        detail: `${matched ? "matched, NO expected" : "no match"}; ${host.role} printed: ${output.trim().slice(0, 1200) || "(nothing)"}`,
+      };
 }

@@ -27,7 +27,18 @@ export async function issueScenarioPki(dir: string, hosts: readonly { name: stri
   const caKeyFile = path.join(dir, "strongswanKey.pem");
   const caCertFile = path.join(dir, "strongswanCert.pem");
   fs.writeFileSync(caKeyFile, await pki(["--gen", "--type", "rsa", "--size", "2048", "--outform", "pem"]), { mode: 0o600 });
-  const caCert = await pki(["--self", "--ca", "--lifetime", "2", "--in", caKeyFile, "--dn", "C=CH, O=strongSwan Project, CN=strongSwan Root CA", "--outform", "pem"]);
+  const caCert = await pki([
+    "--self",
+    "--ca",
+    "--lifetime",
+    "2",
+    "--in",
+    caKeyFile,
+    "--dn",
+    "C=CH, O=strongSwan Project, CN=strongSwan Root CA",
+    "--outform",
+    "pem",
+  ]);
   fs.writeFileSync(caCertFile, caCert);
   const issued = await Promise.all(
     hosts.map(async ({ name, address }) => {
@@ -38,10 +49,27 @@ export async function issueScenarioPki(dir: string, hosts: readonly { name: stri
       const cn = SERVERS.has(name) ? `${name}.strongswan.org` : `${name}@strongswan.org`;
       const cert = await pki(
         [
-          "--issue", "--lifetime", "2", "--cacert", caCertFile, "--cakey", caKeyFile, "--outform", "pem",
-          "--dn", `C=CH, O=strongSwan Project, CN=${cn}`,
-          "--san", `${name}.strongswan.org`, "--san", `${name}@strongswan.org`, "--san", address,
-          "--flag", "serverAuth", "--flag", "clientAuth",
+          "--issue",
+          "--lifetime",
+          "2",
+          "--cacert",
+          caCertFile,
+          "--cakey",
+          caKeyFile,
+          "--outform",
+          "pem",
+          "--dn",
+          `C=CH, O=strongSwan Project, CN=${cn}`,
+          "--san",
+          `${name}.strongswan.org`,
+          "--san",
+          `${name}@strongswan.org`,
+          "--san",
+          address,
+          "--flag",
+          "serverAuth",
+          "--flag",
+          "clientAuth",
         ],
         pub,
       );

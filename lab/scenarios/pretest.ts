@@ -53,7 +53,10 @@ export async function convergeHost(host: ScenarioHost, concern: Concern): Promis
   const res = await host.exec(renderApplyScript(concern, "direct"), { input: encodePayload(concern.files), timeoutMs: 60_000 });
   const out = (res.stdout + res.stderr).trim();
   if (res.code !== 0 || !/^stage2: [a-z0-9-]+: (activated|unchanged)$/m.test(res.stdout)) throw new Error(`converge of ${host.role} failed: ${out}`);
-  return out.split("\n").filter((l) => l.startsWith("stage2:")).join("; ");
+  return out
+    .split("\n")
+    .filter((l) => l.startsWith("stage2:"))
+    .join("; ");
 }
 
 async function waitForConnection(host: ScenarioHost, conn: string, timeoutMs = 10_000): Promise<void> {
@@ -70,7 +73,8 @@ async function step(line: DatLine, ctx: PretestContext): Promise<Step> {
   const host = ctx.hosts.get(line.host);
   const c = line.command;
   if (!host) return { line, outcome: "skipped", detail: `host ${line.host} is not part of the lab's corpus network` };
-  if (/^iptables-restore\b/.test(c)) return { line, outcome: "skipped", detail: "the corpus's firewall rules are not reproduced (the lab's hosts filter nothing)" };
+  if (/^iptables-restore\b/.test(c))
+    return { line, outcome: "skipped", detail: "the corpus's firewall rules are not reproduced (the lab's hosts filter nothing)" };
   try {
     if (START.test(c)) {
       const concern = ctx.concerns.get(line.host);
@@ -102,7 +106,7 @@ async function step(line: DatLine, ctx: PretestContext): Promise<Step> {
 /** Runs the steps in order; consecutive starts run in parallel, like the corpus harness's hosts booting. */
 export async function runPretest(lines: readonly DatLine[], ctx: PretestContext): Promise<Step[]> {
   const steps: Step[] = [];
-  for (let i = 0; i < lines.length; ) {
+  for (let i = 0; i < lines.length;) {
     let j = i;
     while (j < lines.length && START.test(lines[j].command)) j++;
     if (j > i) {

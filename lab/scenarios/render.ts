@@ -130,7 +130,12 @@ export function renderScenarioHost(scenarioDir: string, host: string, scratch: s
   const etc = path.join(scenarioDir, "hosts", host, "etc");
   const files: Concern["files"][number][] = [];
   const conf = path.join(etc, "strongswan.conf");
-  files.push({ path: SCENARIO_DROP_IN, content: scenarioStrongswanConf(fs.existsSync(conf) ? parseSettingsFile(conf).tree : undefined), mode: "0644", validate: SETTINGS_VALIDATE });
+  files.push({
+    path: SCENARIO_DROP_IN,
+    content: scenarioStrongswanConf(fs.existsSync(conf) ? parseSettingsFile(conf).tree : undefined),
+    mode: "0644",
+    validate: SETTINGS_VALIDATE,
+  });
   let problems: string[] = [];
   let gatewayImport: string | undefined;
   const swanctl = path.join(etc, "swanctl", "swanctl.conf");
@@ -140,7 +145,13 @@ export function renderScenarioHost(scenarioDir: string, host: string, scratch: s
     problems = errorsOf(read).map(formatLocatedProblem);
     if (GATEWAYS.has(host)) gatewayImport = describeGatewayImport(read.document, path.dirname(copied));
     // Secrets live in the corpus's swanctl.conf itself: the whole file is treated as one.
-    files.push({ path: SCENARIO_SWANCTL, content: renderDocument(rewriteUpdown(read.document), HEADER), mode: "0600", secret: true, validate: SETTINGS_VALIDATE });
+    files.push({
+      path: SCENARIO_SWANCTL,
+      content: renderDocument(rewriteUpdown(read.document), HEADER),
+      mode: "0600",
+      secret: true,
+      validate: SETTINGS_VALIDATE,
+    });
   }
   return {
     host,

@@ -96,7 +96,10 @@ export async function runScenarios(shared: string, names: readonly string[], opt
   const results: ScenarioResult[] = [];
   try {
     const addressOf = (h: (typeof CORPUS_HOSTS)[number]) => h.ifaces[0].addr.split("/")[0];
-    const pki = await issueScenarioPki(pkiDir, CORPUS_HOSTS.map((h) => ({ name: h.name, address: addressOf(h) })));
+    const pki = await issueScenarioPki(
+      pkiDir,
+      CORPUS_HOSTS.map((h) => ({ name: h.name, address: addressOf(h) })),
+    );
     for (const s of scenarios) {
       const r = await runScenario(shared, s, pki, prefix);
       results.push(r);
@@ -119,9 +122,19 @@ export function formatScenario(r: ScenarioResult): string {
   for (const x of r.expectations) {
     const tag = x.verdict === "not evaluated" ? "n/e " : x.verdict;
     lines.push(`  ${tag.padEnd(4)} ${shorten(x.line.text, 150)}`);
-    if (x.detail) lines.push(`       ${x.verdict === "not evaluated" ? "not evaluated: " : ""}${shorten(x.detail.replace(/\n/g, " | "), x.verdict === "FAIL" ? 1500 : 200)}`);
+    if (x.detail)
+      lines.push(
+        `       ${x.verdict === "not evaluated" ? "not evaluated: " : ""}${shorten(x.detail.replace(/\n/g, " | "), x.verdict === "FAIL" ? 1500 : 200)}`,
+      );
   }
-  for (const [host, log] of r.logs) lines.push(`  ${host}'s charon log (end):`, ...log.trimEnd().split("\n").map((l) => `    ${l}`));
+  for (const [host, log] of r.logs)
+    lines.push(
+      `  ${host}'s charon log (end):`,
+      ...log
+        .trimEnd()
+        .split("\n")
+        .map((l) => `    ${l}`),
+    );
   return lines.join("\n");
 }
 

@@ -20,8 +20,22 @@ export interface CorpusHost {
 }
 
 export const CORPUS_HOSTS: readonly CorpusHost[] = [
-  { name: "moon", ifaces: [{ addr: "192.168.0.1/24", segment: "internet" }, { addr: "10.1.0.1/16", segment: "lan1" }], forward: true },
-  { name: "sun", ifaces: [{ addr: "192.168.0.2/24", segment: "internet" }, { addr: "10.2.0.1/16", segment: "lan2" }], forward: true },
+  {
+    name: "moon",
+    ifaces: [
+      { addr: "192.168.0.1/24", segment: "internet" },
+      { addr: "10.1.0.1/16", segment: "lan1" },
+    ],
+    forward: true,
+  },
+  {
+    name: "sun",
+    ifaces: [
+      { addr: "192.168.0.2/24", segment: "internet" },
+      { addr: "10.2.0.1/16", segment: "lan2" },
+    ],
+    forward: true,
+  },
   { name: "carol", ifaces: [{ addr: "192.168.0.100/24", segment: "internet" }], forward: false },
   { name: "dave", ifaces: [{ addr: "192.168.0.200/24", segment: "internet" }], forward: false },
   { name: "alice", ifaces: [{ addr: "10.1.0.10/16", segment: "lan1" }], gateway: "10.1.0.1", forward: false },
@@ -51,9 +65,7 @@ export async function buildNetwork(prefix: string): Promise<ScenarioNetwork> {
   await runOk(["ip", "netns", "add", sw]);
   const swLines = ["set -e", "ip link set lo up", ...["internet", "lan1", "lan2"].flatMap((b) => [`ip link add ${b} type bridge`, `ip link set ${b} up`])];
   const hosts = new Map<string, ScenarioHost>();
-  await Promise.all(
-    CORPUS_HOSTS.map(async (h) => hosts.set(h.name, await createHost(stateDir, h.name, `${prefix}-${h.name}`))),
-  );
+  await Promise.all(CORPUS_HOSTS.map(async (h) => hosts.set(h.name, await createHost(stateDir, h.name, `${prefix}-${h.name}`))));
   for (const h of CORPUS_HOSTS) {
     for (const [i, iface] of h.ifaces.entries()) {
       const port = `${h.name}${i}`;

@@ -56,7 +56,9 @@ export function readGatewayFiles(gw: GatewayFiles, loads: readonly CommandLoad[]
       const abs = absoluteFrom(file.path.slice(0, file.path.lastIndexOf("/")), pattern);
       const found = matching(abs);
       if (found.length === 0) {
-        const why = isGlob(abs) ? "matches no file this stack writes, so whatever the host holds there is loaded unseen" : "is a file no resource of this stack writes";
+        const why = isGlob(abs)
+          ? "matches no file this stack writes, so whatever the host holds there is loaded unseen"
+          : "is a file no resource of this stack writes";
         flag(file.subject, file.path, `includes ${abs}, which ${why}`, "IPsec");
       }
       found.forEach(addSwanctl);
@@ -79,10 +81,16 @@ export function readGatewayFiles(gw: GatewayFiles, loads: readonly CommandLoad[]
       return flag(file.subject, file.path, `could not be read as an nftables ruleset (${lineOf(err)})`, "firewall");
     }
     if (ruleset.resets && gw.rulesets.length > 0) {
-      flag(file.subject, file.path, "flushes or deletes what another ruleset file loaded, and the pack judges each file on its own, not their order", "firewall");
+      flag(
+        file.subject,
+        file.path,
+        "flushes or deletes what another ruleset file loaded, and the pack judges each file on its own, not their order",
+        "firewall",
+      );
     }
     gw.rulesets.push({ file, ruleset });
-    for (const u of ruleset.unreadable) flag(file.subject, u.line ? `${file.path} line ${u.line}` : file.path, `${u.what}, which the reader cannot evaluate`, "firewall");
+    for (const u of ruleset.unreadable)
+      flag(file.subject, u.line ? `${file.path} line ${u.line}` : file.path, `${u.what}, which the reader cannot evaluate`, "firewall");
   };
   const nftFiles = gw.files.filter((f) => NFT_RE.test(f.path));
   nftFiles.filter((f) => f.path === NFT_MAIN).forEach(addRuleset);

@@ -148,7 +148,9 @@ export function buildStackView(subjects: readonly Subject[], secretsVisible: boo
     const gw =
       (root && gateways.find((g) => g.commands.some((c) => rootOf(c) === root))) ??
       (known !== undefined
-        ? gateways.find((g) => g.addresses.some((a) => a.address === known) || g.swanctl.some((s) => s.config.connections.some((c) => c.localAddrs?.includes(known))))
+        ? gateways.find(
+            (g) => g.addresses.some((a) => a.address === known) || g.swanctl.some((s) => s.config.connections.some((c) => c.localAddrs?.includes(known))),
+          )
         : undefined) ??
       (gateways.length === 1 ? gateways[0] : undefined);
     if (gw) gw.floatingIps.push(view);

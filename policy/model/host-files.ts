@@ -76,7 +76,12 @@ export function filesOf(subject: Subject): CommandReading {
       if (file.validate) addEffects(reading, subject, `the validate command of ${file.path}`, scriptEffects(file.validate, { validate: true }), false);
     }
     if (!payload && stdin.value.trim() !== "") {
-      reading.issues.push({ subject, where: "stdin", what: "stdin carries text that is not a stage2 payload, and what the script does with it cannot be read", domain: "unknown" });
+      reading.issues.push({
+        subject,
+        where: "stdin",
+        what: "stdin carries text that is not a stage2 payload, and what the script does with it cannot be read",
+        domain: "unknown",
+      });
     }
   }
   const seen = new Set<string>();

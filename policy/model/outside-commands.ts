@@ -26,7 +26,8 @@ export function outsideCommands(subjects: readonly Subject[]): Finding[] {
       if (script.kind !== "known") continue;
       for (const cmd of readScript(script.value)) {
         const name = commandName(cmd);
-        if (name && REMOTE_TOOLS.has(name)) out.push(unreadable(s, `${field}, line ${cmd.line}`, `\`${name}\` acts on a host in a way the pack does not see`, "unknown"));
+        if (name && REMOTE_TOOLS.has(name))
+          out.push(unreadable(s, `${field}, line ${cmd.line}`, `\`${name}\` acts on a host in a way the pack does not see`, "unknown"));
       }
     }
   }

@@ -66,10 +66,7 @@ export function normalize(raw: unknown): Plain {
   return out;
 }
 
-export type Read<T> =
-  | { readonly kind: "known"; readonly value: T; readonly secret: boolean }
-  | { readonly kind: "unknown" }
-  | { readonly kind: "absent" };
+export type Read<T> = { readonly kind: "known"; readonly value: T; readonly secret: boolean } | { readonly kind: "unknown" } | { readonly kind: "absent" };
 
 /** Reads a dotted path; a Sealed anywhere on the way makes the result secret. */
 export function lookup(tree: Plain, path: string): Read<Plain> {

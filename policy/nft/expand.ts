@@ -67,7 +67,7 @@ const OPS = new Set(["==", "eq", "!=", "ne"]);
 
 /** One rewriting step, or undefined when nothing (more) can be rewritten. */
 function rewrite(tokens: readonly Token[], sets: ReadonlyMap<string, string[]>): Token[][] | undefined {
-  for (let i = 0; i < tokens.length; ) {
+  for (let i = 0; i < tokens.length;) {
     const first = selectorAt(tokens, i);
     if (!first) {
       i++;

@@ -10,8 +10,7 @@ export interface Match {
 }
 
 export type Verdict =
-  | { readonly kind: "accept" | "drop" | "reject" | "return" | "continue" | "queue" }
-  | { readonly kind: "jump" | "goto"; readonly target: string };
+  { readonly kind: "accept" | "drop" | "reject" | "return" | "continue" | "queue" } | { readonly kind: "jump" | "goto"; readonly target: string };
 
 export interface Rule {
   readonly text: string;
@@ -76,7 +75,38 @@ const OPS = new Map([
   ["ne", true],
 ]);
 
-const PROTOCOL_KEYWORDS = new Set(["icmp", "icmpv6", "igmp", "tcp", "udp", "udplite", "sctp", "dccp", "ah", "esp", "comp", "ip", "ip6", "meta", "ct", "th", "ether", "vlan", "arp", "fib", "socket", "osf", "frag", "hbh", "rt", "dst", "mh", "srh", "gre", "vxlan"]);
+const PROTOCOL_KEYWORDS = new Set([
+  "icmp",
+  "icmpv6",
+  "igmp",
+  "tcp",
+  "udp",
+  "udplite",
+  "sctp",
+  "dccp",
+  "ah",
+  "esp",
+  "comp",
+  "ip",
+  "ip6",
+  "meta",
+  "ct",
+  "th",
+  "ether",
+  "vlan",
+  "arp",
+  "fib",
+  "socket",
+  "osf",
+  "frag",
+  "hbh",
+  "rt",
+  "dst",
+  "mh",
+  "srh",
+  "gre",
+  "vxlan",
+]);
 
 const VERDICTS = new Set(["accept", "drop", "reject", "return", "continue", "queue"]);
 

@@ -321,7 +321,10 @@ function remove(b: Builder, tokens: readonly Token[]): boolean {
   if (texts[0] === "set" || texts[0] === "map") return table.sets.delete(name);
   if (texts[0] === "element" && table.sets.has(name)) {
     const gone = new Set(elementTexts(tokens.slice(ref.next + 1)));
-    table.sets.set(name, table.sets.get(name)!.filter((e) => !gone.has(e)));
+    table.sets.set(
+      name,
+      table.sets.get(name)!.filter((e) => !gone.has(e)),
+    );
     return true;
   }
   return false;
@@ -375,7 +378,8 @@ export function parseRuleset(text: string, options: RulesetOptions = {}): Rulese
     for (const chain of table.chains.values()) {
       for (const tokens of b.statements.get(chain) ?? []) chain.rules.push(...expandRule(tokens, table.sets));
       if (chain.type === "nat") continue;
-      for (const rule of chain.rules) for (const what of rule.unreadable) unreadable.push({ line: 0, what: `rule "${rule.text}" in chain ${chain.name} uses ${what}` });
+      for (const rule of chain.rules)
+        for (const what of rule.unreadable) unreadable.push({ line: 0, what: `rule "${rule.text}" in chain ${chain.name} uses ${what}` });
     }
   }
   return { tables: b.tables, includes: b.includes, unreadable, resets };

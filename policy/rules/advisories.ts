@@ -45,7 +45,12 @@ export const weakCrypto: Check = {
       ];
       return lists
         .filter((l) => l.weak.length > 0)
-        .map((l) => violation(file.subject, `${file.path}: connection "${conn.name}" ${l.where} allow ${l.weak.join(", ")}. Use e.g. aes256gcm16-prfsha384-ecp384 (IKE) and aes256gcm16-ecp384 (ESP).`));
+        .map((l) =>
+          violation(
+            file.subject,
+            `${file.path}: connection "${conn.name}" ${l.where} allow ${l.weak.join(", ")}. Use e.g. aes256gcm16-prfsha384-ecp384 (IKE) and aes256gcm16-ecp384 (ESP).`,
+          ),
+        );
     }),
   ),
 };
@@ -59,7 +64,12 @@ export const startActionStart: Check = {
     connectionsOf(gw).flatMap(({ conn, file }) =>
       conn.children
         .filter((c) => (c.startAction ?? "").split(/[|,\s]+/).includes("start"))
-        .map((c) => violation(file.subject, `${file.path}: connection "${conn.name}" child "${c.name}" has start_action = ${c.startAction}. Use start_action = trap (with dpd_action = trap, close_action = trap).`)),
+        .map((c) =>
+          violation(
+            file.subject,
+            `${file.path}: connection "${conn.name}" child "${c.name}" has start_action = ${c.startAction}. Use start_action = trap (with dpd_action = trap, close_action = trap).`,
+          ),
+        ),
     ),
   ),
 };
@@ -74,7 +84,12 @@ export const roadWarriorWithoutDpd: Check = {
   check: perGateway((gw) =>
     connectionsOf(gw)
       .filter(({ conn }) => conn.pools.length > 0 && noDpd(conn.dpdDelay))
-      .map(({ conn, file }) => violation(file.subject, `${file.path}: road-warrior connection "${conn.name}" has no dead peer detection. Set dpd_delay = 30s (and dpd_action = clear in its children).`)),
+      .map(({ conn, file }) =>
+        violation(
+          file.subject,
+          `${file.path}: road-warrior connection "${conn.name}" has no dead peer detection. Set dpd_delay = 30s (and dpd_action = clear in its children).`,
+        ),
+      ),
   ),
 };
 
@@ -86,11 +101,17 @@ export const missingMssClamp: Check = {
   check: perGateway((gw) => {
     const conns = connectionsOf(gw);
     if (conns.length === 0) return [];
-    if (gw.rulesets.length === 0) return [note(conns[0].file.subject, `${gw.label}: no nftables ruleset for this host is in the stack, so MSS clamping is not checked`)];
+    if (gw.rulesets.length === 0)
+      return [note(conns[0].file.subject, `${gw.label}: no nftables ruleset for this host is in the stack, so MSS clamping is not checked`)];
     const clamps = gw.rulesets.some(({ ruleset }) => ruleset.tables.some((t) => [...t.chains.values()].some((c) => c.rules.some((r) => r.clampsMss))));
     if (clamps) return [];
     const file = gw.rulesets[0].file;
-    return [violation(file.subject, `${file.path}: no rule clamps the TCP MSS for IPsec traffic. Add to the forward chain e.g. \`ip saddr 10.3.0.0/24 tcp flags syn / syn,rst tcp option maxseg size set 1360\` (public MTU − 100 − 40).`)];
+    return [
+      violation(
+        file.subject,
+        `${file.path}: no rule clamps the TCP MSS for IPsec traffic. Add to the forward chain e.g. \`ip saddr 10.3.0.0/24 tcp flags syn / syn,rst tcp option maxseg size set 1360\` (public MTU − 100 − 40).`,
+      ),
+    ];
   }),
 };
 
@@ -100,16 +121,23 @@ export const legacyStarterEnabled: Check = {
   name: "legacy-starter-enabled",
   description: "A host configured with swanctl masks the legacy strongswan-starter (ipsec.conf) service.",
   enforcementLevel: "advisory",
-  why: "On Debian, strongswan-starter is the ipsec.conf stack: it starts its own charon, which fights the swanctl one over UDP 500/4500 — the notes' \"did I configure the wrong file?\".",
+  why: 'On Debian, strongswan-starter is the ipsec.conf stack: it starts its own charon, which fights the swanctl one over UDP 500/4500 — the notes\' "did I configure the wrong file?".',
   check: perGateway((gw) => {
     const conns = connectionsOf(gw);
     const legacy = gw.files.filter((f) => f.path === "/etc/ipsec.conf" || f.path === "/etc/ipsec.secrets");
-    const findings = legacy.map((f) => violation(f.subject, `${f.path} is the legacy starter's configuration; swanctl ignores it. Write /etc/swanctl/swanctl.conf instead.`));
+    const findings = legacy.map((f) =>
+      violation(f.subject, `${f.path} is the legacy starter's configuration; swanctl ignores it. Write /etc/swanctl/swanctl.conf instead.`),
+    );
     if (conns.length === 0) return findings;
     const masked = gw.commands.some((c) => scriptsOf(c).some(({ text }) => STARTER_RE.test(text)));
     if (!masked) {
       const at = conns[0].file.subject;
-      findings.push(violation(at, `${gw.label}: no command masks strongswan-starter, which starts a second charon competing for UDP 500/4500. Run \`systemctl mask --now strongswan-starter.service\` (stage2's strongswan-install concern does).`));
+      findings.push(
+        violation(
+          at,
+          `${gw.label}: no command masks strongswan-starter, which starts a second charon competing for UDP 500/4500. Run \`systemctl mask --now strongswan-starter.service\` (stage2's strongswan-install concern does).`,
+        ),
+      );
     }
     return findings;
   }),

@@ -59,7 +59,8 @@ export function toPolicy(check: Check): StackValidationPolicy {
 export function notesPolicy(checks: readonly Check[]): StackValidationPolicy {
   return {
     name: "values-unknown-at-preview",
-    description: "Lists what the gateway policies could not check because a value is unknown at preview time (what cannot be read at all is gateway-commands-readable's).",
+    description:
+      "Lists what the gateway policies could not check because a value is unknown at preview time (what cannot be read at all is gateway-commands-readable's).",
     enforcementLevel: "advisory",
     validateStack: (args, reportViolation) => {
       const view = viewOf(args);

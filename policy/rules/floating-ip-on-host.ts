@@ -7,7 +7,9 @@ function assignment(fip: FloatingIpView): Finding[] {
   const s = fip.subject;
   const direct = lookup(s.props, "serverId");
   if (fip.assignments.length === 0 && direct.kind === "absent") {
-    return [violation(s, `the floating IP is not assigned to any server. Add an hcloud.FloatingIpAssignment with its floatingIpId and the gateway's serverId.`)];
+    return [
+      violation(s, `the floating IP is not assigned to any server. Add an hcloud.FloatingIpAssignment with its floatingIpId and the gateway's serverId.`),
+    ];
   }
   return fip.assignments.flatMap((a) =>
     lookup(a.props, "serverId").kind === "unknown" ? [note(a, `serverId is unknown at preview; the assignment is checked once known`)] : [],
@@ -22,20 +24,33 @@ function configured(gw: GatewayView, fip: FloatingIpView): Finding[] {
     const found = gw.addresses.filter((a) => a.address === address);
     if (found.length === 0) {
       return [
-        violation(s, `${address} is assigned by Hetzner but no network configuration of ${gw.label} adds it to an interface, so the kernel drops IKE sent to it. Configure ${address}/32 on the public interface persistently (e.g. ${file}).`),
+        violation(
+          s,
+          `${address} is assigned by Hetzner but no network configuration of ${gw.label} adds it to an interface, so the kernel drops IKE sent to it. Configure ${address}/32 on the public interface persistently (e.g. ${file}).`,
+        ),
       ];
     }
     return found
       .filter((a) => a.prefix !== undefined && a.prefix !== 32)
-      .map((a) => violation(a.file.subject, `${a.file.path}: the floating IP ${address} is configured as /${a.prefix}; configure it as ${address}/32 so it claims no neighbouring addresses.`));
+      .map((a) =>
+        violation(
+          a.file.subject,
+          `${a.file.path}: the floating IP ${address} is configured as /${a.prefix}; configure it as ${address}/32 so it claims no neighbouring addresses.`,
+        ),
+      );
   }
   const single = gw.addresses.filter((a) => a.prefix === undefined || a.prefix === 32);
   if (single.length === 0) {
     return [
-      violation(s, `no network configuration of ${gw.label} adds a /32 address for the floating IP, so the kernel drops IKE sent to it. Configure the floating IP /32 on the public interface persistently (e.g. ${file}).`),
+      violation(
+        s,
+        `no network configuration of ${gw.label} adds a /32 address for the floating IP, so the kernel drops IKE sent to it. Configure the floating IP /32 on the public interface persistently (e.g. ${file}).`,
+      ),
     ];
   }
-  return [note(s, `the address is unknown at preview; ${gw.label} configures ${single.map((a) => `${a.address}/32`).join(", ")}, checked against it once known`)];
+  return [
+    note(s, `the address is unknown at preview; ${gw.label} configures ${single.map((a) => `${a.address}/32`).join(", ")}, checked against it once known`),
+  ];
 }
 
 function check(view: StackView): Finding[] {

@@ -52,9 +52,7 @@ export function isDecryptedOnly(matches: readonly Match[]): boolean {
 
 /** True when the matches say the packet did NOT come out of IPsec (`meta ipsec missing`). */
 export function isNotDecrypted(matches: readonly Match[]): boolean {
-  return matches.some(
-    (m) => m.selector === "meta ipsec" && ((!m.negate && m.values.includes("missing")) || (m.negate && m.values.includes("exists"))),
-  );
+  return matches.some((m) => m.selector === "meta ipsec" && ((!m.negate && m.values.includes("missing")) || (m.negate && m.values.includes("exists"))));
 }
 
 /** Only established/related packets (replies), never a new flow. */

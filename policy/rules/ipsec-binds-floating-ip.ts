@@ -22,10 +22,7 @@ function checkGateway(gw: GatewayView): Finding[] {
       const hit = wg.find((w) => rangesOverlap(w.range, addr));
       if (hit) {
         findings.push(
-          violation(
-            file.subject,
-            `${where}: local_addrs ${addr} is inside ${hit.what}: IKE would be offered over WireGuard. Set local_addrs = ${fipText}.`,
-          ),
+          violation(file.subject, `${where}: local_addrs ${addr} is inside ${hit.what}: IKE would be offered over WireGuard. Set local_addrs = ${fipText}.`),
         );
       }
     }
@@ -40,7 +37,12 @@ function checkGateway(gw: GatewayView): Finding[] {
       continue;
     }
     if (fip.source === "none") {
-      findings.push(note(file.subject, `${where}: the floating IP's address is unknown at preview and no interface configuration names it; local_addrs ${addrs.join(",")} is checked once it is known`));
+      findings.push(
+        note(
+          file.subject,
+          `${where}: the floating IP's address is unknown at preview and no interface configuration names it; local_addrs ${addrs.join(",")} is checked once it is known`,
+        ),
+      );
       continue;
     }
     for (const addr of addrs) {
@@ -51,7 +53,12 @@ function checkGateway(gw: GatewayView): Finding[] {
         : owned
           ? `${addr} is an address of this host but not its floating IP`
           : `${addr} is not an address this host has (it has ${[...hostAddresses].join(", ")}), so charon cannot send from it ("Network is unreachable")`;
-      findings.push(violation(file.subject, `${where}: local_addrs ${reason}. Set local_addrs = ${fipText}, the floating IP${fip.source === "interface" ? " configured on the host's interface" : ""}.`));
+      findings.push(
+        violation(
+          file.subject,
+          `${where}: local_addrs ${reason}. Set local_addrs = ${fipText}, the floating IP${fip.source === "interface" ? " configured on the host's interface" : ""}.`,
+        ),
+      );
     }
   }
   return findings;
@@ -59,10 +66,11 @@ function checkGateway(gw: GatewayView): Finding[] {
 
 export const ipsecBindsFloatingIp: Check = {
   name: "ipsec-binds-floating-ip",
-  description: "Every swanctl connection on a gateway with a floating IP binds IKE to that floating IP (local_addrs), never %any, another address or a WireGuard address.",
+  description:
+    "Every swanctl connection on a gateway with a floating IP binds IKE to that floating IP (local_addrs), never %any, another address or a WireGuard address.",
   enforcementLevel: "mandatory",
   why:
     "Peers are configured with the floating IP. With local_addrs unset (%any) charon answers on every address, WireGuard's included; " +
-    "with a mistyped address (the notes' .39 instead of .139) charon sends IKE from an address the host does not have and every exchange fails with \"Network is unreachable\".",
+    'with a mistyped address (the notes\' .39 instead of .139) charon sends IKE from an address the host does not have and every exchange fails with "Network is unreachable".',
   check: (view) => view.gateways.flatMap(checkGateway),
 };

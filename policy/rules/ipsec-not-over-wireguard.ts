@@ -19,13 +19,28 @@ function addressFindings(gw: GatewayView): Finding[] {
     const where = `${file.path}: connection "${conn.name}"`;
     for (const addr of conn.remoteAddrs ?? []) {
       const w = hit(addr);
-      if (w) findings.push(violation(file.subject, `${where}: remote_addrs ${addr} overlaps ${w.what}, so IKE and ESP would run inside WireGuard. Use the peer's public address.`));
+      if (w)
+        findings.push(
+          violation(
+            file.subject,
+            `${where}: remote_addrs ${addr} overlaps ${w.what}, so IKE and ESP would run inside WireGuard. Use the peer's public address.`,
+          ),
+        );
     }
     for (const child of conn.children) {
-      for (const [key, list] of [["local_ts", child.localTs], ["remote_ts", child.remoteTs]] as const) {
+      for (const [key, list] of [
+        ["local_ts", child.localTs],
+        ["remote_ts", child.remoteTs],
+      ] as const) {
         for (const ts of list) {
           const w = hit(selectorAddress(ts));
-          if (w) findings.push(violation(file.subject, `${where}, child "${child.name}": ${key} ${ts} overlaps ${w.what}. Remove it from ${key} or move WireGuard to a range IPsec does not use.`));
+          if (w)
+            findings.push(
+              violation(
+                file.subject,
+                `${where}, child "${child.name}": ${key} ${ts} overlaps ${w.what}. Remove it from ${key} or move WireGuard to a range IPsec does not use.`,
+              ),
+            );
         }
       }
     }
@@ -33,7 +48,13 @@ function addressFindings(gw: GatewayView): Finding[] {
   for (const pool of poolsOf(gw)) {
     for (const addr of pool.addrs) {
       const w = hit(addr);
-      if (w) findings.push(violation(pool.file.subject, `${pool.file.path}: pool "${pool.name}" addrs ${addr} overlaps ${w.what}. Give the pool a range outside every WireGuard range.`));
+      if (w)
+        findings.push(
+          violation(
+            pool.file.subject,
+            `${pool.file.path}: pool "${pool.name}" addrs ${addr} overlaps ${w.what}. Give the pool a range outside every WireGuard range.`,
+          ),
+        );
     }
   }
   return findings;
@@ -50,7 +71,10 @@ function firewallFindings(gw: GatewayView): Finding[] {
   if (connectionsOf(gw).length === 0 || gw.rulesets.length === 0) return [];
   const findings: Finding[] = [];
   const wgIfaces = wireguardInterfaces(gw);
-  const input = hookView(gw.rulesets.map((r) => r.ruleset), "input");
+  const input = hookView(
+    gw.rulesets.map((r) => r.ruleset),
+    "input",
+  );
   const fileOf = (p: AcceptPath) => gw.rulesets.find((r) => r.ruleset.tables.includes(p.table))?.file ?? gw.rulesets[0].file;
   const onlyWireguard = (p: AcceptPath) => {
     const ifaces = inputInterfaces(p.matches);
@@ -62,12 +86,20 @@ function firewallFindings(gw: GatewayView): Finding[] {
     for (const p of paths.filter(onlyWireguard)) {
       const file = fileOf(p);
       findings.push(
-        violation(file.subject, `${file.path}: rule "${nftText(p.rule)}" accepts ${service.what} only on ${inputInterfaces(p.matches)!.join(", ")}: IPsec must not run over WireGuard. Accept it on the public interface instead.`),
+        violation(
+          file.subject,
+          `${file.path}: rule "${nftText(p.rule)}" accepts ${service.what} only on ${inputInterfaces(p.matches)!.join(", ")}: IPsec must not run over WireGuard. Accept it on the public interface instead.`,
+        ),
       );
     }
     if (service.required && !input.defaultAccept && !paths.some((p) => !onlyWireguard(p))) {
       const file = gw.rulesets[0].file;
-      findings.push(violation(file.subject, `${file.path}: the input chain drops ${service.what} on the public interface. Add e.g. \`iifname "eth0" udp dport { 500, 4500 } accept\`.`));
+      findings.push(
+        violation(
+          file.subject,
+          `${file.path}: the input chain drops ${service.what} on the public interface. Add e.g. \`iifname "eth0" udp dport { 500, 4500 } accept\`.`,
+        ),
+      );
     }
   }
   return findings;
@@ -75,7 +107,8 @@ function firewallFindings(gw: GatewayView): Finding[] {
 
 export const ipsecNotOverWireguard: Check = {
   name: "ipsec-not-over-wireguard",
-  description: "No IPsec peer address, traffic selector or virtual-IP pool overlaps the WireGuard subnet or a WireGuard peer's AllowedIPs, and IKE/ESP are accepted on the public interface, not on WireGuard.",
+  description:
+    "No IPsec peer address, traffic selector or virtual-IP pool overlaps the WireGuard subnet or a WireGuard peer's AllowedIPs, and IKE/ESP are accepted on the public interface, not on WireGuard.",
   enforcementLevel: "mandatory",
   why:
     "IPsec is meant to reach customers over the public floating IP; tunnelling it through WireGuard makes it depend on the WireGuard peer, " +

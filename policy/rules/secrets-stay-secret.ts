@@ -47,7 +47,10 @@ function check(view: StackView): Finding[] {
       const where = COMMAND_TYPES.has(s.type) ? `the command line (\`${path}\`)` : `the input \`${path}\``;
       const plain = view.secretsVisible && !secret ? " in plain state" : "";
       findings.push(
-        violation(s, `${what} is in ${where}${plain}, where logs and process lists show it. Send it on stdin as a 0600 file (a stage2 payload) and keep the value a pulumi.secret.`),
+        violation(
+          s,
+          `${what} is in ${where}${plain}, where logs and process lists show it. Send it on stdin as a 0600 file (a stage2 payload) and keep the value a pulumi.secret.`,
+        ),
       );
     }
     if (s.type !== TYPES.command) continue;
@@ -64,7 +67,10 @@ function check(view: StackView): Finding[] {
     const carries = files.filter((f) => f.via === "payload" && (f.secretFlag || secretKinds(f.content).length > 0));
     if (stdin.kind === "known" && !stdin.secret && carries.length > 0) {
       findings.push(
-        violation(s, `stdin carries ${carries.map((f) => f.path).join(", ")} with secrets but is not a secret input, so state keeps it in clear. Wrap it in pulumi.secret().`),
+        violation(
+          s,
+          `stdin carries ${carries.map((f) => f.path).join(", ")} with secrets but is not a secret input, so state keeps it in clear. Wrap it in pulumi.secret().`,
+        ),
       );
     }
     for (const path of CREDENTIALS) {

@@ -17,10 +17,18 @@ function check(view: StackView): Finding[] {
         findings.push(note(s, `${hop}.hostKey is unknown at preview; it is checked once known`));
       } else if (key.kind === "absent" || key.value.trim() === "") {
         findings.push(
-          violation(s, `${hop} has no hostKey, so the SSH host key is not checked and anyone on the path can answer as the host. Set ${hop}.hostKey to the server's public host key ("ssh-ed25519 AAAA...").`),
+          violation(
+            s,
+            `${hop} has no hostKey, so the SSH host key is not checked and anyone on the path can answer as the host. Set ${hop}.hostKey to the server's public host key ("ssh-ed25519 AAAA...").`,
+          ),
         );
       } else if (!HOST_KEY_RE.test(key.value.trim())) {
-        findings.push(violation(s, `${hop}.hostKey ${showValue(key.value, 160)} is not a public host key. Set it to "TYPE BASE64", e.g. the output of \`ssh-keyscan -t ed25519 HOST\` without the host name.`));
+        findings.push(
+          violation(
+            s,
+            `${hop}.hostKey ${showValue(key.value, 160)} is not a public host key. Set it to "TYPE BASE64", e.g. the output of \`ssh-keyscan -t ed25519 HOST\` without the host name.`,
+          ),
+        );
       }
     }
   }

@@ -44,18 +44,96 @@ export interface ScriptContext {
 }
 
 const READ_ONLY = new Set([
-  "cat", "ls", "test", "[", "[[", "]]", "stat", "grep", "egrep", "fgrep", "diff", "cmp", "head", "tail", "wc", "sha256sum", "sha1sum", "md5sum",
-  "file", "readlink", "realpath", "dirname", "basename", "echo", "printf", "true", "false", ":", "exit", "return", "set", "umask", "cd", "pwd",
-  "local", "read", "shift", "sleep", "date", "id", "whoami", "hostname", "uname", "type", "which", "dpkg-query", "apt-get", "apt", "journalctl",
-  "logger", "mktemp", "mkdir", "chmod", "chown", "touch", "wait", "trap", "unset", "declare", "sort", "uniq", "cut", "tr", "jq", "base64", "xxd",
-  "od", "getent", "ping", "ss", "netstat", "conntrack", "ifquery", "bird", "sed", "awk", "gawk", "mawk", "systemctl", "swanctl", "continue", "break",
+  "cat",
+  "ls",
+  "test",
+  "[",
+  "[[",
+  "]]",
+  "stat",
+  "grep",
+  "egrep",
+  "fgrep",
+  "diff",
+  "cmp",
+  "head",
+  "tail",
+  "wc",
+  "sha256sum",
+  "sha1sum",
+  "md5sum",
+  "file",
+  "readlink",
+  "realpath",
+  "dirname",
+  "basename",
+  "echo",
+  "printf",
+  "true",
+  "false",
+  ":",
+  "exit",
+  "return",
+  "set",
+  "umask",
+  "cd",
+  "pwd",
+  "local",
+  "read",
+  "shift",
+  "sleep",
+  "date",
+  "id",
+  "whoami",
+  "hostname",
+  "uname",
+  "type",
+  "which",
+  "dpkg-query",
+  "apt-get",
+  "apt",
+  "journalctl",
+  "logger",
+  "mktemp",
+  "mkdir",
+  "chmod",
+  "chown",
+  "touch",
+  "wait",
+  "trap",
+  "unset",
+  "declare",
+  "sort",
+  "uniq",
+  "cut",
+  "tr",
+  "jq",
+  "base64",
+  "xxd",
+  "od",
+  "getent",
+  "ping",
+  "ss",
+  "netstat",
+  "conntrack",
+  "ifquery",
+  "bird",
+  "sed",
+  "awk",
+  "gawk",
+  "mawk",
+  "systemctl",
+  "swanctl",
+  "continue",
+  "break",
 ]);
 const WRAPPERS = new Set(["sudo", "env", "nohup", "nice", "ionice", "stdbuf", "command", "exec", "timeout", "chroot"]);
 const SHELLS = new Set(["bash", "sh", "dash", "zsh", "ksh"]);
 const INTERPRETERS = new Set(["python", "python2", "python3", "perl", "ruby", "node", "php", "lua", "tclsh"]);
 export const REMOTE_TOOLS = new Set(["ssh", "scp", "sftp", "rsync", "ansible", "ansible-playbook", "salt", "salt-call", "puppet", "chef-client", "cloud-init"]);
 const LEGACY_IPSEC_LOADS = new Set(["start", "restart", "reload", "update", "rereadall", "rereadsecrets", "up", "route"]);
-const SENSITIVE_UNITS = /^(nftables|strongswan|strongswan-swanctl|charon-systemd|wg-quick@.*|bird|bird2|systemd-networkd|networking|netfilter-persistent)(\.service)?$/;
+const SENSITIVE_UNITS =
+  /^(nftables|strongswan|strongswan-swanctl|charon-systemd|wg-quick@.*|bird|bird2|systemd-networkd|networking|netfilter-persistent)(\.service)?$/;
 const IP_OBJECT = /^(a|addr|address|r|ro|route|rule|ru|l|link|x|xfrm|n|neigh|tunnel|tun|nexthop|nh)$/;
 const SWANCTL_ENV = /^(SWANCTL_DIR|STRONGSWAN_CONF)=/;
 
@@ -74,7 +152,9 @@ class Effects {
 
   run(script: string, lineOffset = 0, top = false): void {
     const commands = readScript(script);
-    this.swanctlEnv ||= commands.some((c) => c.assigns.some((a) => SWANCTL_ENV.test(a.text)) || (commandName(c) === "export" && c.words.some((w) => SWANCTL_ENV.test(w.text))));
+    this.swanctlEnv ||= commands.some(
+      (c) => c.assigns.some((a) => SWANCTL_ENV.test(a.text)) || (commandName(c) === "export" && c.words.some((w) => SWANCTL_ENV.test(w.text))),
+    );
     for (const cmd of commands) {
       if (top && this.ctx.skipLines?.has(cmd.line)) continue;
       this.command(cmd, cmd.words, lineOffset);
@@ -122,14 +202,21 @@ class Effects {
     if (REMOTE_TOOLS.has(name)) return this.flag(line, `\`${name}\` acts on a host or from files the pack does not see`, "unknown");
     if (name === "nsenter" || name === "unshare") return this.flag(line, `\`${name}\` runs a command in another namespace`, "unknown");
     if (name === "xargs") return this.flag(line, "`xargs` runs a command with arguments read at run time", "unknown");
-    if (name === "crontab" || name === "at" || name === "batch") return this.flag(line, `\`${name}\` schedules commands the pack does not read`, "code run later");
-    if (name === "systemd-run") return this.command(cmd, args.filter((a, i) => !(a.text.startsWith("-") && i < args.findIndex((b) => !b.text.startsWith("-")))), offset);
+    if (name === "crontab" || name === "at" || name === "batch")
+      return this.flag(line, `\`${name}\` schedules commands the pack does not read`, "code run later");
+    if (name === "systemd-run")
+      return this.command(
+        cmd,
+        args.filter((a, i) => !(a.text.startsWith("-") && i < args.findIndex((b) => !b.text.startsWith("-")))),
+        offset,
+      );
 
     switch (name) {
       case "swanctl":
         return this.swanctl(args, line);
       case "ipsec":
-        if (LEGACY_IPSEC_LOADS.has(literalArgs[0] ?? "")) this.flag(line, `\`ipsec ${literalArgs[0]}\` loads the legacy starter's ipsec.conf, which the pack does not evaluate`, "IPsec");
+        if (LEGACY_IPSEC_LOADS.has(literalArgs[0] ?? ""))
+          this.flag(line, `\`ipsec ${literalArgs[0]}\` loads the legacy starter's ipsec.conf, which the pack does not evaluate`, "IPsec");
         return;
       case "nft":
         return this.nft(args, line, heredocText, cmd.piped);
@@ -156,11 +243,15 @@ class Effects {
       case "wg-quick":
         return this.wgQuick(args, line);
       case "sysctl":
-        if (args.some((a, i) => !a.literal && (args[i - 1]?.text === "-p" || args[i - 1]?.text === "--load"))) this.flag(line, "`sysctl -p` loads a file named at run time", "routing");
+        if (args.some((a, i) => !a.literal && (args[i - 1]?.text === "-p" || args[i - 1]?.text === "--load")))
+          this.flag(line, "`sysctl -p` loads a file named at run time", "routing");
         return;
       case "birdc":
       case "birdcl":
-        if (literalArgs[0] === "configure" && args.slice(1).some((a) => a.text !== "soft" && a.text !== "check" && a.text !== "timeout" && !/^\d+$/.test(a.text))) {
+        if (
+          literalArgs[0] === "configure" &&
+          args.slice(1).some((a) => a.text !== "soft" && a.text !== "check" && a.text !== "timeout" && !/^\d+$/.test(a.text))
+        ) {
           this.flag(line, "`birdc configure` loads a file the pack does not read", "routing");
         }
         return;
@@ -168,23 +259,33 @@ class Effects {
         return this.systemctl(literalArgs, line);
       case "docker":
       case "podman":
-        if (args.some((a) => /^--(net(work)?=host|privileged|cap-add)|^-v$|^--volume/.test(a.text))) this.flag(line, `\`${name}\` runs a container with the host's network or files`, "unknown");
+        if (args.some((a) => /^--(net(work)?=host|privileged|cap-add)|^-v$|^--volume/.test(a.text)))
+          this.flag(line, `\`${name}\` runs a container with the host's network or files`, "unknown");
         return;
       case "sed":
-        if (args.some((a) => /^-[a-zA-Z]*i|^--in-place/.test(a.text))) return this.writesArgs(name, args.filter((a) => !a.text.startsWith("-")).slice(1), line, "edits in place");
+        if (args.some((a) => /^-[a-zA-Z]*i|^--in-place/.test(a.text)))
+          return this.writesArgs(name, args.filter((a) => !a.text.startsWith("-")).slice(1), line, "edits in place");
         return;
       case "awk":
       case "gawk":
       case "mawk":
-        if (args.some((a) => a.text === "inplace")) return this.writesArgs(name, args.filter((a) => !a.text.startsWith("-")), line, "edits in place");
-        if (args.some((a) => /system\s*\(|print[^;}]*[>|]|getline[^;}]*\|/.test(a.text) || a.text === "-f")) return this.flag(line, `\`${name}\` runs a program that writes files or runs commands`, "unknown");
+        if (args.some((a) => a.text === "inplace"))
+          return this.writesArgs(
+            name,
+            args.filter((a) => !a.text.startsWith("-")),
+            line,
+            "edits in place",
+          );
+        if (args.some((a) => /system\s*\(|print[^;}]*[>|]|getline[^;}]*\|/.test(a.text) || a.text === "-f"))
+          return this.flag(line, `\`${name}\` runs a program that writes files or runs commands`, "unknown");
         return;
       case "chmod": {
         const mode = octal(literalArgs[0] ?? "");
         for (const a of args.slice(1)) {
           if (!a.literal) continue;
           this.chmod(a.text, mode);
-          if (domainOf(a.text) === "secrets" && !(mode && /^0?[0-7]00$/.test(mode))) this.flag(line, `\`chmod ${literalArgs[0] ?? ""}\` may open ${a.text} to other users`, "secrets");
+          if (domainOf(a.text) === "secrets" && !(mode && /^0?[0-7]00$/.test(mode)))
+            this.flag(line, `\`chmod ${literalArgs[0] ?? ""}\` may open ${a.text} to other users`, "secrets");
         }
         return;
       }
@@ -300,7 +401,8 @@ class Effects {
   private swanctl(args: readonly Word[], line: number): void {
     const texts = args.map((a) => a.text);
     const loads = texts.some((t) => /^--load-|^-[qcsapx]$|^--file$|^-f$/.test(t));
-    if (this.swanctlEnv && loads) return this.flag(line, "`swanctl` loads with SWANCTL_DIR or STRONGSWAN_CONF set, so it reads files the pack does not", "IPsec");
+    if (this.swanctlEnv && loads)
+      return this.flag(line, "`swanctl` loads with SWANCTL_DIR or STRONGSWAN_CONF set, so it reads files the pack does not", "IPsec");
     const f = texts.findIndex((t) => t === "--file" || t === "-f");
     if (f < 0) return;
     const file = args[f + 1];
@@ -324,8 +426,13 @@ class Effects {
       return void this.loads.push({ line, tool: "nft", path: file.text });
     }
     const verb = args.find((a) => !a.text.startsWith("-"));
-    if (!verb || ["list", "monitor", "describe"].includes(verb.text) || texts.some((t) => t === "-v" || t === "--version" || t === "-h" || t === "--help")) return;
-    this.flag(line, `\`nft ${verb.literal ? verb.text.split(/\s+/)[0] : "…"}\` changes the live ruleset; the pack evaluates the ruleset files only`, "firewall");
+    if (!verb || ["list", "monitor", "describe"].includes(verb.text) || texts.some((t) => t === "-v" || t === "--version" || t === "-h" || t === "--help"))
+      return;
+    this.flag(
+      line,
+      `\`nft ${verb.literal ? verb.text.split(/\s+/)[0] : "…"}\` changes the live ruleset; the pack evaluates the ruleset files only`,
+      "firewall",
+    );
   }
 
   private ip(args: readonly Word[], line: number): void {
@@ -353,7 +460,11 @@ class Effects {
       return void this.loads.push({ line, tool: "route", iface: rest[dev + 1].text });
     }
     const domain = /^(x|xf|xfr|xfrm)$/.test(object) ? "IPsec" : "routing";
-    this.flag(line, `\`ip ${object} ${verb}\` changes the live ${domain === "IPsec" ? "IPsec state" : "routing"}; the pack evaluates configuration files only`, domain);
+    this.flag(
+      line,
+      `\`ip ${object} ${verb}\` changes the live ${domain === "IPsec" ? "IPsec state" : "routing"}; the pack evaluates configuration files only`,
+      domain,
+    );
   }
 
   private wg(args: readonly Word[], line: number, piped: boolean): void {
@@ -393,9 +504,15 @@ class Effects {
     const units = args.filter((a) => !a.startsWith("-") && a !== verb);
     if (/^(stop|disable|mask|kill|isolate|freeze)$/.test(verb)) {
       const hit = units.find((u) => SENSITIVE_UNITS.test(u));
-      if (hit) this.flag(line, `\`systemctl ${verb} ${hit}\` takes down a service whose configuration the policies judged`, hit.startsWith("nftables") ? "firewall" : hit.startsWith("wg-quick") ? "WireGuard" : "IPsec");
+      if (hit)
+        this.flag(
+          line,
+          `\`systemctl ${verb} ${hit}\` takes down a service whose configuration the policies judged`,
+          hit.startsWith("nftables") ? "firewall" : hit.startsWith("wg-quick") ? "WireGuard" : "IPsec",
+        );
     }
-    if (/^(edit|link|set-property|set-environment|import-environment|revert)$/.test(verb)) this.flag(line, `\`systemctl ${verb}\` changes units in a way the pack does not read`, "code run later");
+    if (/^(edit|link|set-property|set-environment|import-environment|revert)$/.test(verb))
+      this.flag(line, `\`systemctl ${verb}\` changes units in a way the pack does not read`, "code run later");
   }
 
   private copy(name: string, args: readonly Word[], line: number, heredocText: string | undefined): void {
@@ -424,7 +541,8 @@ class Effects {
       if (src.literal && (src.text === "/dev/stdin" || src.text === "-") && heredocText !== undefined) content = heredocText;
       else if (src.literal && this.written.has(src.text)) content = this.written.get(src.text);
       if (name === "ln" || content === null) {
-        if (domain) this.flag(line, `\`${name}\` puts ${src.literal ? src.text : "a file named at run time"} at ${target}, and the pack does not have its text`, domain);
+        if (domain)
+          this.flag(line, `\`${name}\` puts ${src.literal ? src.text : "a file named at run time"} at ${target}, and the pack does not have its text`, domain);
         this.written.delete(target);
         continue;
       }

@@ -3,8 +3,14 @@ export type Domain = "IPsec" | "firewall" | "routing" | "WireGuard" | "secrets" 
 
 // First match wins: secrets and code run later before the directories that hold them.
 const DOMAINS: readonly [RegExp, Domain][] = [
-  [/^\/etc\/swanctl\/(private|rsa|ecdsa|pkcs8|pkcs12|bliss)(\/|$)|^\/etc\/ipsec\.secrets$|^\/etc\/ipsec\.d\/private(\/|$)|^\/etc\/wireguard\/[^/]*\.key(\.|$)|^\/root\/\.ssh(\/|$)|^\/etc\/ssh(\/|$)/, "secrets"],
-  [/^\/etc\/(systemd\/system|cron\.[a-z]+|crontab|rc\.local|network\/if-[a-z-]+\.d|networkd-dispatcher|NetworkManager\/dispatcher\.d|profile\.d)(\/|$)|^\/(usr\/)?lib\/systemd\/system(\/|$)|^\/var\/spool\/cron(\/|$)/, "code run later"],
+  [
+    /^\/etc\/swanctl\/(private|rsa|ecdsa|pkcs8|pkcs12|bliss)(\/|$)|^\/etc\/ipsec\.secrets$|^\/etc\/ipsec\.d\/private(\/|$)|^\/etc\/wireguard\/[^/]*\.key(\.|$)|^\/root\/\.ssh(\/|$)|^\/etc\/ssh(\/|$)/,
+    "secrets",
+  ],
+  [
+    /^\/etc\/(systemd\/system|cron\.[a-z]+|crontab|rc\.local|network\/if-[a-z-]+\.d|networkd-dispatcher|NetworkManager\/dispatcher\.d|profile\.d)(\/|$)|^\/(usr\/)?lib\/systemd\/system(\/|$)|^\/var\/spool\/cron(\/|$)/,
+    "code run later",
+  ],
   [/^\/etc\/(swanctl|strongswan\.d|ipsec\.d|strongswan\.conf|ipsec\.conf)(\/|$)/, "IPsec"],
   [/^\/etc\/(nftables\.conf|nftables\.d|nftables|iptables|ufw|firewalld)(\/|$)/, "firewall"],
   [/^\/etc\/wireguard(\/|$)/, "WireGuard"],
@@ -23,7 +29,10 @@ export function domainOf(path: string): Domain | undefined {
 }
 
 export function globMatch(pattern: string, path: string): boolean {
-  const re = pattern.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]");
+  const re = pattern
+    .replace(/[.+^${}()|\\]/g, "\\$&")
+    .replace(/\*/g, "[^/]*")
+    .replace(/\?/g, "[^/]");
   return new RegExp(`^${re}$`).test(path);
 }
 

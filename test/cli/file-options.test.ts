@@ -39,10 +39,17 @@ describe("CLI options that name a file: a directory or a missing file is reporte
   });
 
   it("the file of swanctl check | fmt and import, import's --into and --secrets-to", async () => {
-    for (const argv of [["swanctl", "check", dir], ["swanctl", "fmt", dir], ["import", dir]]) {
+    for (const argv of [
+      ["swanctl", "check", dir],
+      ["swanctl", "fmt", dir],
+      ["import", dir],
+    ]) {
       assert.deepStrictEqual(await stderrOf(...argv), { code: 1, err: `${dir}: cannot read: is a directory, not a file\n` });
     }
-    assert.deepStrictEqual(await stderrOf("import", conf, "--into", dir, "--gateway", "gw"), { code: 1, err: `stage2 import: ${dir}: cannot read: is a directory, not a file\n` });
+    assert.deepStrictEqual(await stderrOf("import", conf, "--into", dir, "--gateway", "gw"), {
+      code: 1,
+      err: `stage2 import: ${dir}: cannot read: is a directory, not a file\n`,
+    });
     const res = await stderrOf("import", conf, "--secrets-to", dir);
     assert.strictEqual(res.code, 1);
     assert.match(res.err, new RegExp(`^stage2 import: --secrets-to ${dir}: cannot write: is a directory, not a file$`, "m"));

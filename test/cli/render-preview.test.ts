@@ -14,7 +14,11 @@ function stage2(...args: string[]): { code: number; out: string; err: string } {
 }
 
 function listFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: false }).map(String).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: false })
+    .map(String)
+    .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+    .sort();
 }
 
 describe("stage2 render / preview (the CLI, as a user runs it)", function () {
@@ -97,7 +101,10 @@ describe("stage2 render / preview (the CLI, as a user runs it)", function () {
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^stack dev: 1 gateway\(s\), 19 resources to create$/m);
     assert.match(r.out, /\+ hcloud:index\/floatingIp:FloatingIp {2}gw-dev-fip\n\s+type=ipv4 homeLocation=fsn1 import=1100001 protected/);
-    assert.match(r.out, /\+ command:remote:Command {2}gw-dev-swanctl-secrets\n\s+root@203\.0\.113\.10:22 hostKey pinned .*\n\s+files: \/etc\/swanctl\/conf\.d\/stage2-secrets\.conf 0600 secret, \/etc\/swanctl\/private\/acme-rw\.pem 0600 secret\n\s+secret inputs: stdin/);
+    assert.match(
+      r.out,
+      /\+ command:remote:Command {2}gw-dev-swanctl-secrets\n\s+root@203\.0\.113\.10:22 hostKey pinned .*\n\s+files: \/etc\/swanctl\/conf\.d\/stage2-secrets\.conf 0600 secret, \/etc\/swanctl\/private\/acme-rw\.pem 0600 secret\n\s+secret inputs: stdin/,
+    );
     assert.doesNotMatch(r.out, /NOT PINNED/);
   });
 

@@ -35,7 +35,10 @@ describe("client profiles (stage2 clients)", () => {
     const p = profile(NBG1, "initech-rw");
     const doc = readPlist(renderMobileconfig(p));
     assert.equal(doc.PayloadType, "Configuration");
-    assert.deepEqual(doc.PayloadContent.map((c: any) => c.PayloadType), ["com.apple.security.root", "com.apple.vpn.managed"]);
+    assert.deepEqual(
+      doc.PayloadContent.map((c: any) => c.PayloadType),
+      ["com.apple.security.root", "com.apple.vpn.managed"],
+    );
     const root = doc.PayloadContent[0];
     const ca = NBG1.ipsec.roadWarriors.find((r) => r.name === "initech-rw")!.clients;
     assert.equal(ca.kind, "pubkey");
@@ -43,7 +46,11 @@ describe("client profiles (stage2 clients)", () => {
     const vpn = doc.PayloadContent[1];
     assert.equal(vpn.VPNType, "IKEv2");
     // The gateway's first proposals: aes256gcm16-prfsha384-ecp384 / aes256gcm16-ecp384.
-    assert.deepEqual(vpn.IKEv2.IKESecurityAssociationParameters, { EncryptionAlgorithm: "AES-256-GCM", IntegrityAlgorithm: "SHA2-384", DiffieHellmanGroup: 20 });
+    assert.deepEqual(vpn.IKEv2.IKESecurityAssociationParameters, {
+      EncryptionAlgorithm: "AES-256-GCM",
+      IntegrityAlgorithm: "SHA2-384",
+      DiffieHellmanGroup: 20,
+    });
     assert.equal(vpn.IKEv2.ChildSecurityAssociationParameters.EncryptionAlgorithm, "AES-256-GCM");
     assert.equal(vpn.IKEv2.ChildSecurityAssociationParameters.DiffieHellmanGroup, 20);
     assert.equal(vpn.IKEv2.EnablePFS, 1);
@@ -59,7 +66,11 @@ describe("client profiles (stage2 clients)", () => {
     assert.deepEqual(eap.DNS.ServerAddresses, ["10.0.0.10"]);
 
     const cbc = readPlist(renderMobileconfig(withProposals(profile(FSN1, "globex-rw"), ["aes256-sha256-modp3072"], ["aes128-sha256"])));
-    assert.deepEqual(cbc.PayloadContent[0].IKEv2.IKESecurityAssociationParameters, { EncryptionAlgorithm: "AES-256", IntegrityAlgorithm: "SHA2-256", DiffieHellmanGroup: 15 });
+    assert.deepEqual(cbc.PayloadContent[0].IKEv2.IKESecurityAssociationParameters, {
+      EncryptionAlgorithm: "AES-256",
+      IntegrityAlgorithm: "SHA2-256",
+      DiffieHellmanGroup: 15,
+    });
     assert.equal(cbc.PayloadContent[0].IKEv2.EnablePFS, 0);
     assert.equal(cbc.PayloadContent[0].IKEv2.AuthenticationMethod, "SharedSecret");
     assert.equal(cbc.PayloadContent[0].IKEv2.SharedSecret, undefined);
@@ -107,11 +118,21 @@ describe("client profiles (stage2 clients)", () => {
 
   it("the PowerShell script's IPsec parameters are one of the gateway's proposals, never Windows' defaults", () => {
     const back: Record<string, string> = {
-      GCMAES256: "aes256gcm16", GCMAES128: "aes128gcm16", AES256: "aes256", AES128: "aes128", SHA256: "sha256", SHA384: "sha384",
-      ECP384: "ecp384", ECP256: "ecp256", Group14: "modp2048", Group2: "modp1024",
+      GCMAES256: "aes256gcm16",
+      GCMAES128: "aes128gcm16",
+      AES256: "aes256",
+      AES128: "aes128",
+      SHA256: "sha256",
+      SHA384: "sha384",
+      ECP384: "ecp384",
+      ECP256: "ecp256",
+      Group14: "modp2048",
+      Group2: "modp1024",
     };
     const check = (p: ClientProfile) => {
-      const line = renderWindowsScript(p).split("\r\n").find((l) => l.startsWith("Set-VpnConnectionIPsecConfiguration"))!;
+      const line = renderWindowsScript(p)
+        .split("\r\n")
+        .find((l) => l.startsWith("Set-VpnConnectionIPsecConfiguration"))!;
       const arg = (name: string) => new RegExp(`-${name} (\\S+)`).exec(line)![1];
       const encr = back[arg("EncryptionMethod")];
       const integ = back[arg("IntegrityCheckMethod")];
@@ -119,7 +140,11 @@ describe("client profiles (stage2 clients)", () => {
       assert.ok(p.ike.includes(ike), `${ike} is not among ${p.ike.join(", ")}`);
       const cipher = back[arg("CipherTransformConstants")];
       const pfs = arg("PfsGroup");
-      const esp = [cipher, ...(cipher.includes("gcm") ? [] : [arg("AuthenticationTransformConstants") === "SHA256128" ? "sha256" : "?"]), ...(pfs === "None" ? [] : [back[pfs]])].join("-");
+      const esp = [
+        cipher,
+        ...(cipher.includes("gcm") ? [] : [arg("AuthenticationTransformConstants") === "SHA256128" ? "sha256" : "?"]),
+        ...(pfs === "None" ? [] : [back[pfs]]),
+      ].join("-");
       assert.ok(p.esp.includes(esp), `${esp} is not among ${p.esp.join(", ")}`);
       assert.doesNotMatch(line, /Group2\b|PFS1|PFS2\b/);
     };
@@ -127,7 +152,10 @@ describe("client profiles (stage2 clients)", () => {
     check(withProposals(profile(FSN1, "acme-rw"), ["aes256-sha256-modp2048"], ["aes256-sha256"]));
     check(withProposals(profile(FSN1, "acme-rw"), ["chacha20poly1305-prfsha256-x25519", "aes128-sha256-ecp256"], ["aes128gcm16"]));
     assert.throws(() => renderWindowsScript(profile(FSN1, "globex-rw")), /no pre-shared key/);
-    assert.throws(() => renderWindowsScript(withProposals(profile(FSN1, "acme-rw"), ["chacha20poly1305-prfsha256-x25519"], ["aes256-sha256"])), /no IKE proposal/);
+    assert.throws(
+      () => renderWindowsScript(withProposals(profile(FSN1, "acme-rw"), ["chacha20poly1305-prfsha256-x25519"], ["aes256-sha256"])),
+      /no IKE proposal/,
+    );
   });
 
   it("every prod user's Linux swanctl.conf and secrets file pass the swanctl.conf model of strongSwan 5.9.8", () => {
@@ -171,7 +199,11 @@ describe("client profiles (stage2 clients)", () => {
       const lab = loadStack(stackFile);
       const secrets = lab.plainSecrets.map((k) => lab.secrets[k]);
       assert.ok(secrets.length > 0);
-      const files = fs.readdirSync(profiles, { recursive: true }).map(String).map((f) => path.join(profiles, f)).filter((f) => fs.statSync(f).isFile());
+      const files = fs
+        .readdirSync(profiles, { recursive: true })
+        .map(String)
+        .map((f) => path.join(profiles, f))
+        .filter((f) => fs.statSync(f).isFile());
       const secretFiles = files.filter((f) => f.endsWith("stage2-secrets.conf"));
       assert.ok(secretFiles.length > 0);
       for (const f of files) {
@@ -187,7 +219,9 @@ describe("client profiles (stage2 clients)", () => {
       assert.match(check.stdout + check.stderr, /charon 5\.9\.8: loaded 1 connection/);
       // The prod stack: its Ed25519 classes get no Windows or Apple file, only the reason.
       const prodOut = path.join(out, "prod");
-      const prod = spawnSync(BIN, ["clients", "--stack", "prod", "--gateway", "gw-nbg1", "--user", "alice@acme.example", "--out", prodOut], { encoding: "utf8" });
+      const prod = spawnSync(BIN, ["clients", "--stack", "prod", "--gateway", "gw-nbg1", "--user", "alice@acme.example", "--out", prodOut], {
+        encoding: "utf8",
+      });
       assert.equal(prod.status, 0, prod.stderr);
       const written = fs.readdirSync(prodOut, { recursive: true }).map(String).sort();
       assert.ok(written.some((f) => f.endsWith(".sswan")) && written.some((f) => f.endsWith(".nmconnection")), written.join());

@@ -35,7 +35,11 @@ describe("the concern registry: one list for the plan, the Pulumi graph and the 
 
   it("every concern comes after concerns listed before it, and planGateway builds them in the registry's order", () => {
     CONCERNS.forEach((c, i) => {
-      for (const a of c.after) assert.ok(CONCERNS.slice(0, i).some((e) => e.name === a), `${c.name} comes after ${a}, listed later`);
+      for (const a of c.after)
+        assert.ok(
+          CONCERNS.slice(0, i).some((e) => e.name === a),
+          `${c.name} comes after ${a}, listed later`,
+        );
     });
     const parsed = parseGateway(fixtureGateway());
     assert.ok(parsed.ok);
@@ -48,10 +52,7 @@ describe("the concern registry: one list for the plan, the Pulumi graph and the 
 
   it("the graph's remote commands are exactly the plan's concerns", () => {
     const commands = resources.filter((r) => r.type === "command:remote:Command" && r.name !== NOT_A_CONCERN);
-    assert.deepEqual(
-      commands.map((c) => c.name).sort(),
-      CONCERNS.map((c) => concernResourceName("gw-test", c.name)).sort(),
-    );
+    assert.deepEqual(commands.map((c) => c.name).sort(), CONCERNS.map((c) => concernResourceName("gw-test", c.name)).sort());
   });
 
   it("each command waits for the commands of the concerns it comes after, and for none listed after it", () => {

@@ -68,7 +68,10 @@ describe("Stage2Gateway under mocks", function () {
       assert.equal(conn.hostKey, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPsQ2puD", c.name);
       assert.equal(conn.host, "203.0.113.10");
       assert.equal(conn.user, "root");
-      assert.ok(c.secretPaths.some((p) => p === "connection" || p === "connection.privateKey"), `${c.name}: private key not secret`);
+      assert.ok(
+        c.secretPaths.some((p) => p === "connection" || p === "connection.privateKey"),
+        `${c.name}: private key not secret`,
+      );
       if (c.name.endsWith("-pubkey")) continue;
       assert.equal(c.inputs.create, c.inputs.update, c.name);
       assert.ok(decodePayload(String(c.inputs.stdin)), `${c.name}: stdin is not a payload`);
@@ -132,9 +135,8 @@ describe("Stage2Gateway: an adopted floating IP", function () {
     const { stage2Program } = await import("../../stacks/program");
     const config: Record<string, string> = { "stage2:gateways": JSON.stringify([gw]) };
     for (const k of SECRETS) config[`stage2:${k}`] = redacted(k);
-    await assert.rejects(
-      runPreview("mismatch", config, [], stage2Program, { "gw-test-fip": "203.0.113.99" }),
-      { message: "gw-test: floatingIp.address is 203.0.113.100 but Hetzner reports 203.0.113.99 for floatingIp.id 1234" },
-    );
+    await assert.rejects(runPreview("mismatch", config, [], stage2Program, { "gw-test-fip": "203.0.113.99" }), {
+      message: "gw-test: floatingIp.address is 203.0.113.100 but Hetzner reports 203.0.113.99 for floatingIp.id 1234",
+    });
   });
 });

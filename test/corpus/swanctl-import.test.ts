@@ -27,7 +27,8 @@ import { SHARED_DIR, requireShared, skipUnless } from "../helpers/env";
 function differences(original: SwanctlDocument, rendered: SwanctlDocument): string[] {
   const out: string[] = [];
   const walk = (a: SwanctlDocument, b: SwanctlDocument, at: string[]) => {
-    for (const d of valueDifferences(a, b, at)) out.push(`${[...at, d.key].join(".")}: ${JSON.stringify(d.first ?? null)} -> ${JSON.stringify(d.second ?? null)}`);
+    for (const d of valueDifferences(a, b, at))
+      out.push(`${[...at, d.key].join(".")}: ${JSON.stringify(d.first ?? null)} -> ${JSON.stringify(d.second ?? null)}`);
     const names = [...new Set([...sectionsOf(a).map(([n]) => n), ...sectionsOf(b).map(([n]) => n)])];
     for (const name of names) {
       const sa = (a[name] as SwanctlDocument | undefined) ?? {};
@@ -122,7 +123,14 @@ describe("stage2 import → stack config → gateway renderer ≡ the original s
 
   const secretsOf = (doc: SwanctlDocument) =>
     sectionsOf(doc.secrets)
-      .map(([, s]) => `${Object.entries(s).filter(([k]) => k.startsWith("id")).map(([, v]) => String(v)).sort().join("+")}=${String(s.secret)}`)
+      .map(
+        ([, s]) =>
+          `${Object.entries(s)
+            .filter(([k]) => k.startsWith("id"))
+            .map(([, v]) => String(v))
+            .sort()
+            .join("+")}=${String(s.secret)}`,
+      )
       .sort();
 
   const loaded: string[] = [];
@@ -142,7 +150,10 @@ describe("stage2 import → stack config → gateway renderer ≡ the original s
       },
     ]);
     assert.strictEqual(r.result.floatingIp, "192.168.0.1");
-    assert.deepStrictEqual(r.result.secrets.map((s) => [s.ref, s.value]), [["psk-gw-gw", "0x45a30759df97dc26a15b88ff"]]);
+    assert.deepStrictEqual(
+      r.result.secrets.map((s) => [s.ref, s.value]),
+      [["psk-gw-gw", "0x45a30759df97dc26a15b88ff"]],
+    );
     assert.deepStrictEqual(
       r.result.notes.filter((n) => n.kind === "not-imported").map((n) => n.where),
       ["secrets.ike-2", "secrets.ike-3", "secrets.ike-4", "secrets.ike-5"],
@@ -166,7 +177,10 @@ describe("stage2 import → stack config → gateway renderer ≡ the original s
     });
     assert.strictEqual(rw.pool, "10.3.0.0/24");
     assert.deepStrictEqual(rw.local.kind, "pubkey");
-    assert.deepStrictEqual(r.result.secrets.map((s) => s.ref), ["rw-eap-key", "eap-rw-eap-carol", "eap-rw-eap-dave"]);
+    assert.deepStrictEqual(
+      r.result.secrets.map((s) => s.ref),
+      ["rw-eap-key", "eap-rw-eap-carol", "eap-rw-eap-dave"],
+    );
     const { secrets: _s, ...original } = r.original;
     const { secrets: rs, ...rendered } = r.rendered;
     // What stage2 changes on purpose: a pool for every road warrior, the certificate file named after the connection.

@@ -66,8 +66,14 @@ describe("swanctl corpus round trip (strongSwan's test scenarios)", function () 
   it("parses every file and round-trips it through the model to the same tree", () => {
     assert.ok(cases.length >= 417, `expected the ~417 swanctl.conf files of the corpus, found ${cases.length}`);
     console.log(`      parsed ${parsed().length}/${cases.length}, round-tripped ${roundTripped().length}/${cases.length}`);
-    assert.deepStrictEqual(cases.filter((c) => c.parseError).map((c) => `${c.rel}: ${c.parseError}`), []);
-    assert.deepStrictEqual(cases.filter((c) => c.difference).map((c) => `${c.rel}: ${c.difference}`), []);
+    assert.deepStrictEqual(
+      cases.filter((c) => c.parseError).map((c) => `${c.rel}: ${c.parseError}`),
+      [],
+    );
+    assert.deepStrictEqual(
+      cases.filter((c) => c.difference).map((c) => `${c.rel}: ${c.difference}`),
+      [],
+    );
   });
 
   it("renders canonically: formatting a rendered file changes nothing", () => {
@@ -97,9 +103,15 @@ describe("swanctl corpus round trip (strongSwan's test scenarios)", function () 
         const reasons = (r: LoadResult) => r.failures.map((f) => `${f.what} ${f.name}: ${f.reason}`).join("; ") || r.output.trim().split("\n").slice(-1)[0];
         if (ours.accepted) loaded++;
         if (!theirs.accepted) rejectedByCharon.push(`${c.rel}: ${reasons(theirs)}`);
-        if (ours.accepted !== theirs.accepted) againstUs.push(`${c.rel}: original ${theirs.accepted ? "loads" : "fails"}, rendered ${ours.accepted ? "loads" : `fails: ${reasons(ours)}`}`);
+        if (ours.accepted !== theirs.accepted)
+          againstUs.push(`${c.rel}: original ${theirs.accepted ? "loads" : "fails"}, rendered ${ours.accepted ? "loads" : `fails: ${reasons(ours)}`}`);
         const modelOk = errorsOf(read).length === 0;
-        if (!modelOk && theirs.accepted) modelStricter.push(`${c.rel}: ${errorsOf(read).map((p) => p.message).join("; ")}`);
+        if (!modelOk && theirs.accepted)
+          modelStricter.push(
+            `${c.rel}: ${errorsOf(read)
+              .map((p) => p.message)
+              .join("; ")}`,
+          );
         if (modelOk && !theirs.accepted) modelLaxer.push(`${c.rel}: charon says ${reasons(theirs)}`);
       }
     } finally {

@@ -11,5 +11,11 @@ export function previewConfig(config: Record<string, unknown>, secureKeys: strin
   for (const gw of (config.gateways as { name: string; floatingIp: { address?: string } }[]) ?? []) {
     if (gw.floatingIp.address) known[floatingIpResourceName(gw.name)] = gw.floatingIp.address;
   }
-  return runPreview(stack, flat, secureKeys.map((k) => `stage2:${k}`), stage2Program, known);
+  return runPreview(
+    stack,
+    flat,
+    secureKeys.map((k) => `stage2:${k}`),
+    stage2Program,
+    known,
+  );
 }

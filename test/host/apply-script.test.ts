@@ -45,7 +45,7 @@ describe("apply script (bash, executed)", function () {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("writes new files with their mode, starts the service once and reloads", () => {
-    const c = concern([file("a.conf", "alpha\n"), file("secret.conf", "psk = \"x\"\n", { mode: "0600", secret: true })], reload());
+    const c = concern([file("a.conf", "alpha\n"), file("secret.conf", 'psk = "x"\n', { mode: "0600", secret: true })], reload());
     const r = apply(c);
     assert.equal(r.code, 0, r.err);
     assert.equal(fs.readFileSync(path.join(dir, "etc/a.conf"), "utf8"), "alpha\n");

@@ -6,7 +6,7 @@ import { HostFile } from "../../components/host/types";
 describe("payload: the files of a concern on stdin, with their count, length and digest", () => {
   const files: HostFile[] = [
     { path: "/etc/a.conf", content: "alpha\n", mode: "0644", owner: "root:root", secret: false, validate: 'grep -q alpha "$STAGED"' },
-    { path: "/etc/s.secrets", content: "psk = \"x y\"\n\u00e9\n", mode: "0600", owner: "root:root", secret: true, validate: undefined },
+    { path: "/etc/s.secrets", content: 'psk = "x y"\n\u00e9\n', mode: "0600", owner: "root:root", secret: true, validate: undefined },
     { path: "/etc/empty", content: "", mode: "0644", owner: "root:bird", secret: false, validate: undefined },
   ];
 

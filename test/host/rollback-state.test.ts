@@ -36,10 +36,15 @@ function inHost(dir: string, steps: { concern: Concern; title: string }[], setup
     const concern = { ...withPackages, packages: [] };
     fs.writeFileSync(path.join(dir, `apply-${i}.sh`), renderApplyScript(concern, "direct"));
     fs.writeFileSync(path.join(dir, `payload-${i}`), encodePayload(concern.files));
-    lines.push(`echo "== ${title}"; bash ${dir}/apply-${i}.sh < ${dir}/payload-${i} 2>&1 | grep -v '^\\s*$'; ${SHOW(concern.name === "wireguard" ? "wg0" : "eth0")}`);
+    lines.push(
+      `echo "== ${title}"; bash ${dir}/apply-${i}.sh < ${dir}/payload-${i} 2>&1 | grep -v '^\\s*$'; ${SHOW(concern.name === "wireguard" ? "wg0" : "eth0")}`,
+    );
   });
   fs.writeFileSync(path.join(dir, "host.sh"), lines.join("\n") + "\n");
-  const r = spawnSync("unshare", ["--net", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "bash", `${dir}/host.sh`], { encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync("unshare", ["--net", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "bash", `${dir}/host.sh`], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
   return r.stdout;
 }
@@ -61,7 +66,14 @@ describe("rollback restores state, not just files (floating IP, WireGuard on wir
     const gw = fixtureGateway();
     const v1 = floatingIpHostConcern(gw, FIXTURE_CONTEXT);
     const v2 = refusing(floatingIpHostConcern(gw, { ...FIXTURE_CONTEXT, floatingIp: "203.0.113.99" }), "eth0");
-    const out = inHost(dir, [{ concern: v1, title: "v1" }, { concern: v2, title: "v2 refused" }], "ip link add eth0 type veth peer name eth0-peer; ip link set eth0 up");
+    const out = inHost(
+      dir,
+      [
+        { concern: v1, title: "v1" },
+        { concern: v2, title: "v2 refused" },
+      ],
+      "ip link add eth0 type veth peer name eth0-peer; ip link set eth0 up",
+    );
     assert.deepEqual(section(out, "v1").slice(-2), ["mtu 1500", "203.0.113.10/32"]);
     const refused = section(out, "v2 refused");
     assert.match(refused.join("\n"), /activation failed, previous files restored: new state:\nmtu 1500\n203\.0\.113\.99\/32\n/);
@@ -73,14 +85,27 @@ describe("rollback restores state, not just files (floating IP, WireGuard on wir
     const input = fixtureInput();
     input.wireguard.mtu = 1400;
     input.wireguard.address = "10.9.0.1/24";
-    input.wireguard.peers = [...input.wireguard.peers!, { name: "depot", publicKey: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", allowedIps: ["172.16.9.0/24"] }];
+    input.wireguard.peers = [
+      ...input.wireguard.peers!,
+      { name: "depot", publicKey: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", allowedIps: ["172.16.9.0/24"] },
+    ];
     const v2 = refusing(wireguardConcern(gatewayFrom(input), FIXTURE_CONTEXT), "wg0");
-    const out = inHost(dir, [{ concern: v1, title: "v1" }, { concern: v2, title: "v2 refused" }], "mkdir -p -m 0700 /etc/wireguard");
+    const out = inHost(
+      dir,
+      [
+        { concern: v1, title: "v1" },
+        { concern: v2, title: "v2 refused" },
+      ],
+      "mkdir -p -m 0700 /etc/wireguard",
+    );
     const before = ["mtu 1420", "10.8.0.1/24", "route 172.16.5.0/24"];
     assert.deepEqual(section(out, "v1").slice(-3), before);
     // Outside the new subnet, the peers' /32s need routes of their own: added, and removed again with it.
     const refused = section(out, "v2 refused");
-    assert.match(refused.join("\n"), /previous files restored: new state:\nmtu 1400\n10\.9\.0\.1\/24\nroute 10\.8\.0\.2\nroute 10\.8\.0\.3\nroute 172\.16\.5\.0\/24\nroute 172\.16\.9\.0\/24\n/);
+    assert.match(
+      refused.join("\n"),
+      /previous files restored: new state:\nmtu 1400\n10\.9\.0\.1\/24\nroute 10\.8\.0\.2\nroute 10\.8\.0\.3\nroute 172\.16\.5\.0\/24\nroute 172\.16\.9\.0\/24\n/,
+    );
     assert.deepEqual(refused.slice(-3), before);
   });
 });

@@ -50,7 +50,10 @@ describe("apply script: transactional apply (lock, checked payload, journal, sta
     const cut = applySync(dir, script(version("v2")), v2.slice(0, v2.length - 20));
     assert.equal(cut.code, 1);
     assert.match(cut.err, /payload incomplete: \d+ of \d+ bytes arrived, nothing changed/);
-    const flipped = v2.replace(/\n(F [^\n]+)\n([A-Za-z0-9+/]+)/, (_m, head: string, body: string) => `\n${head}\n${body.slice(0, -2)}${body.endsWith("AA") ? "BA" : "AA"}`);
+    const flipped = v2.replace(
+      /\n(F [^\n]+)\n([A-Za-z0-9+/]+)/,
+      (_m, head: string, body: string) => `\n${head}\n${body.slice(0, -2)}${body.endsWith("AA") ? "BA" : "AA"}`,
+    );
     assert.notEqual(flipped, v2);
     const bad = applySync(dir, script(version("v2")), flipped);
     assert.equal(bad.code, 1);
@@ -67,7 +70,12 @@ describe("apply script: transactional apply (lock, checked payload, journal, sta
     await waitFor(() => fs.existsSync(path.join(dir, "etc", "a.conf")));
     const second = apply(version("v2"), { STAGE2_LOCK_WAIT: "0" });
     assert.equal(second.code, 1);
-    assert.match(second.err, new RegExp(`another converge holds this host \\(/var/lib/stage2/\\.lock\\) for more than 0s: pid ${first.pid}, started \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ`));
+    assert.match(
+      second.err,
+      new RegExp(
+        `another converge holds this host \\(/var/lib/stage2/\\.lock\\) for more than 0s: pid ${first.pid}, started \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ`,
+      ),
+    );
     assert.equal((await first.done).code, 0);
     assert.deepEqual(files(), ["v1", "v1"]);
   });
@@ -119,7 +127,13 @@ describe("apply script: transactional apply (lock, checked payload, journal, sta
     assert.deepEqual(files(), ["v2", "v2"]);
     assert.equal(daemon(), "loaded v1 v1");
     // Without the journal this run would see equal files and print `unchanged`.
-    fs.rmSync(path.join(stateDir(dir, "demo"), fs.readdirSync(stateDir(dir, "demo")).find((f) => f.startsWith("stage."))!), { recursive: true });
+    fs.rmSync(
+      path.join(
+        stateDir(dir, "demo"),
+        fs.readdirSync(stateDir(dir, "demo")).find((f) => f.startsWith("stage."))!,
+      ),
+      { recursive: true },
+    );
     const next = apply(version("v2"));
     assert.match(next.out, /activated/);
     assert.equal(daemon(), "loaded v2 v2");
@@ -152,4 +166,3 @@ async function waitFor(ok: () => boolean, ms = 20_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-

@@ -23,19 +23,23 @@ describe("lab converge (the transport between a host plan and its remote command
       { code: 0, stdout: "stage2: gamma: unchanged\n", stderr: "" },
     ];
     const lines: string[] = [];
-    const res = await converge(plan, async (command, stdin) => {
-      seen.push({ command, stdin });
-      return replies[seen.length - 1];
-    }, "direct", (l) => lines.push(l));
+    const res = await converge(
+      plan,
+      async (command, stdin) => {
+        seen.push({ command, stdin });
+        return replies[seen.length - 1];
+      },
+      "direct",
+      (l) => lines.push(l),
+    );
     assert.deepEqual(
       seen.map((s) => s.command),
       plan.concerns.map((c) => renderApplyScript(c, "direct")),
     );
-    assert.deepEqual(seen.map((s) => decodePayload(s.stdin)?.map((f) => [f.path, f.content])), [
-      [["/etc/alpha.conf", "a = 1\n"]],
-      [["/etc/beta.conf", "b = 2\n"]],
-      [["/etc/gamma.conf", "c = 3\n"]],
-    ]);
+    assert.deepEqual(
+      seen.map((s) => decodePayload(s.stdin)?.map((f) => [f.path, f.content])),
+      [[["/etc/alpha.conf", "a = 1\n"]], [["/etc/beta.conf", "b = 2\n"]], [["/etc/gamma.conf", "c = 3\n"]]],
+    );
     assert.deepEqual(
       res.results.map((r) => [r.concern, r.status]),
       [
@@ -53,17 +57,31 @@ describe("lab converge (the transport between a host plan and its remote command
 
   it("stops at the first failing concern and carries the script's own message", async () => {
     let calls = 0;
-    const failing = converge(plan, async () => {
-      calls++;
-      return calls === 1
-        ? { code: 0, stdout: "stage2: alpha: unchanged\n", stderr: "" }
-        : { code: 1, stdout: "stage2: beta: changed 1 file(s): /etc/beta.conf\n", stderr: "stage2: beta: FAILED: activation failed, previous files restored: bird: syntax error\n" };
-    }, "direct");
+    const failing = converge(
+      plan,
+      async () => {
+        calls++;
+        return calls === 1
+          ? { code: 0, stdout: "stage2: alpha: unchanged\n", stderr: "" }
+          : {
+              code: 1,
+              stdout: "stage2: beta: changed 1 file(s): /etc/beta.conf\n",
+              stderr: "stage2: beta: FAILED: activation failed, previous files restored: bird: syntax error\n",
+            };
+      },
+      "direct",
+    );
     await assert.rejects(failing, (e: unknown) => {
       assert.ok(e instanceof ConvergeError);
       assert.equal(e.concern, "beta");
-      assert.equal(e.message, "gw: beta: stage2: beta: changed 1 file(s): /etc/beta.conf\nstage2: beta: FAILED: activation failed, previous files restored: bird: syntax error");
-      assert.deepEqual(e.done.map((r) => r.concern), ["alpha"]);
+      assert.equal(
+        e.message,
+        "gw: beta: stage2: beta: changed 1 file(s): /etc/beta.conf\nstage2: beta: FAILED: activation failed, previous files restored: bird: syntax error",
+      );
+      assert.deepEqual(
+        e.done.map((r) => r.concern),
+        ["alpha"],
+      );
       return true;
     });
     assert.equal(calls, 2);

@@ -64,13 +64,19 @@ describe("lab on a custom stack: an EAP-MSCHAPv2 road warrior (certificate issue
     );
     const facts = await lab!.check();
     for (const f of facts) assert.equal(f.ok, true, `${f.id}: ${f.what} — ${f.evidence}`);
-    assert.deepEqual(facts.map((f) => f.id), ["bgp-rib", "ike-sa", "rw-vip", "rw-ts", "rw-reach", "rw-return", "isolation", "pool-spoof", "ipsec-not-on-wg0"]);
+    assert.deepEqual(
+      facts.map((f) => f.id),
+      ["bgp-rib", "ike-sa", "rw-vip", "rw-ts", "rw-reach", "rw-return", "isolation", "pool-spoof", "ipsec-not-on-wg0"],
+    );
     assert.match(facts[1].evidence, /^staff ESTABLISHED local 203\.0\.113\.20\[4500\] remote 198\.51\.100\.3\[4500\] nat-remote=yes$/);
     const raw = (await lab!.host("gw").exec("swanctl --list-sas --raw --ike staff")).stdout;
     assert.match(raw, / remote-id=alice@lab\.example /);
     // The connection admits no other proof than EAP-MSCHAPv2, so the established SA is alice's EAP login.
     const conns = (await lab!.host("gw").exec("swanctl --list-conns")).stdout;
-    assert.match(conns, /^ {2}local public key authentication:\n {4}id: vpn\.lab\.example\n {4}certs: CN=vpn\.lab\.example\n {2}remote EAP_MSCHAPV2 authentication:\n {4}eap_id: %any$/m);
+    assert.match(
+      conns,
+      /^ {2}local public key authentication:\n {4}id: vpn\.lab\.example\n {4}certs: CN=vpn\.lab\.example\n {2}remote EAP_MSCHAPV2 authentication:\n {4}eap_id: %any$/m,
+    );
     const certs = (await lab!.host("gw").exec("swanctl --list-certs --subject CN=vpn.lab.example")).stdout;
     assert.match(certs, /^ {2}issuer: {3}"CN=stage2 lab CA"$/m);
     assert.match(certs, /^ {2}pubkey: {4}ECDSA 256 bits, has private key$/m);

@@ -10,7 +10,23 @@ import { sshRun } from "../../lab/ssh";
 import { LAB_STACK_FILE } from "../../lab/stack";
 
 const PREFIX = "s2intr";
-const TOOLS = ["ip", "nsenter", "unshare", "sshd", "ssh", "/usr/lib/ipsec/charon", "swanctl", "bird", "birdc", "gobgpd", "gobgp", "wireguard-go", "wg", "nft", "flock"];
+const TOOLS = [
+  "ip",
+  "nsenter",
+  "unshare",
+  "sshd",
+  "ssh",
+  "/usr/lib/ipsec/charon",
+  "swanctl",
+  "bird",
+  "birdc",
+  "gobgpd",
+  "gobgp",
+  "wireguard-go",
+  "wg",
+  "nft",
+  "flock",
+];
 
 describe("interrupted converges (namespace lab: real SSH, real charon, nft, wireguard-go)", function () {
   this.timeout(300_000);
@@ -66,7 +82,10 @@ describe("interrupted converges (namespace lab: real SSH, real charon, nft, wire
     assert.equal(done.code, 0, done.stderr);
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /waiting up to 300s for the converge holding this host: pid \d+, started \d{4}-/);
-    assert.equal((await gwHost.exec("cat /etc/nftables.conf")).stdout, planGateway(b, { floatingIp: b.floatingIp.address as string }, lab.secrets([b])).concerns.find((c) => c.name === VICTIM)!.files[0].content);
+    assert.equal(
+      (await gwHost.exec("cat /etc/nftables.conf")).stdout,
+      planGateway(b, { floatingIp: b.floatingIp.address as string }, lab.secrets([b])).concerns.find((c) => c.name === VICTIM)!.files[0].content,
+    );
     assert.match(await running(lab, b), new RegExp(`^${expected(b).split(",")[0]},`));
     assert.equal(await leftovers(lab, b), "");
     assert.equal(await rwChildSpis(lab), spis);

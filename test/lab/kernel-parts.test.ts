@@ -17,7 +17,24 @@ describe("kernel lab: pure parts", () => {
     const text = buf.toString("latin1");
     assert.strictEqual(text.slice(0, 6), "070701");
     // ino 1, mode 0100755, uid 0, gid 0, nlink 1, mtime 0, size 2, dev 0/0, rdev 0/0, namesize 5 ("init\0"), check 0
-    assert.strictEqual(text.slice(6, 110), ["00000001", "000081ed", "00000000", "00000000", "00000001", "00000000", "00000002", "00000000", "00000000", "00000000", "00000000", "00000005", "00000000"].join(""));
+    assert.strictEqual(
+      text.slice(6, 110),
+      [
+        "00000001",
+        "000081ed",
+        "00000000",
+        "00000000",
+        "00000001",
+        "00000000",
+        "00000002",
+        "00000000",
+        "00000000",
+        "00000000",
+        "00000000",
+        "00000005",
+        "00000000",
+      ].join(""),
+    );
     assert.strictEqual(text.slice(110, 116), "init\0\0"); // 110 + 5 = 115 → padded to 116
     assert.strictEqual(text.slice(116, 120), "ab\0\0");
     assert.strictEqual(text.slice(120, 126), "070701");
@@ -50,8 +67,13 @@ describe("kernel lab: pure parts", () => {
   });
 
   it("init mounts the machine's root read-only under a tmpfs layer and switches root per mode", () => {
-    const init = renderInit({ modules: ["v/kernel/fs/9p/9p.ko"], mode: "systemd", mgmt: { name: "mgmt0", address: "172.31.254.15/24" }, scriptInit: "/opt/x" }).split("\n");
-    assert.ok(init.includes("for m in v/kernel/fs/9p/9p.ko; do insmod /lib/modules/$m || fail \"insmod $m\"; done"));
+    const init = renderInit({
+      modules: ["v/kernel/fs/9p/9p.ko"],
+      mode: "systemd",
+      mgmt: { name: "mgmt0", address: "172.31.254.15/24" },
+      scriptInit: "/opt/x",
+    }).split("\n");
+    assert.ok(init.includes('for m in v/kernel/fs/9p/9p.ko; do insmod /lib/modules/$m || fail "insmod $m"; done'));
     assert.ok(init.includes("mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot /lower || fail 'mount hostroot'"));
     assert.ok(init.includes("mount -t overlay -o lowerdir=/lower,upperdir=/upper/data,workdir=/upper/work root /newroot || fail 'mount overlay'"));
     assert.ok(init.includes("ip link set dev eth0 name mgmt0 && ip addr add 172.31.254.15/24 dev mgmt0 && ip link set mgmt0 up || fail mgmt"));
@@ -64,7 +86,17 @@ describe("kernel lab: pure parts", () => {
 
   it("qemu: TCG, root shared read-only, user networking restricted with one forward from 127.0.0.1", () => {
     const mgmt = pickMgmtNet(["10.0.0.0/16"]);
-    const args = qemuArgs({ kernel: "/boot/k", initrd: "/r/i", mode: "systemd", shareDir: "/r/share", pidFile: "/r/pid", cpus: 2, memoryMiB: 1024, sshPort: 40022, mgmt });
+    const args = qemuArgs({
+      kernel: "/boot/k",
+      initrd: "/r/i",
+      mode: "systemd",
+      shareDir: "/r/share",
+      pidFile: "/r/pid",
+      cpus: 2,
+      memoryMiB: 1024,
+      sshPort: 40022,
+      mgmt,
+    });
     const netdevs = args.filter((_, i) => args[i - 1] === "-netdev");
     assert.deepStrictEqual(netdevs, ["user,id=mgmt,restrict=on,ipv6=off,net=172.31.254.0/24,hostfwd=tcp:127.0.0.1:40022-:22"]);
     assert.ok(args.includes("local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"));
@@ -100,9 +132,23 @@ describe("kernel lab: pure parts", () => {
 
   it("lists every difference from production in one place", () => {
     const whats = KERNEL_LAB_DIFFERENCES.map((d) => d.what);
-    assert.deepStrictEqual(whats, ["machine", "SSH path", "management link", "host key", "sshd", "masked units", "network around the gateway", "peers", "packages", "stack", "conntrack", "observation"]);
+    assert.deepStrictEqual(whats, [
+      "machine",
+      "SSH path",
+      "management link",
+      "host key",
+      "sshd",
+      "masked units",
+      "network around the gateway",
+      "peers",
+      "packages",
+      "stack",
+      "conntrack",
+      "observation",
+    ]);
     assert.ok(formatDifferences().includes("  - stack: stacks/Pulumi.lab.yaml with ipsec.dataplane = xfrm"));
     const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "kernel-lab.md"), "utf8");
-    for (const d of KERNEL_LAB_DIFFERENCES) assert.ok(doc.includes(`- **${d.what}** — lab: ${d.lab}. Production: ${d.production}.`), `docs/kernel-lab.md lacks the difference "${d.what}"`);
+    for (const d of KERNEL_LAB_DIFFERENCES)
+      assert.ok(doc.includes(`- **${d.what}** — lab: ${d.lab}. Production: ${d.production}.`), `docs/kernel-lab.md lacks the difference "${d.what}"`);
   });
 });

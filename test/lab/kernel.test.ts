@@ -79,7 +79,13 @@ describe("kernel lab: the gateway on Debian's kernel with systemd (one boot)", f
     "WireGuard handshake up and wgpeer reaches gw",
     "VM sealed: no route off the management link, no connection reaches the machine",
   ];
-  for (const name of expected) it(name, () => assertCheck(checks.find((c) => c.name === name), name));
+  for (const name of expected)
+    it(name, () =>
+      assertCheck(
+        checks.find((c) => c.name === name),
+        name,
+      ),
+    );
 
   it("hitless: re-converges through systemctl reload lose no packet and keep the SPIs", async () => {
     assert.ok(lab);
@@ -89,7 +95,10 @@ describe("kernel lab: the gateway on Debian's kernel with systemd (one boot)", f
   it("faults: rejected configs fail with the daemon's message and leave the previous config active", async () => {
     assert.ok(lab);
     const results = await faults(lab);
-    assert.deepStrictEqual(results.map((r) => r.concern), ["bird", "swanctl"]);
+    assert.deepStrictEqual(
+      results.map((r) => r.concern),
+      ["bird", "swanctl"],
+    );
     for (const c of faultChecks(results)) assertCheck(c, c.name);
     assert.match(results[0].message, /bird\.conf rejected by/);
     assert.match(results[1].message, /activation failed, previous files restored/);

@@ -16,7 +16,23 @@ import { sshRun, writeKnownHosts } from "../../lab/ssh";
 import { LAB_STACK_FILE } from "../../lab/stack";
 
 const PREFIX = "s2test";
-const TOOLS = ["ip", "nsenter", "unshare", "sshd", "ssh", "/usr/lib/ipsec/charon", "swanctl", "bird", "birdc", "gobgpd", "gobgp", "wireguard-go", "wg", "nft", "tcpdump"];
+const TOOLS = [
+  "ip",
+  "nsenter",
+  "unshare",
+  "sshd",
+  "ssh",
+  "/usr/lib/ipsec/charon",
+  "swanctl",
+  "bird",
+  "birdc",
+  "gobgpd",
+  "gobgp",
+  "wireguard-go",
+  "wg",
+  "nft",
+  "tcpdump",
+];
 
 const rootLinks = async (): Promise<string[]> =>
   (await run(["ip", "-o", "link", "show"])).stdout
@@ -86,7 +102,21 @@ describe("lab (network namespaces, real daemons, converge over SSH)", function (
     const facts = await lab.check();
     assert.deepEqual(
       facts.map((f) => f.id),
-      ["bgp-rib", "ike-sa", "rw-vip", "rw-ts", "rw-reach", "rw-return", "isolation", "site-up", "site-ts", "site-reach", "wireguard", "pool-spoof", "ipsec-not-on-wg0"],
+      [
+        "bgp-rib",
+        "ike-sa",
+        "rw-vip",
+        "rw-ts",
+        "rw-reach",
+        "rw-return",
+        "isolation",
+        "site-up",
+        "site-ts",
+        "site-reach",
+        "wireguard",
+        "pool-spoof",
+        "ipsec-not-on-wg0",
+      ],
     );
     for (const f of facts) assert.equal(f.ok, true, `${f.id}: ${f.what} — ${f.evidence}`);
     const ike = facts.find((f) => f.id === "ike-sa")!;
@@ -135,7 +165,11 @@ describe("lab (network namespaces, real daemons, converge over SSH)", function (
   it("hitless: (b) a changed nftables setting (sshFrom) and a BIRD setting (another neighbour): 0 lost, same SPIs", async () => {
     await hitless((gw) => ({ ...gw, sshFrom: [...gw.sshFrom, "198.51.100.64/26"] }), ["nftables"]);
     await hitless(
-      (gw) => ({ ...gw, sshFrom: [...gw.sshFrom, "198.51.100.64/26"], bgp: { ...gw.bgp!, neighbors: [...gw.bgp!.neighbors, { name: "node2", address: "10.0.1.2", asn: 64512 }] } }),
+      (gw) => ({
+        ...gw,
+        sshFrom: [...gw.sshFrom, "198.51.100.64/26"],
+        bgp: { ...gw.bgp!, neighbors: [...gw.bgp!.neighbors, { name: "node2", address: "10.0.1.2", asn: 64512 }] },
+      }),
       ["bird"],
     );
   });
@@ -145,7 +179,15 @@ describe("lab (network namespaces, real daemons, converge over SSH)", function (
       ...gw,
       ipsec: {
         ...gw.ipsec,
-        roadWarriors: [...gw.ipsec.roadWarriors, { ...gw.ipsec.roadWarriors[0], name: "contractors", pool: "10.4.0.0/24", clients: { kind: "psk", ids: ["contractor@lab.example"], secret: "lab-rw-psk" } }],
+        roadWarriors: [
+          ...gw.ipsec.roadWarriors,
+          {
+            ...gw.ipsec.roadWarriors[0],
+            name: "contractors",
+            pool: "10.4.0.0/24",
+            clients: { kind: "psk", ids: ["contractor@lab.example"], secret: "lab-rw-psk" },
+          },
+        ],
       },
     });
     const spis = await rwChildSpis(lab);
@@ -162,7 +204,11 @@ describe("lab (network namespaces, real daemons, converge over SSH)", function (
 
   it("fault: a config charon rejects fails with charon's message; the previous config stays active", async () => {
     const gw = lab.host("gw");
-    const before = { spis: await rwChildSpis(lab), conf: (await gw.exec("cat /etc/swanctl/swanctl.conf")).stdout, nft: (await gw.exec("nft list ruleset")).stdout };
+    const before = {
+      spis: await rwChildSpis(lab),
+      conf: (await gw.exec("cat /etc/swanctl/swanctl.conf")).stdout,
+      nft: (await gw.exec("nft list ruleset")).stdout,
+    };
     const bad = lab.model((m) => ({
       ...m,
       ipsec: { ...m.ipsec, roadWarriors: m.ipsec.roadWarriors.map((r) => ({ ...r, proposals: { ...r.proposals, ike: ["aes256-sha999-modp2048"] } })) },

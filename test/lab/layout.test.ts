@@ -81,13 +81,23 @@ describe("lab layout of one gateway (pure; the kernel lab builds it around its V
     assert.deepEqual(l.site?.localTs, ["10.20.0.0/24"]);
     assert.deepEqual(l.site?.remoteTs, ["10.0.0.0/16"]);
     assert.deepEqual(l.site?.auth, { kind: "psk", secretKey: "lab-site-psk", localId: "198.51.100.18", remoteId: "203.0.113.20" });
-    assert.deepEqual(l.wg, { name: "phone", address: "10.8.0.2/24", gatewayTunnel: "10.8.0.1", endpoint: "203.0.113.10:51820", listenPort: 51820, interface: "wg0" });
+    assert.deepEqual(l.wg, {
+      name: "phone",
+      address: "10.8.0.2/24",
+      gatewayTunnel: "10.8.0.1",
+      endpoint: "203.0.113.10:51820",
+      listenPort: 51820,
+      interface: "wg0",
+    });
     assert.deepEqual(l.bgp, { nodeAsn: 64512, gatewayAsn: 65010, gatewayAddr: "10.0.0.2" });
   });
 
   it("refuses real public addresses, a missing floating IP, and stacks without what the lab drives", () => {
     const gw = labGateway();
-    assert.throws(() => labLayout({ ...gw, server: { ...gw.server, ipv4: "8.8.8.8" } }, "s2x"), (e: Error) => e instanceof LayoutError && /8\.8\.8\.8 is not in a documentation range/.test(e.message));
+    assert.throws(
+      () => labLayout({ ...gw, server: { ...gw.server, ipv4: "8.8.8.8" } }, "s2x"),
+      (e: Error) => e instanceof LayoutError && /8\.8\.8\.8 is not in a documentation range/.test(e.message),
+    );
     assert.throws(() => labLayout({ ...gw, floatingIp: { location: "fsn1" } }, "s2x"), /needs floatingIp\.address/);
     assert.throws(() => labLayout({ ...gw, bgp: undefined }, "s2x"), /needs bgp with at least one neighbor/);
     assert.throws(() => labLayout({ ...gw, sshFrom: [] }, "s2x"), /operator SSHes from sshFrom/);

@@ -57,7 +57,10 @@ describe("lab lifecycle: a crashed run is cleaned by the next up; Ctrl-C leaves 
       child.stderr.on("data", (b: Buffer) => (text += b.toString()));
       assert.equal(await exited(child), 1, text);
       assert.match(text, new RegExp(`lab: up from ${file.replace(/[.]/g, "\\.")}`));
-      assert.match(text, /lab-gw: server\.ipv4 1\.2\.3\.4 is not in a documentation range \(192\.0\.2\.0\/24, 198\.51\.100\.0\/24, 203\.0\.113\.0\/24\); the lab never uses real public addresses/);
+      assert.match(
+        text,
+        /lab-gw: server\.ipv4 1\.2\.3\.4 is not in a documentation range \(192\.0\.2\.0\/24, 198\.51\.100\.0\/24, 203\.0\.113\.0\/24\); the lab never uses real public addresses/,
+      );
       assert.deepEqual(await labNamespaces(PREFIX), []);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

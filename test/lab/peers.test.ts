@@ -139,7 +139,13 @@ describe("lab peers (rendered with the strongSwan settings serializer) and the l
 
   it("counts lost echo requests, leaving out the ones still in flight at the stop", () => {
     const replies = [1, 2, 4, 5, 6, 7, 8, 9].map((n) => `64 bytes from 10.0.1.1: icmp_seq=${n} ttl=63 time=0.5 ms`);
-    const text = ["PING 10.0.1.1 (10.0.1.1) from 10.3.0.1 : 56(84) bytes of data.", ...replies, "", "--- 10.0.1.1 ping statistics ---", "12 packets transmitted, 8 received, 33% packet loss, time 560ms"].join("\n");
+    const text = [
+      "PING 10.0.1.1 (10.0.1.1) from 10.3.0.1 : 56(84) bytes of data.",
+      ...replies,
+      "",
+      "--- 10.0.1.1 ping statistics ---",
+      "12 packets transmitted, 8 received, 33% packet loss, time 560ms",
+    ].join("\n");
     assert.deepEqual(pingLoss(text), { sent: 12, lost: [3] });
   });
 });

@@ -17,17 +17,51 @@ import { stackFilePath } from "../../lab/stack";
 
 const PREFIX = "s2prod";
 const CLI = path.resolve(__dirname, "..", "..", "bin", "stage2");
-const TOOLS = ["ip", "nsenter", "unshare", "sshd", "ssh", "pki", "/usr/lib/ipsec/charon", "swanctl", "bird", "birdc", "gobgpd", "gobgp", "wireguard-go", "wg", "nft", "tcpdump"];
+const TOOLS = [
+  "ip",
+  "nsenter",
+  "unshare",
+  "sshd",
+  "ssh",
+  "pki",
+  "/usr/lib/ipsec/charon",
+  "swanctl",
+  "bird",
+  "birdc",
+  "gobgpd",
+  "gobgp",
+  "wireguard-go",
+  "wg",
+  "nft",
+  "tcpdump",
+];
 
 const failed = (facts: readonly Fact[]) => facts.filter((f) => f.ok === false).map((f) => `${f.gateway}/${f.connection} ${f.id}`);
-const allGreen = (facts: readonly Fact[]) => assert.deepEqual(failed(facts), [], facts.filter((f) => f.ok === false).map((f) => `${f.id}: ${f.evidence}`).join("\n"));
+const allGreen = (facts: readonly Fact[]) =>
+  assert.deepEqual(
+    failed(facts),
+    [],
+    facts
+      .filter((f) => f.ok === false)
+      .map((f) => `${f.id}: ${f.evidence}`)
+      .join("\n"),
+  );
 
 /** One more customer on a gateway: a PSK road-warrior class with a pool of its own. */
 const hooli = (gw: GatewayModel): GatewayModel => ({
   ...gw,
   ipsec: {
     ...gw.ipsec,
-    roadWarriors: [...gw.ipsec.roadWarriors, { ...gw.ipsec.roadWarriors[0], name: "hooli-rw", pool: "10.3.18.0/24", local: { kind: "psk", id: "vpn-nbg1.example.com" }, clients: { kind: "psk", ids: ["laptop@hooli.example"], secret: "psk-hooli-rw" } }],
+    roadWarriors: [
+      ...gw.ipsec.roadWarriors,
+      {
+        ...gw.ipsec.roadWarriors[0],
+        name: "hooli-rw",
+        pool: "10.3.18.0/24",
+        local: { kind: "psk", id: "vpn-nbg1.example.com" },
+        clients: { kind: "psk", ids: ["laptop@hooli.example"], secret: "psk-hooli-rw" },
+      },
+    ],
   },
 });
 
@@ -85,7 +119,10 @@ describe("lab: the whole prod stack (stacks/Pulumi.prod.yaml unchanged: both gat
     for (const s of lab.topology.sites) assert.equal(connections[`${s.gateway}/${s.conn}`], 3, s.conn);
     assert.deepEqual(counted("gateway"), { "gw-fsn1": 26, "gw-nbg1": 22 });
     assert.deepEqual(counted("auth kind"), { "eap-mschapv2": 14, psk: 16, pubkey: 7 });
-    assert.match(res.stdout, /^ {2}PASS site-up +initech-office \(startAction none\) is up on the floating IP, brought up by the peer — .* initiated by the peer$/m);
+    assert.match(
+      res.stdout,
+      /^ {2}PASS site-up +initech-office \(startAction none\) is up on the floating IP, brought up by the peer — .* initiated by the peer$/m,
+    );
   });
 
   it("hitless across the whole stack: a customer added to gw-nbg1 loses 0 packets on every other tunnel, every CHILD_SA keeps its SPIs", async () => {
@@ -110,18 +147,30 @@ describe("lab: the whole prod stack (stacks/Pulumi.prod.yaml unchanged: both gat
   it("fault: a customer's pool removed from BIRD's export fails its BGP facts on every node; the converge restores it", async () => {
     // BIRD's configuration as stage2 renders it for gw-nbg1, but without initech-rw's pool.
     const m = lab.model(undefined, "gw-nbg1");
-    const broken = renderBird({ ...m, ipsec: { ...m.ipsec, roadWarriors: m.ipsec.roadWarriors.filter((r) => r.name !== "initech-rw") } }, { floatingIp: m.floatingIp.address as string });
+    const broken = renderBird(
+      { ...m, ipsec: { ...m.ipsec, roadWarriors: m.ipsec.roadWarriors.filter((r) => r.name !== "initech-rw") } },
+      { floatingIp: m.floatingIp.address as string },
+    );
     const gw = lab.host("gw-nbg1");
     await putFile(gw, BIRD_CONF, broken, "0640");
     await sh(gw, "birdc configure");
     await waitUntil(async () => !(await lab.host("node-1").exec("ip -4 route show proto bgp")).stdout.includes("10.3.17."), 15_000);
     const facts = await lab.check("gw-nbg1");
     const bad = facts.filter((f) => f.ok === false);
-    assert.deepEqual(bad.filter((f) => f.id === "bgp-rib").map((f) => f.connection), ["bgp node-1", "bgp node-2", "bgp node-3"]);
+    assert.deepEqual(
+      bad.filter((f) => f.id === "bgp-rib").map((f) => f.connection),
+      ["bgp node-1", "bgp node-2", "bgp node-3"],
+    );
     for (const f of bad.filter((x) => x.id === "bgp-rib")) assert.match(f.evidence, /; MISSING 10\.3\.17\.0\/24$/);
-    assert.ok(bad.every((f) => f.id === "bgp-rib" || f.connection === "initech-rw"), failed(bad).join(", "));
+    assert.ok(
+      bad.every((f) => f.id === "bgp-rib" || f.connection === "initech-rw"),
+      failed(bad).join(", "),
+    );
     const res = await lab.converge(lab.model(undefined, "gw-nbg1"));
-    assert.deepEqual(res.results.filter((r) => r.status === "activated").map((r) => r.concern), ["bird"]);
+    assert.deepEqual(
+      res.results.filter((r) => r.status === "activated").map((r) => r.concern),
+      ["bird"],
+    );
     await lab.waitForBgp();
     allGreen(await lab.check("gw-nbg1"));
   });
@@ -136,7 +185,10 @@ describe("lab: the whole prod stack (stacks/Pulumi.prod.yaml unchanged: both gat
     assert.notEqual(r.code, 0, "the peer got in with a wrong PSK");
     assert.match(r.stdout, /received AUTHENTICATION_FAILED notify error/);
     const facts = (await lab.check("gw-nbg1")).filter((f) => f.ok === false);
-    assert.deepEqual(facts.map((f) => `${f.connection} ${f.id}`), ["initech-office site-up", "initech-office site-ts", "initech-office site-reach"]);
+    assert.deepEqual(
+      facts.map((f) => `${f.connection} ${f.id}`),
+      ["initech-office site-up", "initech-office site-ts", "initech-office site-reach"],
+    );
     await write(lab.secret(s.auth.secretKey));
     await sh(peer, "swanctl --load-all --noprompt >/dev/null");
     await initiate(peer, s.conn);
@@ -145,12 +197,21 @@ describe("lab: the whole prod stack (stacks/Pulumi.prod.yaml unchanged: both gat
 
   it("fault: an nftables rule forwarding a customer's pool from outside its tunnel fails that customer's isolation fact", async () => {
     const gw = lab.host("gw-fsn1");
-    await sh(gw, "sed -i '/type filter hook forward/a\\\t\\tip saddr 10.3.1.0/24 accept' /etc/nftables.conf && nft -f /etc/nftables.conf && nft list chain inet stage2 forward | grep -q 'ip saddr 10.3.1.0/24 accept'");
+    await sh(
+      gw,
+      "sed -i '/type filter hook forward/a\\\t\\tip saddr 10.3.1.0/24 accept' /etc/nftables.conf && nft -f /etc/nftables.conf && nft list chain inet stage2 forward | grep -q 'ip saddr 10.3.1.0/24 accept'",
+    );
     const bad = (await lab.check("gw-fsn1")).filter((f) => f.ok === false);
-    assert.deepEqual(bad.map((f) => `${f.connection} ${f.id}`), ["globex-rw pool-spoof"]);
+    assert.deepEqual(
+      bad.map((f) => `${f.connection} ${f.id}`),
+      ["globex-rw pool-spoof"],
+    );
     assert.match(bad[0].evidence, /node-1 counted 3$/);
     const res = await lab.converge(lab.model(undefined, "gw-fsn1"));
-    assert.deepEqual(res.results.filter((r) => r.status === "activated").map((r) => r.concern), ["nftables"]);
+    assert.deepEqual(
+      res.results.filter((r) => r.status === "activated").map((r) => r.concern),
+      ["nftables"],
+    );
     allGreen(await lab.check("gw-fsn1"));
   });
 });

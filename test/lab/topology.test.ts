@@ -61,23 +61,40 @@ describe("lab topology of a whole stack (pure: every gateway, every connection o
     // The internet routes each floating IP to its own gateway, as Hetzner does.
     const internet = t.hosts.find((h) => h.role === "internet")!;
     const port = (addr: string) => internet.routes.find((r) => r[0] === `${addr}/32`)![2];
-    assert.deepEqual(internet.routes.filter((r) => r[1] === "via"), [
-      ["203.0.113.120/32", "via", "203.0.113.20", "dev", port("203.0.113.20")],
-      ["203.0.113.130/32", "via", "203.0.113.30", "dev", port("203.0.113.30")],
-    ]);
+    assert.deepEqual(
+      internet.routes.filter((r) => r[1] === "via"),
+      [
+        ["203.0.113.120/32", "via", "203.0.113.20", "dev", port("203.0.113.20")],
+        ["203.0.113.130/32", "via", "203.0.113.30", "dev", port("203.0.113.30")],
+      ],
+    );
     const privnet = t.hosts.find((h) => h.role === "privnet")!;
     assert.equal(privnet.bridge?.length, 5, "two gateways and three nodes on one switch");
-    assert.deepEqual(t.aliases, { gw: "gw-fsn1", node: "node-1", nat: "nat", rw: "rw-acme-rw", site: "site-acme-hq", sitehost: "site-acme-hq-lan1", wgpeer: "wg-gw-fsn1-ops-laptop" });
+    assert.deepEqual(t.aliases, {
+      gw: "gw-fsn1",
+      node: "node-1",
+      nat: "nat",
+      rw: "rw-acme-rw",
+      site: "site-acme-hq",
+      sitehost: "site-acme-hq-lan1",
+      wgpeer: "wg-gw-fsn1-ops-laptop",
+    });
     for (const h of t.hosts) for (const i of h.ifaces) assert.ok(i.name.length <= 15, `${h.role}/${i.name}`);
   });
 
   it("refuses a real public address anywhere in the stack, naming the gateway and the field", () => {
     const gws = prod();
     const bad = (change: (g: GatewayModel) => GatewayModel, field: RegExp) =>
-      assert.throws(() => labTopology([gws[0], change(gws[1])], "s2x"), (e: Error) => e instanceof LayoutError && field.test(e.message));
+      assert.throws(
+        () => labTopology([gws[0], change(gws[1])], "s2x"),
+        (e: Error) => e instanceof LayoutError && field.test(e.message),
+      );
     bad((g) => ({ ...g, server: { ...g.server, ipv4: "8.8.8.8" } }), /^gw-nbg1: server\.ipv4 8\.8\.8\.8 is not in a documentation range/);
     bad((g) => ({ ...g, floatingIp: { ...g.floatingIp, address: "1.1.1.1" } }), /^gw-nbg1: floatingIp\.address 1\.1\.1\.1 is not/);
-    bad((g) => ({ ...g, ipsec: { ...g.ipsec, sites: [{ ...g.ipsec.sites[0], remoteAddrs: ["9.9.9.9"] }] } }), /^gw-nbg1: ipsec\.sites\[0\]\.remoteAddrs\[0\] 9\.9\.9\.9 is not/);
+    bad(
+      (g) => ({ ...g, ipsec: { ...g.ipsec, sites: [{ ...g.ipsec.sites[0], remoteAddrs: ["9.9.9.9"] }] } }),
+      /^gw-nbg1: ipsec\.sites\[0\]\.remoteAddrs\[0\] 9\.9\.9\.9 is not/,
+    );
   });
 
   it("gives each gateway a source address in every local traffic selector it has none in (kernel-libipsec's routes)", () => {
@@ -114,7 +131,11 @@ describe("lab topology of a whole stack (pure: every gateway, every connection o
 
   it("changes only the run's keys, certificates, CA and dataplane in the gateway's model", () => {
     const gw = prod()[1];
-    const pki = { caCert: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n", gateways: { "gw-nbg1-cert-key": { cert: "CERT", key: "KEY" } }, clients: {} };
+    const pki = {
+      caCert: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n",
+      gateways: { "gw-nbg1-cert-key": { cert: "CERT", key: "KEY" } },
+      clients: {},
+    };
     const o = applyLabOverrides(gw, { hostKey: "ssh-ed25519 AAAA", wgKeys: { "ops-laptop": "WG" } }, pki);
     const back = {
       ...o,
@@ -124,7 +145,10 @@ describe("lab topology of a whole stack (pure: every gateway, every connection o
     };
     assert.deepEqual(back, gw);
     assert.equal(o.ipsec.dataplane, "libipsec");
-    assert.deepEqual(o.ipsec.roadWarriors.map((r) => (r.local.kind === "pubkey" ? r.local.cert : "")), ["CERT", "CERT"]);
+    assert.deepEqual(
+      o.ipsec.roadWarriors.map((r) => (r.local.kind === "pubkey" ? r.local.cert : "")),
+      ["CERT", "CERT"],
+    );
     assert.equal(o.ipsec.roadWarriors[1].clients.kind === "pubkey" && o.ipsec.roadWarriors[1].clients.ca, pki.caCert);
     assert.equal(o.wireguard.peers[0].publicKey, "WG");
   });
@@ -132,11 +156,17 @@ describe("lab topology of a whole stack (pure: every gateway, every connection o
   it("a client asks for everything (the gateway must narrow it); a certificate client sends its certificate unasked", () => {
     const t = labTopology(prod(), "s2x");
     const text = renderClientSwanctl(clientPeerSpec(t.clients[3]));
-    assert.match(text, /\t\tsend_cert = always\n\t\tlocal \{\n\t\t\tauth = pubkey\n\t\t\tid = initech-rw@gw-nbg1\.lab\.example\n\t\t\tcerts = stage2-lab-client\.pem\n/);
+    assert.match(
+      text,
+      /\t\tsend_cert = always\n\t\tlocal \{\n\t\t\tauth = pubkey\n\t\t\tid = initech-rw@gw-nbg1\.lab\.example\n\t\t\tcerts = stage2-lab-client\.pem\n/,
+    );
     assert.match(text, /\t\tremote \{\n\t\t\tauth = pubkey\n\t\t\tid = "C=DE, O=Example Platform, CN=vpn-nbg1\.example\.com"\n/);
     assert.match(text, /\t\t\t\tremote_ts = 0\.0\.0\.0\/0\n/);
     assert.ok(!text.includes("secrets"));
-    assert.match(renderNodeGobgpd(t.nodes[0]), /neighbor-address = "10\.0\.0\.2"\n {4}peer-as = 64512\n[^]*neighbor-address = "10\.0\.0\.3"\n {4}peer-as = 64512\n/);
+    assert.match(
+      renderNodeGobgpd(t.nodes[0]),
+      /neighbor-address = "10\.0\.0\.2"\n {4}peer-as = 64512\n[^]*neighbor-address = "10\.0\.0\.3"\n {4}peer-as = 64512\n/,
+    );
   });
 
   it("BGP coverage: a prefix lies inside the union of the exported networks, or it is something stage2 never meant to export", () => {

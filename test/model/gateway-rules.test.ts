@@ -30,32 +30,41 @@ describe("gateway model: dangerous gateways are refused before anything renders"
     it("private.interface equal to publicInterface", () => {
       assert.deepEqual(
         problems((gw) => (gw.private.interface = "eth0")),
-        ['gateways[0].private.interface: must differ from publicInterface (eth0): the firewall tells the private network from the internet by interface (got "eth0")'],
+        [
+          'gateways[0].private.interface: must differ from publicInterface (eth0): the firewall tells the private network from the internet by interface (got "eth0")',
+        ],
       );
     });
 
     it("wireguard.interface naming the public or private NIC, another NIC or the loopback", () => {
-      assert.deepEqual(problems((gw) => (gw.wireguard.interface = "eth0")), [
-        'gateways[0].wireguard.interface: must differ from publicInterface (eth0): it names the WireGuard device stage2 creates (got "eth0")',
-      ]);
-      assert.deepEqual(problems((gw) => (gw.wireguard.interface = "enp7s0")), [
-        'gateways[0].wireguard.interface: must differ from private.interface (enp7s0): it names the WireGuard device stage2 creates (got "enp7s0")',
-      ]);
+      assert.deepEqual(
+        problems((gw) => (gw.wireguard.interface = "eth0")),
+        ['gateways[0].wireguard.interface: must differ from publicInterface (eth0): it names the WireGuard device stage2 creates (got "eth0")'],
+      );
+      assert.deepEqual(
+        problems((gw) => (gw.wireguard.interface = "enp7s0")),
+        ['gateways[0].wireguard.interface: must differ from private.interface (enp7s0): it names the WireGuard device stage2 creates (got "enp7s0")'],
+      );
       for (const nic of ["eth1", "ens3", "lo"]) {
-        assert.deepEqual(problems((gw) => (gw.wireguard.interface = nic)), [
-          `gateways[0].wireguard.interface: names a network card or the loopback, not a WireGuard device (use e.g. wg0) (got "${nic}")`,
-        ]);
+        assert.deepEqual(
+          problems((gw) => (gw.wireguard.interface = nic)),
+          [`gateways[0].wireguard.interface: names a network card or the loopback, not a WireGuard device (use e.g. wg0) (got "${nic}")`],
+        );
       }
-      assert.deepEqual(problems((gw) => (gw.wireguard.interface = "wg-ops")), []);
+      assert.deepEqual(
+        problems((gw) => (gw.wireguard.interface = "wg-ops")),
+        [],
+      );
     });
   });
 
   describe("ports and paths", () => {
     it("WireGuard listenPort on IKE's ports", () => {
       for (const port of [500, 4500]) {
-        assert.deepEqual(problems((gw) => (gw.wireguard.listenPort = port)), [
-          `gateways[0].wireguard.listenPort: is one of IKE's ports (500, 4500), which charon owns (got ${port})`,
-        ]);
+        assert.deepEqual(
+          problems((gw) => (gw.wireguard.listenPort = port)),
+          [`gateways[0].wireguard.listenPort: is one of IKE's ports (500, 4500), which charon owns (got ${port})`],
+        );
       }
     });
 
@@ -63,25 +72,32 @@ describe("gateway model: dangerous gateways are refused before anything renders"
       const peer = (endpoint: string) => (gw: any) =>
         gw.wireguard.peers.push({ name: "ops", publicKey: "Ys69zRWIcDIDkNI/LPGRrRc8OafMCC73r4fH8R+ufDA=", allowedIps: ["10.8.0.10/32"], endpoint });
       assert.deepEqual(problems(peer("198.51.100.5:0")), ['gateways[0].wireguard.peers[0].endpoint: port must be 1-65535 (got "198.51.100.5:0")']);
-      assert.deepEqual(problems(peer("vpn.example.com:99999")), ['gateways[0].wireguard.peers[0].endpoint: port must be 1-65535 (got "vpn.example.com:99999")']);
+      assert.deepEqual(problems(peer("vpn.example.com:99999")), [
+        'gateways[0].wireguard.peers[0].endpoint: port must be 1-65535 (got "vpn.example.com:99999")',
+      ]);
       assert.deepEqual(problems(peer("[2001:db8::1]:51820")), []);
     });
 
     it("ipsec.logFile outside /var/log or climbing out of it", () => {
       for (const file of ["/etc/shadow", "/var/log/../../etc/shadow", "/var/log/./charon.log", "/var/logs/charon.log", "/var/log/"]) {
-        assert.deepEqual(problems((gw) => (gw.ipsec.logFile = file)), [
-          `gateways[0].ipsec.logFile: must be a file under /var/log/ (no '.', '..' or empty path segments) (got "${file}")`,
-        ]);
+        assert.deepEqual(
+          problems((gw) => (gw.ipsec.logFile = file)),
+          [`gateways[0].ipsec.logFile: must be a file under /var/log/ (no '.', '..' or empty path segments) (got "${file}")`],
+        );
       }
-      assert.deepEqual(problems((gw) => (gw.ipsec.logFile = "/var/log/strongswan/charon.log")), []);
+      assert.deepEqual(
+        problems((gw) => (gw.ipsec.logFile = "/var/log/strongswan/charon.log")),
+        [],
+      );
     });
   });
 
   describe("BGP", () => {
     it("a neighbour with the gateway's own address", () => {
-      assert.deepEqual(problems((gw) => (gw.bgp.neighbors[0].address = "10.0.0.2")), [
-        'gateways[0].bgp.neighbors[0].address: is the gateway\'s own address (private.address) (got "10.0.0.2")',
-      ]);
+      assert.deepEqual(
+        problems((gw) => (gw.bgp.neighbors[0].address = "10.0.0.2")),
+        ['gateways[0].bgp.neighbors[0].address: is the gateway\'s own address (private.address) (got "10.0.0.2")'],
+      );
       assert.deepEqual(
         problems((gw) => {
           gw.private.networks.push("203.0.113.0/24");
@@ -139,9 +155,10 @@ describe("gateway model: dangerous gateways are refused before anything renders"
   describe("customer isolation among road-warrior classes", () => {
     it("PSK client ids that match any client", () => {
       for (const id of ["%any", "%any6"]) {
-        assert.deepEqual(problems((gw) => (gw.ipsec.roadWarriors = [pskClass("globex-rw", "10.3.1.0/24", { ids: ["laptop@globex.example", id] })])), [
-          `gateways[0].ipsec.roadWarriors[0].clients.ids[1]: would share the PSK with every client: list the clients' identities (got "${id}")`,
-        ]);
+        assert.deepEqual(
+          problems((gw) => (gw.ipsec.roadWarriors = [pskClass("globex-rw", "10.3.1.0/24", { ids: ["laptop@globex.example", id] })])),
+          [`gateways[0].ipsec.roadWarriors[0].clients.ids[1]: would share the PSK with every client: list the clients' identities (got "${id}")`],
+        );
       }
     });
 
@@ -174,11 +191,14 @@ describe("gateway model: dangerous gateways are refused before anything renders"
       assert.deepEqual(problems(two({ ids: ["a@globex.example"], id: "*@globex.test" }, { ids: ["x@initech.example"], id: "*@initech.example" })), [
         'gateways[0].ipsec.roadWarriors[0].clients.ids[0]: does not match clients.id (*@globex.test): charon would refuse this client (got "a@globex.example")',
       ]);
-      assert.deepEqual(problems(two({ ids: ["a@globex.example"], id: "*@globex.example" }, { ids: ["bob-sales@globex.example"], id: "*-sales@globex.example" })), [
-        'gateways[0].ipsec.roadWarriors[1].clients.id: accepts clients that ipsec.roadWarriors[0] (*@globex.example) also accepts: charon could give one customer\'s client the other\'s connection (got "*-sales@globex.example")',
-      ]);
+      assert.deepEqual(
+        problems(two({ ids: ["a@globex.example"], id: "*@globex.example" }, { ids: ["bob-sales@globex.example"], id: "*-sales@globex.example" })),
+        [
+          "gateways[0].ipsec.roadWarriors[1].clients.id: accepts clients that ipsec.roadWarriors[0] (*@globex.example) also accepts: charon could give one customer's client the other's connection (got \"*-sales@globex.example\")",
+        ],
+      );
       assert.deepEqual(problems(two({ ids: ["Laptop@Globex.example"] }, { ids: ["laptop@globex.example"] })), [
-        'gateways[0].ipsec.roadWarriors[1].clients.ids[0]: accepts clients that ipsec.roadWarriors[0] (Laptop@Globex.example) also accepts: charon could give one customer\'s client the other\'s connection (got "laptop@globex.example")',
+        "gateways[0].ipsec.roadWarriors[1].clients.ids[0]: accepts clients that ipsec.roadWarriors[0] (Laptop@Globex.example) also accepts: charon could give one customer's client the other's connection (got \"laptop@globex.example\")",
       ]);
       assert.deepEqual(problems(two({ ids: ["a@globex.example", "b@globex.example"], id: "*@globex.example" }, { ids: ["a@initech.example"] })), []);
     });
@@ -213,7 +233,13 @@ describe("gateway model: dangerous gateways are refused before anything renders"
             ...gw.ipsec.roadWarriors[0],
             name: "acme-rw2",
             pool: "10.3.1.0/24",
-            clients: { kind: "eap-mschapv2", users: [{ id: "bob@acme.example", passwordSecret: "eap-bob" }, { id: "ALICE@acme.example", passwordSecret: "eap-alice2" }] },
+            clients: {
+              kind: "eap-mschapv2",
+              users: [
+                { id: "bob@acme.example", passwordSecret: "eap-bob" },
+                { id: "ALICE@acme.example", passwordSecret: "eap-alice2" },
+              ],
+            },
           }),
         ),
         [
@@ -237,18 +263,22 @@ describe("gateway model: dangerous gateways are refused before anything renders"
     });
 
     it("a pool moved into the WireGuard subnet or the private network", () => {
-      assert.deepEqual(problems((gw) => (gw.ipsec.extraSwanctl = { pools: { "acme-rw-pool": { addrs: "10.8.0.128/25" } } })), [
-        'gateways[0].ipsec.extraSwanctl.pools.acme-rw-pool.addrs: overlaps the WireGuard subnet 10.8.0.1/24 or a peer\'s allowedIps (got "10.8.0.128/25")',
-      ]);
-      assert.deepEqual(problems((gw) => (gw.ipsec.extraSwanctl = { pools: { extra: { addrs: "10.0.5.1-10.0.5.50" } } })), [
-        'gateways[0].ipsec.extraSwanctl.pools.extra.addrs: overlaps the private network 10.0.0.0/16 (got "10.0.5.1-10.0.5.50")',
-      ]);
+      assert.deepEqual(
+        problems((gw) => (gw.ipsec.extraSwanctl = { pools: { "acme-rw-pool": { addrs: "10.8.0.128/25" } } })),
+        ['gateways[0].ipsec.extraSwanctl.pools.acme-rw-pool.addrs: overlaps the WireGuard subnet 10.8.0.1/24 or a peer\'s allowedIps (got "10.8.0.128/25")'],
+      );
+      assert.deepEqual(
+        problems((gw) => (gw.ipsec.extraSwanctl = { pools: { extra: { addrs: "10.0.5.1-10.0.5.50" } } })),
+        ['gateways[0].ipsec.extraSwanctl.pools.extra.addrs: overlaps the private network 10.0.0.0/16 (got "10.0.5.1-10.0.5.50")'],
+      );
     });
 
     it("a remote_ts inside WireGuard's ranges or another connection's pool; remote_addrs inside WireGuard", () => {
       const out = problems((gw) => {
         gw.ipsec.extraSwanctl = {
-          connections: { "acme-hq": { remote_addrs: "10.8.0.7", children: { "acme-hq": { remote_ts: ["172.20.0.0/16", "10.8.0.0/24[udp/51820]", "10.3.0.0/28"] } } } },
+          connections: {
+            "acme-hq": { remote_addrs: "10.8.0.7", children: { "acme-hq": { remote_ts: ["172.20.0.0/16", "10.8.0.0/24[udp/51820]", "10.3.0.0/28"] } } },
+          },
         };
       });
       assert.deepEqual(out, [

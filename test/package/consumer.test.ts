@@ -136,7 +136,9 @@ describe("stage2 as a package: another team's Pulumi program installs the tarbal
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "stage2-consumer-"));
-    const packed = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", dir], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
+    const packed = JSON.parse(
+      execFileSync("npm", ["pack", "--json", "--pack-destination", dir], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
+    );
     const tarball = packed[0].filename as string;
     writeConsumerPackage(dir, tarball);
     fs.writeFileSync(path.join(dir, "index.ts"), PROGRAM);
@@ -168,7 +170,11 @@ describe("stage2 as a package: another team's Pulumi program installs the tarbal
   });
 
   it("previews under mocks with the same resources as the in-repo stack, and the same commands", () => {
-    const names = (rs: RecordedResource[]) => rs.filter((r) => r.type !== "pulumi:pulumi:Stack" && r.name !== "consumer-server").map((r) => `${r.type} ${r.name}`).sort();
+    const names = (rs: RecordedResource[]) =>
+      rs
+        .filter((r) => r.type !== "pulumi:pulumi:Stack" && r.name !== "consumer-server")
+        .map((r) => `${r.type} ${r.name}`)
+        .sort();
     assert.deepEqual(names(consumer), names(stack));
     for (const r of stack.filter((x) => x.type === "command:remote:Command")) {
       const c = consumer.find((x) => x.type === r.type && x.name === r.name)!;

@@ -54,7 +54,9 @@ describe("advisory policies", () => {
   });
 
   it("missing-mss-clamp: a ruleset without `tcp option maxseg size set`", async () => {
-    const v = await foreign(withFile("/etc/nftables.conf", (c) => c.replace("        ip saddr 10.3.0.0/24 tcp flags syn / syn,rst tcp option maxseg size set 1360\n", "")));
+    const v = await foreign(
+      withFile("/etc/nftables.conf", (c) => c.replace("        ip saddr 10.3.0.0/24 tcp flags syn / syn,rst tcp option maxseg size set 1360\n", "")),
+    );
     assert.deepStrictEqual(advisories(v), [
       [
         "missing-mss-clamp",
@@ -68,7 +70,12 @@ describe("advisory policies", () => {
   it("legacy-starter-enabled: swanctl configured but strongswan-starter never masked, and an ipsec.conf written", async () => {
     const v = await foreign([...GOOD_FILES, { path: "/etc/ipsec.conf", content: "conn home\n  auto=add\n" }], []);
     assert.deepStrictEqual(advisories(v), [
-      ["legacy-starter-enabled", "advisory", "vpn-config", "/etc/ipsec.conf is the legacy starter's configuration; swanctl ignores it. Write /etc/swanctl/swanctl.conf instead."],
+      [
+        "legacy-starter-enabled",
+        "advisory",
+        "vpn-config",
+        "/etc/ipsec.conf is the legacy starter's configuration; swanctl ignores it. Write /etc/swanctl/swanctl.conf instead.",
+      ],
       [
         "legacy-starter-enabled",
         "advisory",

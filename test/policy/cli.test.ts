@@ -25,7 +25,10 @@ describe("stage2 policy", () => {
   it("--stack dev: no mandatory violation, exit 0", async () => {
     const { code, out } = await policy("--stack", "dev");
     assert.strictEqual(code, 0);
-    assert.ok(out.every((l) => !l.startsWith("[mandatory]")), out.join("\n"));
+    assert.ok(
+      out.every((l) => !l.startsWith("[mandatory]")),
+      out.join("\n"),
+    );
     assert.match(out[out.length - 1], /^stack dev: \d+ resources, 14 policies, 0 mandatory and \d+ advisory finding\(s\)$/);
   });
 
@@ -38,14 +41,20 @@ describe("stage2 policy", () => {
   it("--program with a foreign stack that binds IKE to the WireGuard address: exit 1, naming the policy and the resource", async () => {
     const { code, out } = await policy("--program", path.join(FIXTURES, "foreign-wg-local-addrs.ts"));
     assert.strictEqual(code, 1);
-    assert.deepStrictEqual(out.filter((l) => l.startsWith("[mandatory]")), [
-      '[mandatory] ipsec-binds-floating-ip: vpn-config: /etc/swanctl/swanctl.conf: connection "home": local_addrs 10.8.0.1 is inside the WireGuard subnet 10.8.0.1/24 (wg0): IKE would be offered over WireGuard. Set local_addrs = 198.51.100.139.',
-    ]);
+    assert.deepStrictEqual(
+      out.filter((l) => l.startsWith("[mandatory]")),
+      [
+        '[mandatory] ipsec-binds-floating-ip: vpn-config: /etc/swanctl/swanctl.conf: connection "home": local_addrs 10.8.0.1 is inside the WireGuard subnet 10.8.0.1/24 (wg0): IKE would be offered over WireGuard. Set local_addrs = 198.51.100.139.',
+      ],
+    );
   });
 
   it("--config-file whose swanctl local_addrs is the WireGuard address: exit 1 naming ipsec-binds-floating-ip (the model rejects it first)", async () => {
     const dev = fs.readFileSync(path.join(ROOT, "stacks", "Pulumi.dev.yaml"), "utf8");
-    const bad = dev.replace("      - name: acme-rw\n        pool: 10.3.0.0/24\n", "      - name: acme-rw\n        pool: 10.3.0.0/24\n        localAddrs:\n        - 10.8.0.1\n");
+    const bad = dev.replace(
+      "      - name: acme-rw\n        pool: 10.3.0.0/24\n",
+      "      - name: acme-rw\n        pool: 10.3.0.0/24\n        localAddrs:\n        - 10.8.0.1\n",
+    );
     assert.notStrictEqual(bad, dev);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stage2-policy-"));
     try {
@@ -90,7 +99,9 @@ describe("stage2 policy", () => {
 
   it("the bin script exits 1 on a mandatory violation (end to end, its own process)", function () {
     this.timeout(120000);
-    const res = spawnSync(path.join(ROOT, "bin", "stage2"), ["policy", "--program", path.join(FIXTURES, "foreign-wg-local-addrs.ts"), "--json"], { encoding: "utf8" });
+    const res = spawnSync(path.join(ROOT, "bin", "stage2"), ["policy", "--program", path.join(FIXTURES, "foreign-wg-local-addrs.ts"), "--json"], {
+      encoding: "utf8",
+    });
     assert.strictEqual(res.status, 1, res.stderr);
     const report = JSON.parse(res.stdout) as { violations: { policy: string; enforcementLevel: string; resource: string }[] };
     assert.deepStrictEqual(

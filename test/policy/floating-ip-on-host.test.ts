@@ -18,8 +18,18 @@ describe(`policy ${POLICY}`, () => {
 
   it("fails a floating IP that is never assigned to a server", async () => {
     assert.deepStrictEqual(
-      of(await foreignStack({ files: GOOD_FILES, extra: [MASK_STARTER], floatingIp: { assigned: false } }), POLICY).map((x) => [x.enforcementLevel, x.resource, x.message]),
-      [["mandatory", "vpn-fip", "the floating IP is not assigned to any server. Add an hcloud.FloatingIpAssignment with its floatingIpId and the gateway's serverId."]],
+      of(await foreignStack({ files: GOOD_FILES, extra: [MASK_STARTER], floatingIp: { assigned: false } }), POLICY).map((x) => [
+        x.enforcementLevel,
+        x.resource,
+        x.message,
+      ]),
+      [
+        [
+          "mandatory",
+          "vpn-fip",
+          "the floating IP is not assigned to any server. Add an hcloud.FloatingIpAssignment with its floatingIpId and the gateway's serverId.",
+        ],
+      ],
     );
   });
 
@@ -37,7 +47,10 @@ describe(`policy ${POLICY}`, () => {
   });
 
   it("accepts netplan and `ip addr add` forms of the same /32", async () => {
-    const netplan = { path: "/etc/netplan/60-fip.yaml", content: "network:\n  version: 2\n  ethernets:\n    eth0:\n      addresses:\n        - 198.51.100.139/32\n" };
+    const netplan = {
+      path: "/etc/netplan/60-fip.yaml",
+      content: "network:\n  version: 2\n  ethernets:\n    eth0:\n      addresses:\n        - 198.51.100.139/32\n",
+    };
     const up = { path: IFACE, content: "iface eth0 inet dhcp\n    up ip addr add 198.51.100.139/32 dev eth0\n" };
     for (const extra of [netplan, up]) {
       const files = [...GOOD_FILES.filter((f) => f.path !== IFACE), extra];

@@ -42,15 +42,23 @@ describe(`policy ${POLICY}`, () => {
     });
     assert.deepStrictEqual(
       of(v, POLICY).map((x) => x.message),
-      ['/etc/swanctl/swanctl.conf: connection "home": local_addrs 10.8.0.1 is inside the WireGuard subnet 10.8.0.1/24 (wg0): IKE would be offered over WireGuard. Set local_addrs = 198.51.100.139.'],
+      [
+        '/etc/swanctl/swanctl.conf: connection "home": local_addrs 10.8.0.1 is inside the WireGuard subnet 10.8.0.1/24 (wg0): IKE would be offered over WireGuard. Set local_addrs = 198.51.100.139.',
+      ],
     );
   });
 
   it("fails local_addrs left out (%any) on a gateway with a floating IP", async () => {
-    const v = await foreignStack({ files: swanctl((c) => c.replace("        local_addrs = 198.51.100.139\n", "")), extra: [MASK_STARTER], floatingIp: { assigned: true } });
+    const v = await foreignStack({
+      files: swanctl((c) => c.replace("        local_addrs = 198.51.100.139\n", "")),
+      extra: [MASK_STARTER],
+      floatingIp: { assigned: true },
+    });
     assert.deepStrictEqual(
       of(v, POLICY).map((x) => x.message),
-      ['/etc/swanctl/swanctl.conf: connection "home": local_addrs is not set (%any), so charon accepts IKE on every address of the host, the WireGuard interface included. Set local_addrs = 198.51.100.139.'],
+      [
+        '/etc/swanctl/swanctl.conf: connection "home": local_addrs is not set (%any), so charon accepts IKE on every address of the host, the WireGuard interface included. Set local_addrs = 198.51.100.139.',
+      ],
     );
   });
 
@@ -62,7 +70,9 @@ describe(`policy ${POLICY}`, () => {
     });
     assert.deepStrictEqual(
       of(v, POLICY).map((x) => x.message),
-      ['/etc/swanctl/swanctl.conf: connection "home": local_addrs 198.51.100.10 is an address of this host but not its floating IP. Set local_addrs = 198.51.100.139, the floating IP configured on the host\'s interface.'],
+      [
+        '/etc/swanctl/swanctl.conf: connection "home": local_addrs 198.51.100.10 is an address of this host but not its floating IP. Set local_addrs = 198.51.100.139, the floating IP configured on the host\'s interface.',
+      ],
     );
   });
 });

@@ -11,7 +11,7 @@ describe(`policy ${POLICY}`, () => {
     assert.deepStrictEqual(of(await stage2Stack(), POLICY), []);
   });
 
-  it("passes a stage2 gateway with the libipsec dataplane (iifname \"ipsec0\")", async () => {
+  it('passes a stage2 gateway with the libipsec dataplane (iifname "ipsec0")', async () => {
     assert.deepStrictEqual(of(await stage2Stack((gw) => ((gw.ipsec ??= {}).dataplane = "libipsec")), POLICY), []);
   });
 
@@ -39,11 +39,14 @@ describe(`policy ${POLICY}`, () => {
   });
 
   it("fails an accept with no source and no input interface (it forwards pool traffic too)", async () => {
-    assert.deepStrictEqual((await messages(forwardRule("oifname $wan counter accept"))).map((x) => x[2]), [
-      '/etc/nftables.conf: forward rule "oifname eth0 counter accept" accepts traffic from pool "home-pool" (10.3.0.0/24) from any source and interface, ' +
-        "so a packet with that source is forwarded even if it never came through IPsec. " +
-        'Add `meta ipsec exists` to the rule (`iifname "ipsec0"` with the libipsec dataplane).',
-    ]);
+    assert.deepStrictEqual(
+      (await messages(forwardRule("oifname $wan counter accept"))).map((x) => x[2]),
+      [
+        '/etc/nftables.conf: forward rule "oifname eth0 counter accept" accepts traffic from pool "home-pool" (10.3.0.0/24) from any source and interface, ' +
+          "so a packet with that source is forwarded even if it never came through IPsec. " +
+          'Add `meta ipsec exists` to the rule (`iifname "ipsec0"` with the libipsec dataplane).',
+      ],
+    );
   });
 
   it("passes a source-only accept when an earlier rule drops pool traffic without a secpath", async () => {
@@ -55,17 +58,27 @@ describe(`policy ${POLICY}`, () => {
   });
 
   it("fails a forward chain whose policy is accept", async () => {
-    const files = withFile("/etc/nftables.conf", (c) => c.replace("hook forward priority filter; policy drop;", "hook forward priority filter; policy accept;"));
-    assert.deepStrictEqual((await messages(files)).map((x) => x[2]), [
-      '/etc/nftables.conf: the ruleset lets unmatched forwarded packets through (policy accept), so traffic from pool "home-pool" (10.3.0.0/24) is forwarded whether or not it came through IPsec. ' +
-        'Add a forward chain with policy drop that accepts these sources only with `meta ipsec exists` (or `iifname "ipsec0"` with libipsec).',
-    ]);
+    const files = withFile("/etc/nftables.conf", (c) =>
+      c.replace("hook forward priority filter; policy drop;", "hook forward priority filter; policy accept;"),
+    );
+    assert.deepStrictEqual(
+      (await messages(files)).map((x) => x[2]),
+      [
+        '/etc/nftables.conf: the ruleset lets unmatched forwarded packets through (policy accept), so traffic from pool "home-pool" (10.3.0.0/24) is forwarded whether or not it came through IPsec. ' +
+          'Add a forward chain with policy drop that accepts these sources only with `meta ipsec exists` (or `iifname "ipsec0"` with libipsec).',
+      ],
+    );
   });
 
   it("fails a source-only accept reached through a jump, and names the accepting rule", async () => {
     const files = withFile("/etc/nftables.conf", (c) =>
-      c.replace(GOOD_RULE, "ip saddr 10.3.0.0/24 jump clients").replace("    chain forward {", "    chain clients {\n        ct state new accept\n    }\n    chain forward {"),
+      c
+        .replace(GOOD_RULE, "ip saddr 10.3.0.0/24 jump clients")
+        .replace("    chain forward {", "    chain clients {\n        ct state new accept\n    }\n    chain forward {"),
     );
-    assert.deepStrictEqual((await messages(files)).map((x) => x[2].split(" accepts ")[0]), ['/etc/nftables.conf: forward rule "ct state new accept"']);
+    assert.deepStrictEqual(
+      (await messages(files)).map((x) => x[2].split(" accepts ")[0]),
+      ['/etc/nftables.conf: forward rule "ct state new accept"'],
+    );
   });
 });

@@ -40,7 +40,7 @@ describe(`policy ${POLICY}`, () => {
       [
         "mandatory",
         "vpn-config",
-        '/etc/swanctl/swanctl.conf: connection "hq": remote_addrs 10.8.0.10 overlaps the WireGuard subnet 10.8.0.1/24 (wg0) and WireGuard peer 1\'s AllowedIPs 10.8.0.10/32 (wg0), so IKE and ESP would run inside WireGuard. Use the peer\'s public address.',
+        "/etc/swanctl/swanctl.conf: connection \"hq\": remote_addrs 10.8.0.10 overlaps the WireGuard subnet 10.8.0.1/24 (wg0) and WireGuard peer 1's AllowedIPs 10.8.0.10/32 (wg0), so IKE and ESP would run inside WireGuard. Use the peer's public address.",
       ],
       [
         "mandatory",
@@ -62,7 +62,9 @@ describe(`policy ${POLICY}`, () => {
   });
 
   it("fails a firewall that accepts IKE only on wg0", async () => {
-    const files = withFile("/etc/nftables.conf", (c) => c.replace("iifname $wan udp dport { 500, 4500 } accept", 'iifname "wg0" udp dport { isakmp, ipsec-nat-t } accept'));
+    const files = withFile("/etc/nftables.conf", (c) =>
+      c.replace("iifname $wan udp dport { 500, 4500 } accept", 'iifname "wg0" udp dport { isakmp, ipsec-nat-t } accept'),
+    );
     const got = (await messages(files)).map((x) => x[2]);
     assert.deepStrictEqual(got, [
       '/etc/nftables.conf: rule "iifname "wg0" udp dport { isakmp, ipsec-nat-t } accept" accepts IKE (udp/500) only on wg0: IPsec must not run over WireGuard. Accept it on the public interface instead.',

@@ -99,15 +99,17 @@ describe("nft ruleset reader", () => {
       ].join("\n"),
     );
     const chain = rs.tables[0].chains.get("forward")!;
-    assert.deepStrictEqual([chain.hook, chain.policy, chain.rules.map((r) => r.text)], [
-      "forward",
-      "drop",
-      ["meta ipsec missing ip saddr 10.3.0.0/24 drop", "ip saddr 10.3.0.0/24 accept"],
-    ]);
+    assert.deepStrictEqual(
+      [chain.hook, chain.policy, chain.rules.map((r) => r.text)],
+      ["forward", "drop", ["meta ipsec missing ip saddr 10.3.0.0/24 drop", "ip saddr 10.3.0.0/24 accept"]],
+    );
   });
 
   it("rejects what nft rejects: an unclosed table, an undefined variable", () => {
-    assert.throws(() => parseRuleset("table inet t {\n  chain c {\n"), (e: unknown) => e instanceof NftSyntaxError && e.message === "line 2: chain c is not closed");
+    assert.throws(
+      () => parseRuleset("table inet t {\n  chain c {\n"),
+      (e: unknown) => e instanceof NftSyntaxError && e.message === "line 2: chain c is not closed",
+    );
     assert.throws(() => parseRuleset("table inet t {\n  set s {\n    elements = { 1 }\n"), /set block is not closed/);
     assert.throws(() => parseRuleset("table inet t {\n chain c {\n  iifname $nope accept\n }\n}\n"), /line 3: undefined variable \$nope/);
   });
@@ -141,7 +143,9 @@ describe("nft ruleset reader", () => {
     });
 
     it("stage2's own rendered ruleset reads the same before and after nft loads it", async () => {
-      const preview = await runPreview("nft", {}, [], () => void new Stage2Gateway("gw", { gateway: baseGateway(), sshPrivateKey: "k", secrets: SECRETS }), { "gw-fip": "198.51.100.139" });
+      const preview = await runPreview("nft", {}, [], () => void new Stage2Gateway("gw", { gateway: baseGateway(), sshPrivateKey: "k", secrets: SECRETS }), {
+        "gw-fip": "198.51.100.139",
+      });
       const command = preview.resources.find((r) => r.name === "gw-nftables" && r.type === "command:remote:Command")!;
       const rendered = decodePayload(String(command.inputs.stdin))!.find((f) => f.path === "/etc/nftables.conf")!.content;
       const file = path.join(dir, "stage2.nft");

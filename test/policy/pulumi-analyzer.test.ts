@@ -112,7 +112,10 @@ describe("the policy pack under Pulumi's policy-pack runner (the engine's side p
     const res = await call<analyzerPb.AnalyzeStackRequest, analyzerPb.AnalyzeResponse>(client.analyzeStack, req);
     const command = preview.resources.find((r) => r.name === "vpn-config")!;
     assert.deepStrictEqual(
-      res.getDiagnosticsList().filter((d) => d.getEnforcementlevel() === analyzerPb.EnforcementLevel.MANDATORY).map((d) => [d.getPolicyname(), d.getUrn(), message(d)]),
+      res
+        .getDiagnosticsList()
+        .filter((d) => d.getEnforcementlevel() === analyzerPb.EnforcementLevel.MANDATORY)
+        .map((d) => [d.getPolicyname(), d.getUrn(), message(d)]),
       [
         [
           "ipsec-binds-floating-ip",
@@ -130,7 +133,10 @@ describe("the policy pack under Pulumi's policy-pack runner (the engine's side p
     req.setResourcesList(preview.resources.map((r) => analyzerResource(r, r.name === "vpn-fip" ? { ipAddress: "198.51.100.140" } : {})));
     const res = await call<analyzerPb.AnalyzeStackRequest, analyzerPb.AnalyzeResponse>(client.analyzeStack, req);
     assert.deepStrictEqual(
-      res.getDiagnosticsList().filter((d) => d.getEnforcementlevel() === analyzerPb.EnforcementLevel.MANDATORY).map((d) => [d.getPolicyname(), message(d)]),
+      res
+        .getDiagnosticsList()
+        .filter((d) => d.getEnforcementlevel() === analyzerPb.EnforcementLevel.MANDATORY)
+        .map((d) => [d.getPolicyname(), message(d)]),
       [
         [
           "ipsec-binds-floating-ip",
@@ -152,8 +158,16 @@ describe("the policy pack under Pulumi's policy-pack runner (the engine's side p
     assert.deepStrictEqual(
       res.getDiagnosticsList().map((d) => [d.getPolicyname(), d.getEnforcementlevel(), message(d)]),
       [
-        ["values-unknown-at-preview", analyzerPb.EnforcementLevel.ADVISORY, "stdin is unknown at preview, so the files it carries cannot be checked until it is known"],
-        ["values-unknown-at-preview", analyzerPb.EnforcementLevel.ADVISORY, "`create` is unknown at preview, so the files it writes cannot be checked until it is known"],
+        [
+          "values-unknown-at-preview",
+          analyzerPb.EnforcementLevel.ADVISORY,
+          "stdin is unknown at preview, so the files it carries cannot be checked until it is known",
+        ],
+        [
+          "values-unknown-at-preview",
+          analyzerPb.EnforcementLevel.ADVISORY,
+          "`create` is unknown at preview, so the files it writes cannot be checked until it is known",
+        ],
       ],
     );
   });
@@ -166,7 +180,10 @@ describe("the policy pack under Pulumi's policy-pack runner (the engine's side p
       const req = new analyzerPb.AnalyzeStackRequest();
       req.setResourcesList(preview.resources.map((r) => analyzerResource(r)));
       const res = await call<analyzerPb.AnalyzeStackRequest, analyzerPb.AnalyzeResponse>(client.analyzeStack, req);
-      return res.getDiagnosticsList().filter((d) => d.getPolicyname() === "gateway-commands-readable").map((d) => [d.getEnforcementlevel(), message(d).slice(0, 60)]);
+      return res
+        .getDiagnosticsList()
+        .filter((d) => d.getPolicyname() === "gateway-commands-readable")
+        .map((d) => [d.getEnforcementlevel(), message(d).slice(0, 60)]);
     };
     const configure = async (level: analyzerPb.EnforcementLevel) => {
       const req = new analyzerPb.ConfigureAnalyzerRequest();

@@ -49,7 +49,10 @@ describe("policy readers", () => {
 
   it("configuredAddresses: ifupdown address + netmask, networkd Address=, netplan list items, `ip addr add`", () => {
     assert.deepStrictEqual(
-      configuredAddresses("/etc/network/interfaces.d/a", "iface eth0:1 inet static\n  address 198.51.100.139\n  netmask 255.255.255.255\n# address 192.0.2.1\n  up ip -4 addr add 198.51.100.140/32 dev eth0\n"),
+      configuredAddresses(
+        "/etc/network/interfaces.d/a",
+        "iface eth0:1 inet static\n  address 198.51.100.139\n  netmask 255.255.255.255\n# address 192.0.2.1\n  up ip -4 addr add 198.51.100.140/32 dev eth0\n",
+      ),
       [
         { address: "198.51.100.139", prefix: 32, path: "/etc/network/interfaces.d/a" },
         { address: "198.51.100.140", prefix: 32, path: "/etc/network/interfaces.d/a" },

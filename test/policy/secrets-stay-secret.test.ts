@@ -9,7 +9,12 @@ import { foreignProgram, foreignStack, GOOD_FILES, HOST_KEY, MASK_STARTER, of, p
 
 const POLICY = "secrets-stay-secret";
 const SECRETS_CONF = 'secrets {\n    ike-hq {\n        id = hq.example.com\n        secret = "staple-tuna-violin"\n    }\n}\n';
-const connection = { host: "198.51.100.10", user: "root", hostKey: HOST_KEY, privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n") };
+const connection = {
+  host: "198.51.100.10",
+  user: "root",
+  hostKey: HOST_KEY,
+  privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"),
+};
 const messages = async (v: Promise<Violation[]>) => rows(await v, POLICY);
 
 describe(`policy ${POLICY}`, () => {
@@ -34,9 +39,16 @@ describe(`policy ${POLICY}`, () => {
   });
 
   it("fails a WireGuard private key in the command line", async () => {
-    const files = GOOD_FILES.map((f) => (f.path === "/etc/wireguard/wg0.conf" ? { ...f, content: f.content.replace("ListenPort = 51820\n", "ListenPort = 51820\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n") } : f));
+    const files = GOOD_FILES.map((f) =>
+      f.path === "/etc/wireguard/wg0.conf"
+        ? { ...f, content: f.content.replace("ListenPort = 51820\n", "ListenPort = 51820\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n") }
+        : f,
+    );
     const got = await messages(foreignStack({ files, extra: [MASK_STARTER], floatingIp: { assigned: true } }));
-    assert.deepStrictEqual(got.map((x) => x[2].split(" is in ")[0]), ["a WireGuard private or preshared key"]);
+    assert.deepStrictEqual(
+      got.map((x) => x[2].split(" is in ")[0]),
+      ["a WireGuard private or preshared key"],
+    );
   });
 
   it("passes an SSH key given as a plain string: @pulumi/command seals the whole connection itself", async () => {
@@ -57,7 +69,11 @@ describe(`policy ${POLICY}`, () => {
     const got = await messages(programStack(() => void new command.remote.Command("psk", { connection, create: "apply", stdin })));
     assert.deepStrictEqual(got, [
       ["mandatory", "psk", "/etc/swanctl/conf.d/psk.conf holds a swanctl secret (PSK or EAP password) but has mode 0644. Give it mode 0600."],
-      ["mandatory", "psk", "stdin carries /etc/swanctl/conf.d/psk.conf with secrets but is not a secret input, so state keeps it in clear. Wrap it in pulumi.secret()."],
+      [
+        "mandatory",
+        "psk",
+        "stdin carries /etc/swanctl/conf.d/psk.conf with secrets but is not a secret input, so state keeps it in clear. Wrap it in pulumi.secret().",
+      ],
     ]);
   });
 

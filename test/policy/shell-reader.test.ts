@@ -33,15 +33,26 @@ describe("policy shell reader", () => {
 
   it("follows copies of a file the script wrote, and a script run with bash -c", () => {
     const fx = scriptEffects("cat > /tmp/x <<'E'\nhello\nE\nbash -c 'install -m 600 /tmp/x /etc/swanctl/conf.d/x.conf'\n");
-    assert.deepStrictEqual(fx.files.map((f) => [f.path, f.content, f.mode]), [
-      ["/tmp/x", "hello\n", undefined],
-      ["/etc/swanctl/conf.d/x.conf", "hello\n", "0600"],
-    ]);
+    assert.deepStrictEqual(
+      fx.files.map((f) => [f.path, f.content, f.mode]),
+      [
+        ["/tmp/x", "hello\n", undefined],
+        ["/etc/swanctl/conf.d/x.conf", "hello\n", "0600"],
+      ],
+    );
   });
 
   it("names the domain of a path, a glob by its fixed part, and /etc as the host's configuration", () => {
     assert.deepStrictEqual(
-      ["/etc/swanctl/private/k.pem", "/etc/swanctl/conf.d/*.conf", "/etc/nftables.d/x", "/etc/wireguard/wg0.conf", "/etc/cron.d/x", "/etc", "/etc/hostname"].map(domainOf),
+      [
+        "/etc/swanctl/private/k.pem",
+        "/etc/swanctl/conf.d/*.conf",
+        "/etc/nftables.d/x",
+        "/etc/wireguard/wg0.conf",
+        "/etc/cron.d/x",
+        "/etc",
+        "/etc/hostname",
+      ].map(domainOf),
       ["secrets", "IPsec", "firewall", "WireGuard", "code run later", "the host's configuration", undefined],
     );
   });
@@ -53,7 +64,10 @@ describe("policy shell reader", () => {
     const lines = script.split("\n");
     const flush = lines.findIndex((l) => l.includes("nft flush ruleset")) + 1;
     assert.ok(skip.size > 20 && !skip.has(flush));
-    assert.deepStrictEqual(scriptEffects(script, { skipLines: skip }).unreadable.map((u) => [u.line, u.what]), [[flush, "`nft flush` changes the live ruleset; the pack evaluates the ruleset files only"]]);
+    assert.deepStrictEqual(
+      scriptEffects(script, { skipLines: skip }).unreadable.map((u) => [u.line, u.what]),
+      [[flush, "`nft flush` changes the live ruleset; the pack evaluates the ruleset files only"]],
+    );
     const cut = lines.filter((l) => !l.includes("mv -f")).join("\n");
     assert.ok(payloadMechanicsLines(cut).size < skip.size);
   });

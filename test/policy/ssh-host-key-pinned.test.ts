@@ -30,7 +30,9 @@ describe(`policy ${POLICY}`, () => {
     const line = "198.51.100.10 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPsQ2puD/H5wicnh+nFKK5z/D6PNJBY8HocZPiQ5d7A9";
     assert.deepStrictEqual(
       of(await run(line), POLICY).map((x) => x.message),
-      [`connection.hostKey ${JSON.stringify(line)} is not a public host key. Set it to "TYPE BASE64", e.g. the output of \`ssh-keyscan -t ed25519 HOST\` without the host name.`],
+      [
+        `connection.hostKey ${JSON.stringify(line)} is not a public host key. Set it to "TYPE BASE64", e.g. the output of \`ssh-keyscan -t ed25519 HOST\` without the host name.`,
+      ],
     );
   });
 });

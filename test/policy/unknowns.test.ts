@@ -37,11 +37,25 @@ describe("policies on values unknown at preview", () => {
       create: UNKNOWN_STRING,
       stdin: UNKNOWN_STRING,
     });
-    const resource = { type: "command:remote:Command", name: "cfg", urn: "urn:pulumi:s::p::command:remote:Command::cfg", props, dependencies: [], propertyDependencies: {} };
+    const resource = {
+      type: "command:remote:Command",
+      name: "cfg",
+      urn: "urn:pulumi:s::p::command:remote:Command::cfg",
+      props,
+      dependencies: [],
+      propertyDependencies: {},
+    };
     assert.throws(() => (props as { create: string }).create, /can't be known during preview/);
     const reported: [string, string][] = [];
     for (const policy of policies as StackValidationPolicy[]) {
-      const args = { resources: [resource as unknown as PolicyResource], stackTags: new Map(), getConfig: <T>() => ({}) as T, notApplicable: (): never => { throw new Error("n/a"); } };
+      const args = {
+        resources: [resource as unknown as PolicyResource],
+        stackTags: new Map(),
+        getConfig: <T>() => ({}) as T,
+        notApplicable: (): never => {
+          throw new Error("n/a");
+        },
+      };
       policy.validateStack(args, (message) => reported.push([policy.name, message]));
     }
     assert.deepStrictEqual(reported, [

@@ -3,7 +3,13 @@ import { foreignStack, GOOD_FILES, MASK_STARTER, rows, stage2Stack, withFile } f
 
 const POLICY = "wireguard-closed-to-internet";
 const NFT = "/etc/nftables.conf";
-const forward = (rule: string) => withFile(NFT, (c) => c.replace("        ct state established,related accept\n        meta secpath", `        ${rule}\n        ct state established,related accept\n        meta secpath`));
+const forward = (rule: string) =>
+  withFile(NFT, (c) =>
+    c.replace(
+      "        ct state established,related accept\n        meta secpath",
+      `        ${rule}\n        ct state established,related accept\n        meta secpath`,
+    ),
+  );
 const judge = async (files = GOOD_FILES) => rows(await foreignStack({ files, extra: [MASK_STARTER], floatingIp: { assigned: true } }), POLICY);
 
 describe(`policy ${POLICY}`, () => {
@@ -30,7 +36,11 @@ describe(`policy ${POLICY}`, () => {
   it("fails a WireGuard ListenPort of 500 or 4500", async () => {
     const files = withFile("/etc/wireguard/wg0.conf", (c) => c.replace("ListenPort = 51820", "ListenPort = 4500"));
     assert.deepStrictEqual(await judge(files), [
-      ["mandatory", "vpn-config", "/etc/wireguard/wg0.conf: ListenPort 4500 is IKE's port; WireGuard and charon cannot both receive on it. Use another port, e.g. 51820."],
+      [
+        "mandatory",
+        "vpn-config",
+        "/etc/wireguard/wg0.conf: ListenPort 4500 is IKE's port; WireGuard and charon cannot both receive on it. Use another port, e.g. 51820.",
+      ],
     ]);
   });
 });

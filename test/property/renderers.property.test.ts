@@ -22,9 +22,7 @@ const identity = fc
   .string({ unit: fc.constantFrom(..."abcXYZ019 .@=,:;/*%$'!?&()[]<>+~`^|_-é".split("")), minLength: 1, maxLength: 30 })
   .filter((s) => s.trim().length > 0);
 const secret = fc.string({ unit: fc.constantFrom(..."aZ09 \"'\\$`{}#=,;:é€!".split("")), minLength: 1, maxLength: 40 });
-const wgKey = fc
-  .uint8Array({ minLength: 32, maxLength: 32 })
-  .map((b) => Buffer.from(b).toString("base64"));
+const wgKey = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString("base64"));
 
 const arbitraryGateway = fc
   .record({
@@ -100,7 +98,10 @@ describe("renderers, property-based: output parses back to the model", function 
       fc.property(arbitraryGateway, ({ gw, secrets }) => {
         const conf = parseSettings(renderGatewaySwanctl(gw, ctx)).tree;
         const conns = child(conf, "connections");
-        assert.deepEqual(conns.entries.map((e) => e.key), [...gw.ipsec.roadWarriors, ...gw.ipsec.sites].map((c) => c.name));
+        assert.deepEqual(
+          conns.entries.map((e) => e.key),
+          [...gw.ipsec.roadWarriors, ...gw.ipsec.sites].map((c) => c.name),
+        );
         for (const rw of gw.ipsec.roadWarriors) {
           const c = child(conns, rw.name);
           assert.equal(value(c, "local_addrs"), ctx.floatingIp);
@@ -150,7 +151,10 @@ describe("renderers, property-based: output parses back to the model", function 
         const wg = parseWgConf("/etc/wireguard/wg0.conf", renderWireguard(gw, ctx));
         assert.deepEqual(wg.addresses, [gw.wireguard.address]);
         assert.equal(wg.listenPort, gw.wireguard.listenPort);
-        assert.deepEqual(wg.peers, gw.wireguard.peers.map((p) => ({ publicKey: p.publicKey, allowedIps: p.allowedIps })));
+        assert.deepEqual(
+          wg.peers,
+          gw.wireguard.peers.map((p) => ({ publicKey: p.publicKey, allowedIps: p.allowedIps })),
+        );
         assert.equal(wg.hasPrivateKey, false);
       }),
       runs,
@@ -162,7 +166,10 @@ describe("renderers, property-based: output parses back to the model", function 
       fc.property(arbitraryGateway, ({ gw }: { gw: GatewayModel }) => {
         const bird = renderBird(gw, ctx);
         const sessions = [...bird.matchAll(/^\tlocal as (\d+);\n\tneighbor (\S+) as (\d+);$/gm)].map((m) => [Number(m[1]), m[2], Number(m[3])]);
-        assert.deepEqual(sessions, gw.bgp!.neighbors.map((n) => [gw.bgp!.localAsn, n.address, n.asn]));
+        assert.deepEqual(
+          sessions,
+          gw.bgp!.neighbors.map((n) => [gw.bgp!.localAsn, n.address, n.asn]),
+        );
         assert.match(renderSysctl(gw, ctx), /^net\.ipv4\.ip_forward = 1$/m);
       }),
       runs,

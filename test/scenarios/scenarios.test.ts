@@ -15,12 +15,24 @@ const PH = new Map([["PH_IP_BOB", "10.2.0.10"]]);
 
 describe("scenarios: corpus lines and host files", () => {
   it("reads .dat lines as host::command::pattern::YES|NO with placeholders replaced and hosts trimmed", () => {
-    const [a, b, c] = parseDat("alice::ping -c 1 PH_IP_BOB::64 bytes from PH_IP_BOB: icmp_.eq=1::YES\ndave :: swanctl --list-sas --raw::x::NO\nmoon::cat /var/log/daemon.log::y\n", PH);
-    assert.deepEqual(a, { host: "alice", command: "ping -c 1 10.2.0.10", pattern: "64 bytes from 10.2.0.10: icmp_.eq=1", expect: "YES", text: "alice::ping -c 1 10.2.0.10::64 bytes from 10.2.0.10: icmp_.eq=1::YES" });
+    const [a, b, c] = parseDat(
+      "alice::ping -c 1 PH_IP_BOB::64 bytes from PH_IP_BOB: icmp_.eq=1::YES\ndave :: swanctl --list-sas --raw::x::NO\nmoon::cat /var/log/daemon.log::y\n",
+      PH,
+    );
+    assert.deepEqual(a, {
+      host: "alice",
+      command: "ping -c 1 10.2.0.10",
+      pattern: "64 bytes from 10.2.0.10: icmp_.eq=1",
+      expect: "YES",
+      text: "alice::ping -c 1 10.2.0.10::64 bytes from 10.2.0.10: icmp_.eq=1::YES",
+    });
     assert.equal(b.host, "dave");
     assert.equal(b.expect, "NO");
     assert.equal(c.expect, undefined);
-    assert.deepEqual([a, b, c].map((l) => lineKind(l.command)), ["ping", "list-sas", "other"]);
+    assert.deepEqual(
+      [a, b, c].map((l) => lineKind(l.command)),
+      ["ping", "list-sas", "other"],
+    );
     assert.equal(lineKind("swanctl --list-pools --raw"), "other");
   });
 
@@ -38,13 +50,20 @@ describe("scenarios: corpus lines and host files", () => {
 
   it("turns a test build's strongswan.conf into a drop-in for Debian's charon", () => {
     const conf = scenarioStrongswanConf(
-      parseSettings("swanctl {\n load = pem openssl\n}\ncharon-systemd {\n load = random nonce openssl vici\n integrity_test = yes\n send_vendor_id = yes\n plugins {\n  eap-md5 {\n   load = yes\n  }\n }\n}\n").tree,
+      parseSettings(
+        "swanctl {\n load = pem openssl\n}\ncharon-systemd {\n load = random nonce openssl vici\n integrity_test = yes\n send_vendor_id = yes\n plugins {\n  eap-md5 {\n   load = yes\n  }\n }\n}\n",
+      ).tree,
     );
     const lines = conf.split("\n");
     assert.equal(lines[0], "# Managed by stage2 scenarios: a strongSwan corpus host, rendered from the swanctl model.");
     assert.ok(conf.endsWith("}\n"));
     assert.ok(!/^swanctl|charon-systemd|integrity_test|load = random/m.test(conf), conf);
-    assert.ok(conf.includes("charon {\n\tsend_vendor_id = yes\n\tplugins {\n\t\teap-md5 {\n\t\t\tload = yes\n\t\t}\n\t\tkernel-libipsec {\n\t\t\tload = yes\n\t\t\tallow_peer_ts = yes\n\t\t}\n"), conf);
+    assert.ok(
+      conf.includes(
+        "charon {\n\tsend_vendor_id = yes\n\tplugins {\n\t\teap-md5 {\n\t\t\tload = yes\n\t\t}\n\t\tkernel-libipsec {\n\t\t\tload = yes\n\t\t\tallow_peer_ts = yes\n\t\t}\n",
+      ),
+      conf,
+    );
     assert.ok(conf.includes('\t\tkernel-netlink {\n\t\t\tfwmark = "!0x5332"\n\t\t}\n\t\tsocket-default {\n\t\t\tfwmark = 0x5332\n\t\t}\n'), conf);
   });
 });
@@ -81,12 +100,19 @@ describe("scenarios: strongSwan's own test scenarios in the namespace lab", func
   it("covers road warriors, net-to-net, PSK, certificates, EAP, virtual IPs and NAT", () => {
     const scenarios = DEFAULT_SCENARIOS.map((n) => readScenario(SHARED_DIR, n));
     const evaluated = (pred: (r: ScenarioResult) => boolean) => results.filter((r) => r.passed && pred(r)).map((r) => r.name);
-    const sasText = (r: ScenarioResult) => r.expectations.filter((x) => x.verdict === "PASS").map((x) => x.line.text).join("\n");
+    const sasText = (r: ScenarioResult) =>
+      r.expectations
+        .filter((x) => x.verdict === "PASS")
+        .map((x) => x.line.text)
+        .join("\n");
     // The corpus writes `[` escaped in its patterns: local-vips=\[10.3.0.1]
     assert.ok(evaluated((r) => /local-vips=\\\[10\.3\.0\.\d+\]/.test(sasText(r))).length >= 2, "virtual IPs");
     assert.ok(evaluated((r) => /nat-local=yes nat-remote=yes/.test(sasText(r))).length >= 2, "through NAT");
     assert.ok(evaluated((r) => /local-ts=\\\[10\.1\.0\.0\/16\] remote-ts=\\\[10\.2\.0\.0\/16\]/.test(sasText(r))).length >= 2, "net-to-net");
-    assert.ok(results.filter((r) => r.passed && r.expectations.some((x) => x.verdict === "PASS" && /^(carol|dave)$/.test(x.line.host))).length >= 8, "road warriors");
+    assert.ok(
+      results.filter((r) => r.passed && r.expectations.some((x) => x.verdict === "PASS" && /^(carol|dave)$/.test(x.line.host))).length >= 8,
+      "road warriors",
+    );
     for (const method of ["psk", "pubkey", "eap-md5", "eap-mschapv2"]) {
       const using = scenarios.filter((s) => s.hosts.some((h) => readHostSwanctl(s.dir, h).includes(`auth = ${method}`)));
       assert.ok(using.length >= 1, `no selected scenario authenticates with ${method}`);
@@ -97,9 +123,15 @@ describe("scenarios: strongSwan's own test scenarios in the namespace lab", func
     const [r] = await runScenarios(SHARED_DIR, ["net2net-psk"], { prefix: "s2sct" });
     assert.equal(r.passed, false);
     const sas = r.expectations.filter((x) => lineKind(x.line.command) === "list-sas");
-    assert.deepEqual(sas.map((x) => x.verdict), ["FAIL", "FAIL"]);
+    assert.deepEqual(
+      sas.map((x) => x.verdict),
+      ["FAIL", "FAIL"],
+    );
     for (const x of sas) assert.match(x.detail ?? "", /local-port=4500 .*nat-remote=yes.*child-sas \{net-net-1 \{.*state=INSTALLED/);
-    assert.deepEqual(r.expectations.filter((x) => lineKind(x.line.command) === "ping").map((x) => x.verdict), ["PASS"]);
+    assert.deepEqual(
+      r.expectations.filter((x) => lineKind(x.line.command) === "ping").map((x) => x.verdict),
+      ["PASS"],
+    );
   });
 
   after(async () => {

@@ -114,7 +114,12 @@ function canaryStack(mutate: (gw: any, config: Record<string, unknown>) => void 
 
 function swanctlConf(extra = ""): string {
   const sections = SWANCTL_SLOTS.map((s) => `  ${s.section} {\n    ${s.ids}\n    ${s.key} = "${s.value}"\n  }`);
-  const conn = ["remote_addrs = 198.51.100.20", "local {\n auth = psk\n}", "remote {\n auth = psk\n id = peer.example.com\n}", "children {\n hq {\n local_ts = 10.0.0.0/16\n remote_ts = 172.20.0.0/16\n }\n}"];
+  const conn = [
+    "remote_addrs = 198.51.100.20",
+    "local {\n auth = psk\n}",
+    "remote {\n auth = psk\n id = peer.example.com\n}",
+    "children {\n hq {\n local_ts = 10.0.0.0/16\n remote_ts = 172.20.0.0/16\n }\n}",
+  ];
   return `connections {\n hq {\n${conn.join("\n")}\n }\n}\nsecrets {\n${sections.join("\n")}\n${extra}}\n`;
 }
 
@@ -188,7 +193,12 @@ describe("canary: no secret in any output (every secret slot, every command)", f
       .map((f) => fs.readFileSync(f, "utf8"))
       .join("\n");
     // The SSH key is the connection's, never a file on the host.
-    assert.deepEqual(leaks(secretText).sort(), STACK_SLOTS.map(slotName).filter((k) => k !== "stage2:sshPrivateKey").sort());
+    assert.deepEqual(
+      leaks(secretText).sort(),
+      STACK_SLOTS.map(slotName)
+        .filter((k) => k !== "stage2:sshPrivateKey")
+        .sort(),
+    );
   });
 
   for (const argv of [["preview"], ["preview", "--json"], ["policy"], ["policy", "--json"]]) {
@@ -239,7 +249,11 @@ describe("canary: no secret in any output (every secret slot, every command)", f
 
   it("swanctl check, fmt and import of a file with every kind of secret: no secret, and import's --secrets-to is 0600", async () => {
     const conf = file("swanctl.conf", swanctlConf());
-    for (const argv of [["swanctl", "check", conf], ["swanctl", "fmt", conf], ["import", conf, "--secrets-to", path.join(outDir, "secrets.json")]]) {
+    for (const argv of [
+      ["swanctl", "check", conf],
+      ["swanctl", "fmt", conf],
+      ["import", conf, "--secrets-to", path.join(outDir, "secrets.json")],
+    ]) {
       const r = await stage2(...argv);
       assert.equal(r.code, 0, `${argv.join(" ")}: ${r.err}`);
       assertNoLeak(argv.slice(0, 2).join(" "), r, [outDir]);
@@ -261,7 +275,12 @@ describe("canary: no secret in any output (every secret slot, every command)", f
       [typo, /secrets\.ike-typo\.secert: is not a key/],
       [bare, /bare\.conf:\d+:\d+: unexpected "}" after a name/],
     ] as const) {
-      for (const argv of [["swanctl", "check", conf], ["swanctl", "fmt", conf], ["import", conf], ["import", conf, "--into", file("Pulumi.canary.yaml", canaryStack()), "--gateway", "gw-dev"]]) {
+      for (const argv of [
+        ["swanctl", "check", conf],
+        ["swanctl", "fmt", conf],
+        ["import", conf],
+        ["import", conf, "--into", file("Pulumi.canary.yaml", canaryStack()), "--gateway", "gw-dev"],
+      ]) {
         const r = await stage2(...argv);
         assert.equal(r.code, 1, `${argv.join(" ")} accepted a broken file`);
         assertNoLeak(argv.slice(0, 2).join(" "), r, [outDir]);

@@ -127,7 +127,10 @@ describe("stack YAML (parsed without the yaml package's quadratic duplicate-key 
       ["config:\n  stage2:a: 1\n  stage2:b: 2\n  stage2:a: 3\n", 4],
       ["config:\n  stage2:gateways:\n    - name: a\n      name: b\n", 4],
     ] as const) {
-      assert.throws(() => parseStackYaml(text), (err: Error & { linePos?: { line: number }[] }) => /Map keys must be unique/.test(err.message) && err.linePos?.[0].line === line);
+      assert.throws(
+        () => parseStackYaml(text),
+        (err: Error & { linePos?: { line: number }[] }) => /Map keys must be unique/.test(err.message) && err.linePos?.[0].line === line,
+      );
     }
   });
 

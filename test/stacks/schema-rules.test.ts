@@ -20,7 +20,11 @@ function problems(mutate: (config: any) => void, keys?: (present: Set<string>) =
 }
 
 describe("stack rules across gateways", () => {
-  it("the prod stack passes", () => assert.deepEqual(problems(() => undefined), []));
+  it("the prod stack passes", () =>
+    assert.deepEqual(
+      problems(() => undefined),
+      [],
+    ));
 
   it("duplicate gateway names, server ids and addresses, floating IPs and their ids", () => {
     assert.deepEqual(
@@ -45,18 +49,24 @@ describe("stack rules across gateways", () => {
   it("a pool overlapping another gateway's pool", () => {
     assert.deepEqual(
       problems((c) => (c.gateways[1].ipsec.roadWarriors[1].pool = "10.3.1.0/25")),
-      ['gateways[1].ipsec.roadWarriors[1].pool: overlaps the pool at gateways[0].ipsec.roadWarriors[1].pool (10.3.1.0/24) of another gateway (got "10.3.1.0/25")'],
+      [
+        'gateways[1].ipsec.roadWarriors[1].pool: overlaps the pool at gateways[0].ipsec.roadWarriors[1].pool (10.3.1.0/24) of another gateway (got "10.3.1.0/25")',
+      ],
     );
   });
 
   it("a site's remoteTs or an extraSwanctl pool inside another gateway's pool", () => {
     assert.deepEqual(
       problems((c) => (c.gateways[0].ipsec.sites[0].remoteTs = ["10.3.16.128/25"])),
-      ['gateways[0].ipsec.sites[0].remoteTs[0]: overlaps the pool at gateways[1].ipsec.roadWarriors[0].pool (10.3.16.0/24) of another gateway (got "10.3.16.128/25")'],
+      [
+        'gateways[0].ipsec.sites[0].remoteTs[0]: overlaps the pool at gateways[1].ipsec.roadWarriors[0].pool (10.3.16.0/24) of another gateway (got "10.3.16.128/25")',
+      ],
     );
     assert.deepEqual(
       problems((c) => (c.gateways[1].ipsec.extraSwanctl = { pools: { spare: { addrs: "10.3.0.10-10.3.0.20" } } })),
-      ['gateways[1].ipsec.extraSwanctl.pools.spare.addrs: overlaps the pool at gateways[0].ipsec.roadWarriors[0].pool (10.3.0.0/24) of another gateway (got "10.3.0.10-10.3.0.20")'],
+      [
+        'gateways[1].ipsec.extraSwanctl.pools.spare.addrs: overlaps the pool at gateways[0].ipsec.roadWarriors[0].pool (10.3.0.0/24) of another gateway (got "10.3.0.10-10.3.0.20")',
+      ],
     );
   });
 
@@ -88,7 +98,10 @@ describe("stack rules: secret values reach strongSwan as written, and are never 
     assert.deepEqual(problems(withPsk(123456)), [`${SITE}: is a YAML number, not text: quote the value`]);
     assert.deepEqual(problems(withPsk("")), [`${SITE}: is empty`]);
     assert.deepEqual(problems(withPsk(null)), [`${SITE}: is a YAML null, not text: quote the value`]);
-    assert.deepEqual(problems((c) => (c.sshPrivateKey = 42)), ["stage2:sshPrivateKey: is a YAML number, not text: quote the value"]);
+    assert.deepEqual(
+      problems((c) => (c.sshPrivateKey = 42)),
+      ["stage2:sshPrivateKey: is a YAML number, not text: quote the value"],
+    );
   });
 
   it("a PSK beginning with 0x or 0s written bare, and deliberately encoded ones", () => {
@@ -109,10 +122,13 @@ describe("stack rules: secret values reach strongSwan as written, and are never 
   });
 
   it("an EAP password beginning with 0x", () => {
-    assert.deepEqual(problems((c) => (c["eap-acme-bob"] = "0x1234")), [
-      "gateways[0].ipsec.roadWarriors[0].clients.users[1].passwordSecret → stage2:eap-acme-bob: begins with 0x, so strongSwan would decode the rest as hex instead of using the text: choose a password that does not begin with 0x or 0s",
-      "gateways[1].ipsec.roadWarriors[0].clients.users[1].passwordSecret → stage2:eap-acme-bob: begins with 0x, so strongSwan would decode the rest as hex instead of using the text: choose a password that does not begin with 0x or 0s",
-    ]);
+    assert.deepEqual(
+      problems((c) => (c["eap-acme-bob"] = "0x1234")),
+      [
+        "gateways[0].ipsec.roadWarriors[0].clients.users[1].passwordSecret → stage2:eap-acme-bob: begins with 0x, so strongSwan would decode the rest as hex instead of using the text: choose a password that does not begin with 0x or 0s",
+        "gateways[1].ipsec.roadWarriors[0].clients.users[1].passwordSecret → stage2:eap-acme-bob: begins with 0x, so strongSwan would decode the rest as hex instead of using the text: choose a password that does not begin with 0x or 0s",
+      ],
+    );
   });
 });
 
@@ -138,7 +154,10 @@ describe("stack rules through the CLI: render and policy refuse, name field and 
       "gateways[1].wireguard.listenPort: is one of IKE's ports (500, 4500), which charon owns (got 4500)",
     ];
     const out = path.join(tmp, "out");
-    for (const args of [["render", "--config-file", file, "--out", out], ["policy", "--config-file", file]]) {
+    for (const args of [
+      ["render", "--config-file", file, "--out", out],
+      ["policy", "--config-file", file],
+    ]) {
       const r = spawnSync(BIN, args, { encoding: "utf8" });
       assert.equal(r.status, 1, `${args[0]}: ${r.stdout}${r.stderr}`);
       for (const line of expected) assert.ok((r.stdout + r.stderr).includes(line), `${args[0]} does not say: ${line}\n${r.stdout}${r.stderr}`);
@@ -152,7 +171,10 @@ describe("stack rules through the CLI: render and policy refuse, name field and 
     const r = spawnSync(BIN, ["policy", "--config-file", file], { encoding: "utf8" });
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(r.stdout + r.stderr, /gateways\[0\]\.ipsec\.sites\[0\]\.auth\.secret → stage2:psk-acme-hq: begins with 0x/);
-    assert.match(r.stdout + r.stderr, /gateways\[1\]\.ipsec\.sites\[0\]\.remoteTs\[0\]: overlaps the pool at gateways\[0\]\.ipsec\.roadWarriors\[0\]\.pool \(10\.3\.0\.0\/24\) of another gateway \(got "10\.3\.0\.0\/24"\)/);
+    assert.match(
+      r.stdout + r.stderr,
+      /gateways\[1\]\.ipsec\.sites\[0\]\.remoteTs\[0\]: overlaps the pool at gateways\[0\]\.ipsec\.roadWarriors\[0\]\.pool \(10\.3\.0\.0\/24\) of another gateway \(got "10\.3\.0\.0\/24"\)/,
+    );
     assert.ok(!(r.stdout + r.stderr).includes("CANARY"), "policy printed the PSK");
   });
 });

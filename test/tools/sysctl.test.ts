@@ -36,7 +36,10 @@ describe("sysctl: the rendered file applies with sysctl -p inside a network name
     return gatewayFrom(input);
   };
 
-  for (const [name, gateway] of [["IPv4 gateway", () => fixtureGateway()], ["IPv6 gateway", ipv6]] as const) {
+  for (const [name, gateway] of [
+    ["IPv4 gateway", () => fixtureGateway()],
+    ["IPv6 gateway", ipv6],
+  ] as const) {
     it(`${name}: validated, applied by the concern's activate command, every value reads back`, () => {
       const file = path.join(dir, "60-stage2.conf");
       const text = renderSysctl(gateway(), FIXTURE_CONTEXT);

@@ -87,11 +87,11 @@ describe("WireGuard: wg-quick and wg parse the rendered config; the concern's co
       `${concern.services[0].direct.start} 2>/dev/null`,
       `echo '== up'; ${concern.services[0].direct.running} >/dev/null && echo running`,
       `[ "$(wg show wg0 public-key)" = "$(${wireguardPublicKeyCommand(gw)})" ] && echo public key matches`,
-      "[ \"$(wg show wg0 private-key)\" = \"$(cat /etc/wireguard/wg0.key)\" ] && echo private key loaded",
+      '[ "$(wg show wg0 private-key)" = "$(cat /etc/wireguard/wg0.key)" ] && echo private key loaded',
       "wg show wg0 listen-port; wg show wg0 allowed-ips | sort; ip -o -4 addr show dev wg0 | awk '{ print $4 }'",
       `cp ${staged("wg0.conf", renderWireguard(changed, FIXTURE_CONTEXT))} ${conf}`,
       ...wireguardConcern(changed, FIXTURE_CONTEXT).activate!,
-      "echo '== synced'; [ \"$(wg show wg0 private-key)\" = \"$(cat /etc/wireguard/wg0.key)\" ] && echo private key kept",
+      'echo \'== synced\'; [ "$(wg show wg0 private-key)" = "$(cat /etc/wireguard/wg0.key)" ] && echo private key kept',
       "wg show wg0 persistent-keepalive; ip -o link show dev wg0 | grep -o 'mtu [0-9]*'",
       // The trap the splice avoids: a stripped config has no PrivateKey, and syncconf then clears the key.
       "wg syncconf wg0 <(wg-quick strip wg0)",
@@ -128,7 +128,9 @@ describe("WireGuard: wg-quick and wg parse the rendered config; the concern's co
       fs.writeFileSync(script, renderApplyScript(concern, "direct"));
       fs.writeFileSync(payload, encodePayload(concern.files));
       lines.push(`echo '== run ${i}'; bash ${script} < ${payload} 2>&1 | grep '^stage2:'`);
-      lines.push("wg show wg0 peers | sort; [ \"$(wg show wg0 private-key)\" = \"$(cat /etc/wireguard/wg0.key)\" ] && echo key in use; sha256sum < /etc/wireguard/wg0.key");
+      lines.push(
+        'wg show wg0 peers | sort; [ "$(wg show wg0 private-key)" = "$(cat /etc/wireguard/wg0.key)" ] && echo key in use; sha256sum < /etc/wireguard/wg0.key',
+      );
     });
     lines.push("ip link del wg0");
     const file = path.join(dir, "apply.sh");

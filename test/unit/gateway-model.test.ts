@@ -10,7 +10,11 @@ function problems(mutate: (gw: any) => void): string[] {
 }
 
 describe("gateway model: bad input names the field and the value", () => {
-  it("accepts the fixture", () => assert.deepEqual(problems(() => undefined), []));
+  it("accepts the fixture", () =>
+    assert.deepEqual(
+      problems(() => undefined),
+      [],
+    ));
 
   it("a pool overlapping the WireGuard subnet", () => {
     assert.deepEqual(
@@ -20,12 +24,14 @@ describe("gateway model: bad input names the field and the value", () => {
   });
 
   it("a pool overlapping another pool", () => {
-    const out = problems((gw) => gw.ipsec.roadWarriors.push({
+    const out = problems((gw) =>
+      gw.ipsec.roadWarriors.push({
         ...gw.ipsec.roadWarriors[0],
         name: "other-rw",
         pool: "10.3.0.128/25",
         clients: { kind: "eap-mschapv2", users: [{ id: "bob@acme.example", passwordSecret: "eap-bob" }] },
-      }));
+      }),
+    );
     assert.deepEqual(out, ['gateways[0].ipsec.roadWarriors[1].pool: overlaps the pool at ipsec.roadWarriors[0].pool (10.3.0.0/24) (got "10.3.0.128/25")']);
   });
 
@@ -37,14 +43,21 @@ describe("gateway model: bad input names the field and the value", () => {
       ],
     );
     assert.equal(problems((gw) => (gw.ipsec.roadWarriors[0].localAddrs = ["%any"])).length, 1);
-    assert.deepEqual(problems((gw) => (gw.ipsec.roadWarriors[0].localAddrs = ["203.0.113.100"])), []);
+    assert.deepEqual(
+      problems((gw) => (gw.ipsec.roadWarriors[0].localAddrs = ["203.0.113.100"])),
+      [],
+    );
   });
 
   it("an ASN or MTU out of range", () => {
-    assert.deepEqual(problems((gw) => (gw.bgp.localAsn = 4294967295)), [
-      "gateways[0].bgp.localAsn: Number must be less than or equal to 4294967294 (got 4294967295)",
-    ]);
-    assert.deepEqual(problems((gw) => (gw.publicMtu = 576)), ["gateways[0].publicMtu: Number must be greater than or equal to 1280 (got 576)"]);
+    assert.deepEqual(
+      problems((gw) => (gw.bgp.localAsn = 4294967295)),
+      ["gateways[0].bgp.localAsn: Number must be less than or equal to 4294967294 (got 4294967295)"],
+    );
+    assert.deepEqual(
+      problems((gw) => (gw.publicMtu = 576)),
+      ["gateways[0].publicMtu: Number must be greater than or equal to 1280 (got 576)"],
+    );
   });
 
   it("duplicate names", () => {
@@ -58,7 +71,10 @@ describe("gateway model: bad input names the field and the value", () => {
     const out = problems((gw) => (gw.ipsec.roadWarriors[0].name = "rw}\nconnections{"));
     assert.equal(out.length, 1);
     assert.match(out[0], /^gateways\[0\]\.ipsec\.roadWarriors\[0\]\.name: roadWarriors\[\]\.name must be lower-case letters.* \(got "rw}\\nconnections{"\)$/);
-    assert.match(problems((gw) => (gw.ipsec.sites[0].auth.remoteId = "hq\" }"))[0], /^gateways\[0\]\.ipsec\.sites\[0\]\.auth\.remoteId: must be one line without quotes/);
+    assert.match(
+      problems((gw) => (gw.ipsec.sites[0].auth.remoteId = 'hq" }'))[0],
+      /^gateways\[0\]\.ipsec\.sites\[0\]\.auth\.remoteId: must be one line without quotes/,
+    );
   });
 
   it("IPsec peers and selectors inside WireGuard ranges", () => {
@@ -73,10 +89,14 @@ describe("gateway model: bad input names the field and the value", () => {
   });
 
   it("a BGP neighbour outside the private network; unknown keys", () => {
-    assert.deepEqual(problems((gw) => (gw.bgp.neighbors[0].address = "198.51.100.9")), [
-      'gateways[0].bgp.neighbors[0].address: is not in the private network: BGP stays on the private network (got "198.51.100.9")',
-    ]);
-    assert.match(problems((gw) => (gw.ipsec.roadWarriors[0].poool = "x"))[0], /^gateways\[0\]\.ipsec\.roadWarriors\[0\]: Unrecognized key\(s\) in object: 'poool'/);
+    assert.deepEqual(
+      problems((gw) => (gw.bgp.neighbors[0].address = "198.51.100.9")),
+      ['gateways[0].bgp.neighbors[0].address: is not in the private network: BGP stays on the private network (got "198.51.100.9")'],
+    );
+    assert.match(
+      problems((gw) => (gw.ipsec.roadWarriors[0].poool = "x"))[0],
+      /^gateways\[0\]\.ipsec\.roadWarriors\[0\]: Unrecognized key\(s\) in object: 'poool'/,
+    );
   });
 
   it("lists every problem at once", () => {

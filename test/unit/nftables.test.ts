@@ -33,8 +33,8 @@ const INPUT = [
 ];
 
 const MSS = [
-  "\t\tip saddr { 10.3.0.0/24, 192.168.50.0/23 } tcp flags syn / syn,rst tcp option maxseg size > 1360 tcp option maxseg size set 1360 comment \"stage2: mss for ipsec\"",
-  "\t\tip daddr { 10.3.0.0/24, 192.168.50.0/23 } tcp flags syn / syn,rst tcp option maxseg size > 1360 tcp option maxseg size set 1360 comment \"stage2: mss for ipsec\"",
+  '\t\tip saddr { 10.3.0.0/24, 192.168.50.0/23 } tcp flags syn / syn,rst tcp option maxseg size > 1360 tcp option maxseg size set 1360 comment "stage2: mss for ipsec"',
+  '\t\tip daddr { 10.3.0.0/24, 192.168.50.0/23 } tcp flags syn / syn,rst tcp option maxseg size > 1360 tcp option maxseg size set 1360 comment "stage2: mss for ipsec"',
   '\t\tiifname "wg0" meta nfproto ipv4 tcp flags syn / syn,rst tcp option maxseg size > 1380 tcp option maxseg size set 1380 comment "stage2: mss for wireguard"',
   '\t\toifname "wg0" meta nfproto ipv4 tcp flags syn / syn,rst tcp option maxseg size > 1380 tcp option maxseg size set 1380 comment "stage2: mss for wireguard"',
 ];
@@ -103,7 +103,10 @@ describe("nftables renderer", () => {
     const a = renderNftables(fixtureGateway(), FIXTURE_CONTEXT);
     assert.equal(renderNftables(fixtureGateway(), FIXTURE_CONTEXT), a);
     assert.ok(!/flush ruleset/.test(a));
-    assert.deepEqual(a.split("\n").filter((l) => /^(table|delete)/.test(l)), ["table inet stage2 {}", "delete table inet stage2", "table inet stage2 {"]);
+    assert.deepEqual(
+      a.split("\n").filter((l) => /^(table|delete)/.test(l)),
+      ["table inet stage2 {}", "delete table inet stage2", "table inet stage2 {"],
+    );
   });
 
   it("opens SSH to everyone on the public side when sshFrom is empty, and drops BGP and NAT rules that are not configured", () => {
@@ -130,7 +133,11 @@ describe("nftables renderer", () => {
     const lines = renderNftables(gatewayFrom(input), FIXTURE_CONTEXT).split("\n");
     assert.ok(lines.includes('\t\tiifname "eth0" ip6 saddr 2001:db8:ff::/48 tcp dport 22 accept comment "stage2: ssh"'));
     assert.ok(lines.includes('\t\tmeta ipsec exists ip6 saddr 2001:db8:3::/64 counter accept comment "stage2: from road warrior staff6"'));
-    assert.ok(lines.includes("\t\tip6 saddr 2001:db8:3::/64 tcp flags syn / syn,rst tcp option maxseg size > 1340 tcp option maxseg size set 1340 comment \"stage2: mss for ipsec\""));
+    assert.ok(
+      lines.includes(
+        '\t\tip6 saddr 2001:db8:3::/64 tcp flags syn / syn,rst tcp option maxseg size > 1340 tcp option maxseg size set 1340 comment "stage2: mss for ipsec"',
+      ),
+    );
     assert.ok(lines.includes(`\t\tip6 saddr 2001:db8:3::/64 counter drop comment "${POOL_WITHOUT_IPSEC} ipv6"`));
     assert.ok(lines.includes(`\t\tip saddr 10.3.0.0/24 counter drop comment "${POOL_WITHOUT_IPSEC}"`));
   });

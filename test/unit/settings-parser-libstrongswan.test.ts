@@ -62,13 +62,51 @@ describe("settings parser agrees with libstrongswan", function () {
   });
 
   it("agrees on what ends a comment: led by blanks, a carriage return; else the next newline, over carriage returns", () => {
-    const texts = ["#\ra\n", "a = b #c\rd\nx = y\n", "#\ra", "a = b #c\r", "s {\n#\r}\n}\n", "s {\n#\r}", "\t#\r\\\r\n", " #c\rd = e\n", "\r #c\rd\n", " \r#c\rd\n"];
+    const texts = [
+      "#\ra\n",
+      "a = b #c\rd\nx = y\n",
+      "#\ra",
+      "a = b #c\r",
+      "s {\n#\r}\n}\n",
+      "s {\n#\r}",
+      "\t#\r\\\r\n",
+      " #c\rd = e\n",
+      "\r #c\rd\n",
+      " \r#c\rd\n",
+    ];
     for (const text of texts) compareText(text);
-    assert.deepStrictEqual(parseSettings("a = b #c\rd\nx = y\n").tree.entries.map((e) => e.key), ["a", "x"]);
+    assert.deepStrictEqual(
+      parseSettings("a = b #c\rd\nx = y\n").tree.entries.map((e) => e.key),
+      ["a", "x"],
+    );
   });
 
   it("agrees on random text made of the syntax's own characters (accepts and refuses the same)", () => {
-    const token = fc.constantFrom("a", "b", " ", "\t", "\n", "\r", "=", "{", "}", "#", '"', "\\", ":", ",", ".", "x.y", "'", "é", "\\n", "\\t", "\\r", "\\\r\n", '"x\\\r\ny"');
+    const token = fc.constantFrom(
+      "a",
+      "b",
+      " ",
+      "\t",
+      "\n",
+      "\r",
+      "=",
+      "{",
+      "}",
+      "#",
+      '"',
+      "\\",
+      ":",
+      ",",
+      ".",
+      "x.y",
+      "'",
+      "é",
+      "\\n",
+      "\\t",
+      "\\r",
+      "\\\r\n",
+      '"x\\\r\ny"',
+    );
     fc.assert(
       fc.property(fc.array(token, { maxLength: 30 }), (tokens) => compareText(tokens.join(""))),
       { numRuns: 300 },

@@ -4,7 +4,15 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { MAX_NESTING, SettingsParseError, expandGlob, parseSettings, parseSettingsFile } from "../../components/strongswan/settings-parser";
-import { SettingsEntry, SettingsSection, SettingsSyntaxError, quoteSettingsValue, renderSettings, section, unquoteSettingsValue } from "../../components/strongswan/settings";
+import {
+  SettingsEntry,
+  SettingsSection,
+  SettingsSyntaxError,
+  quoteSettingsValue,
+  renderSettings,
+  section,
+  unquoteSettingsValue,
+} from "../../components/strongswan/settings";
 
 const v = (key: string, value: string): SettingsEntry => ({ kind: "value", key, value: quoteSettingsValue(value) });
 const s = (key: string, ...entries: SettingsEntry[]): SettingsEntry => ({ kind: "section", key, section: { entries } });
@@ -15,7 +23,7 @@ describe("settings parser: lexical rules (as libstrongswan 5.9.8 reads them)", (
     assert.deepStrictEqual(tree("a {\n b = 1 # c\n c { d = x }\n}\n# end\ne = 2"), [s("a", v("b", "1"), s("c", v("d", "x"))), v("e", "2")]);
   });
 
-  it("keeps any character but whitespace and #}\" in a bare value, and joins words with one space", () => {
+  it('keeps any character but whitespace and #}" in a bare value, and joins words with one space', () => {
     assert.deepStrictEqual(tree("a = x=y,z:{w[]*!$%^&()|;<>?/\\~`'@+.\n"), [v("a", "x=y,z:{w[]*!$%^&()|;<>?/\\~`'@+.")]);
     assert.deepStrictEqual(tree("a = x   y\t\tz\n"), [v("a", "x y z")]);
     assert.deepStrictEqual(tree("a = 1 = 2\n"), [v("a", "1 = 2")]);
@@ -41,7 +49,7 @@ describe("settings parser: lexical rules (as libstrongswan 5.9.8 reads them)", (
   });
 
   it("treats an empty value as unset, keeping the key's slot", () => {
-    assert.deepStrictEqual(tree("a =\nb = \"\"\nc =   \n"), [v("b", "")]);
+    assert.deepStrictEqual(tree('a =\nb = ""\nc =   \n'), [v("b", "")]);
     assert.deepStrictEqual(tree("a = 1\nb = 2\na =\na = 3\n"), [v("a", "3"), v("b", "2")]);
     assert.deepStrictEqual(tree("a =\nb = 1\na = 2\n"), [v("a", "2"), v("b", "1")]);
   });
@@ -131,7 +139,10 @@ describe("settings parser: errors name file:line:column", () => {
   });
 
   it("says plainly that a file starts with a byte-order mark (strongSwan would read it into the first name)", () => {
-    assert.match(error("\uFEFFconnections {\n}\n"), /^x\.conf:1:1: the file starts with a UTF-8 byte-order mark \(BOM\), which strongSwan would read as part of the first name/);
+    assert.match(
+      error("\uFEFFconnections {\n}\n"),
+      /^x\.conf:1:1: the file starts with a UTF-8 byte-order mark \(BOM\), which strongSwan would read as part of the first name/,
+    );
   });
 
   it("cuts a long name in a message, and inside secrets quotes no name at all (it may be a secret missing its key)", () => {
@@ -172,7 +183,7 @@ describe("settings parser: include", () => {
   };
 
   it("reads a glob relative to the including file into the current section, in sorted order, skipping dot files", () => {
-    const parsed = parseIn("s { include sub/[ab].conf }\ninclude \"sub/c.conf\" # comment\n");
+    const parsed = parseIn('s { include sub/[ab].conf }\ninclude "sub/c.conf" # comment\n');
     assert.deepStrictEqual(parsed.tree.entries, [s("s", v("x", "1"), v("y", "2")), v("z", "3")]);
     assert.deepStrictEqual(parsed.files, [
       path.join(dir, "main.conf"),
@@ -182,7 +193,10 @@ describe("settings parser: include", () => {
       path.join(dir, "zz.conf"),
     ]);
     assert.deepStrictEqual(parsed.positions.get("s.x"), { file: path.join(dir, "sub", "a.conf"), line: 1, column: 1 });
-    assert.deepStrictEqual(expandGlob(path.join(dir, "sub", "*.conf")).map((f) => path.basename(f)), ["a.conf", "b.conf", "c.conf"]);
+    assert.deepStrictEqual(
+      expandGlob(path.join(dir, "sub", "*.conf")).map((f) => path.basename(f)),
+      ["a.conf", "b.conf", "c.conf"],
+    );
   });
 
   it("warns about a pattern that matches nothing and goes on", () => {

@@ -13,7 +13,10 @@ describe("values in messages: cut when long, never a secret", () => {
     assert.strictEqual(cut("é".repeat(81)), `${"é".repeat(80)}… (81 characters)`);
     assert.strictEqual(showValue({ a: [1, 2] }), '{"a":[1,2]}');
     assert.strictEqual(showValue(10n), '"10"');
-    assert.strictEqual(showValue({ extraSwanctl: { secrets: { "ike-1": { secret: "hunter2" } } } }), '{"extraSwanctl":{"secrets":"(redacted: secret secrets)"}}');
+    assert.strictEqual(
+      showValue({ extraSwanctl: { secrets: { "ike-1": { secret: "hunter2" } } } }),
+      '{"extraSwanctl":{"secrets":"(redacted: secret secrets)"}}',
+    );
   });
 
   it("never shows a value in a secret slot: a stack secret key, sshPrivateKey, anything under a swanctl secrets section", () => {
@@ -31,8 +34,14 @@ describe("values in messages: cut when long, never a secret", () => {
     registerSecret("stage2:psk-hq", "hunter2\nsecond");
     registerSecret("stage2:key", "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA\n-----END PRIVATE KEY-----\n");
     assert.strictEqual(showValue("hunter2\nsecond"), "(redacted: secret stage2:psk-hq)");
-    assert.strictEqual(formatProblem({ path: "secret", message: "no newlines", value: "hunter2\nsecond" }), "secret: no newlines (got (redacted: secret stage2:psk-hq))");
-    assert.strictEqual(scrubSecrets('got "hunter2\\nsecond" and MC4CAQAwBQYDK2VwBCIEIA'), 'got "(redacted: secret stage2:psk-hq)" and (redacted: secret stage2:key)');
+    assert.strictEqual(
+      formatProblem({ path: "secret", message: "no newlines", value: "hunter2\nsecond" }),
+      "secret: no newlines (got (redacted: secret stage2:psk-hq))",
+    );
+    assert.strictEqual(
+      scrubSecrets('got "hunter2\\nsecond" and MC4CAQAwBQYDK2VwBCIEIA'),
+      'got "(redacted: secret stage2:psk-hq)" and (redacted: secret stage2:key)',
+    );
     assert.deepStrictEqual(secretKeysIn("x MC4CAQAwBQYDK2VwBCIEIA (redacted: secret stage2:other)"), ["stage2:other", "stage2:key"]);
     assert.strictEqual(scrubSecrets("-----BEGIN PRIVATE KEY-----"), "-----BEGIN PRIVATE KEY-----");
   });
@@ -42,8 +51,14 @@ describe("values in messages: cut when long, never a secret", () => {
     const parsed = parseGateway(gw);
     assert.ok(!parsed.ok);
     const lines = parsed.problems.map(formatProblem);
-    assert.deepStrictEqual(lines[0], `floatingIp.location: Invalid enum value. Expected 'fsn1' | 'nbg1' | 'hel1' | 'ash' | 'hil' | 'sin' (got "${"y".repeat(79)}… (100002 characters))`);
-    assert.ok(lines.every((l) => l.length < 400), lines.join("\n"));
+    assert.deepStrictEqual(
+      lines[0],
+      `floatingIp.location: Invalid enum value. Expected 'fsn1' | 'nbg1' | 'hel1' | 'ash' | 'hil' | 'sin' (got "${"y".repeat(79)}… (100002 characters))`,
+    );
+    assert.ok(
+      lines.every((l) => l.length < 400),
+      lines.join("\n"),
+    );
   });
 
   it("matches a very short secret only as a whole value, so messages stay readable", () => {

@@ -21,7 +21,16 @@ const BY_KIND: Record<string, string[]> = {
 const BY_FORMAT: Record<string, string[]> = {
   addr: ["%any", "192.0.2.1", "10.0.0.0/8", "1.2.3.4-1.2.3.9", "gw.example", "%any6", "a b", "::1"],
   ip: ["0.0.0.0", "::", "192.0.2.1", "10.0.0.0/24", "foo"],
-  ike_proposal: ["default", "aes128-sha256-modp2048", "aes256gcm16-prfsha384-ecp384", "aes128-sha265-x25519", "aes128gcm16", "aes128-prfsha256-modp2048", "aes128gcm16-aes256-prfsha256-ecp256", "aes128gcm16-ecp256-ke1_mlkem768"],
+  ike_proposal: [
+    "default",
+    "aes128-sha256-modp2048",
+    "aes256gcm16-prfsha384-ecp384",
+    "aes128-sha265-x25519",
+    "aes128gcm16",
+    "aes128-prfsha256-modp2048",
+    "aes128gcm16-aes256-prfsha256-ecp256",
+    "aes128gcm16-ecp256-ke1_mlkem768",
+  ],
   esp_proposal: ["default", "aes128gcm16", "aes128", "aes128-sha256-modp2048", "sha256", "modp2048", "esn"],
   ah_proposal: ["sha256", "sha256-modp2048", "aes128gcm16", "modp2048"],
   count: ["0", "1000", "1k", "x"],
@@ -42,7 +51,7 @@ const BY_FORMAT: Record<string, string[]> = {
 // Credentials and mediation need files or peers that do not exist here; they are covered by the corpus test.
 const SKIP = /^(certs|pubkeys|cacerts|mediation|mediated_by|mediation_peer)$/;
 
-const samples = (type: TypeSpec): string[] => (type.kind === "string" || type.kind === "list" ? BY_FORMAT[type.format] ?? [] : BY_KIND[type.kind] ?? []);
+const samples = (type: TypeSpec): string[] => (type.kind === "string" || type.kind === "list" ? (BY_FORMAT[type.format] ?? []) : (BY_KIND[type.kind] ?? []));
 
 const TEMPLATES: [SectionKind, (key: string, value: string) => string][] = [
   ["connection", (k, v) => `connections {\n c {\n ${k} = ${JSON.stringify(v)}\n children { x { } }\n }\n}\n`],
@@ -79,7 +88,19 @@ describe("swanctl model agrees with charon 5.9.8, key by key", function () {
       }
       // Pools: named attributes take addresses or subnets, numbered ones any text.
       const poolFile = path.join(box.dir, "pool.conf");
-      for (const line of ["addrs = 10.3.0.1-10.3.0.9", "addrs = foo", "dns = 10.0.0.1", "dns = ::1", "netmask = 10.0.0.0/8", "subnet = 10.0.0.0/8", "nbns = x", "subnet = foo", "dsn = 10.0.0.1", "25 = text", "28674 = x"]) {
+      for (const line of [
+        "addrs = 10.3.0.1-10.3.0.9",
+        "addrs = foo",
+        "dns = 10.0.0.1",
+        "dns = ::1",
+        "netmask = 10.0.0.0/8",
+        "subnet = 10.0.0.0/8",
+        "nbns = x",
+        "subnet = foo",
+        "dsn = 10.0.0.1",
+        "25 = text",
+        "28674 = x",
+      ]) {
         const text = line.startsWith("addrs") ? `pools {\n p {\n ${line}\n }\n}\n` : `pools {\n p {\n addrs = 10.3.0.0/24\n ${line}\n }\n}\n`;
         fs.writeFileSync(poolFile, text);
         const ours = validateDocument(readSwanctlText(text).document).problems.length === 0;

@@ -57,7 +57,10 @@ describe("stage2 swanctl check | fmt and stage2 import (CLI)", () => {
   it("check --charon: a sealed charon 5.9.8 gives its verdict and reasons", async function () {
     const missing = charonMissing();
     skipUnless(this, missing === undefined, `loading into charon: ${missing}`);
-    const f = file("charon.conf", "connections {\n  a {\n    local { auth = pubkey\n certs = gw.pem }\n    children { c { mode = tunnel\n foo = 1 } }\n  }\n}\n");
+    const f = file(
+      "charon.conf",
+      "connections {\n  a {\n    local { auth = pubkey\n certs = gw.pem }\n    children { c { mode = tunnel\n foo = 1 } }\n  }\n}\n",
+    );
     const res = await capture(() => swanctlCmd.run(["check", "--charon", f]));
     assert.strictEqual(res.code, 1);
     assert.deepStrictEqual(res.err.trim().split("\n"), [
@@ -66,13 +69,18 @@ describe("stage2 swanctl check | fmt and stage2 import (CLI)", () => {
       "charon: connection a: unknown option: foo, config discarded",
       "charon 5.9.8: rejected the configuration",
     ]);
-    const good = await capture(() => swanctlCmd.run(["check", "--charon", file("charon-ok.conf", "connections { a { local { auth = pubkey\n certs = gw.pem } } }\n")]));
+    const good = await capture(() =>
+      swanctlCmd.run(["check", "--charon", file("charon-ok.conf", "connections { a { local { auth = pubkey\n certs = gw.pem } } }\n")]),
+    );
     assert.deepStrictEqual([good.code, good.err.trim().split("\n").slice(-1)], [0, ["charon 5.9.8: loaded 1 connection"]]);
   });
 
   it("fmt: prints the canonical rendering, references and includes expanded", async () => {
     file("base.conf", "remote { auth = psk }\n");
-    const f = file("fmt.conf", "t { version = 2 }\nconnections {\n  a : t {\n    include base.conf\n    local { auth = psk }\n    proposals = aes128-sha256-modp2048 , aes256-sha384-ecp384\n  }\n}\n");
+    const f = file(
+      "fmt.conf",
+      "t { version = 2 }\nconnections {\n  a : t {\n    include base.conf\n    local { auth = psk }\n    proposals = aes128-sha256-modp2048 , aes256-sha384-ecp384\n  }\n}\n",
+    );
     const res = await capture(() => swanctlCmd.run(["fmt", f]));
     assert.strictEqual(res.code, 0);
     assert.strictEqual(
@@ -84,7 +92,7 @@ describe("stage2 swanctl check | fmt and stage2 import (CLI)", () => {
   it("import: YAML for Pulumi.<env>.yaml, secrets as secure: placeholders, values only in --secrets-to (0600)", async () => {
     const f = file(
       "site.conf",
-      "connections {\n  hq {\n    local_addrs = 203.0.113.100\n    remote_addrs = 198.51.100.20\n    local { auth = psk\n id = gw.example }\n    remote { auth = psk\n id = hq.example }\n    children { hq { local_ts = 10.0.0.0/16\n remote_ts = 172.20.0.0/16\n start_action = trap } }\n  }\n}\nsecrets { ike-hq { id = hq.example\n secret = \"s3cr3t value\" } }\n",
+      'connections {\n  hq {\n    local_addrs = 203.0.113.100\n    remote_addrs = 198.51.100.20\n    local { auth = psk\n id = gw.example }\n    remote { auth = psk\n id = hq.example }\n    children { hq { local_ts = 10.0.0.0/16\n remote_ts = 172.20.0.0/16\n start_action = trap } }\n  }\n}\nsecrets { ike-hq { id = hq.example\n secret = "s3cr3t value" } }\n',
     );
     const secretsFile = path.join(dir, "secrets.json");
     const res = await capture(() => importCmd.run([f, "--secrets-to", secretsFile]));
@@ -121,7 +129,10 @@ describe("stage2 swanctl check | fmt and stage2 import (CLI)", () => {
   });
 
   it("import --into --gateway: the stack file with the import merged, comments kept, the gateway checked", async () => {
-    const stack = file("Pulumi.test.yaml", `# keep this comment\n${YAML.stringify({ config: { "stage2:gateways": [fixtureGateway()], "stage2:psk-hq": { secure: "v1:abc" } } })}`);
+    const stack = file(
+      "Pulumi.test.yaml",
+      `# keep this comment\n${YAML.stringify({ config: { "stage2:gateways": [fixtureGateway()], "stage2:psk-hq": { secure: "v1:abc" } } })}`,
+    );
     const f = file(
       "merge.conf",
       "connections {\n  hq2 {\n    local_addrs = 198.51.100.99\n    remote_addrs = 198.51.100.21\n    local { auth = psk }\n    remote { auth = psk\n id = hq2.example }\n    children { hq2 { local_ts = 10.0.0.0/16\n remote_ts = 172.21.0.0/16\n start_action = trap\n updown = /bin/true } }\n  }\n}\nsecrets { ike-hq2 { id = hq2.example\n secret = k } }\n",
@@ -131,18 +142,29 @@ describe("stage2 swanctl check | fmt and stage2 import (CLI)", () => {
     assert.ok(res.out.startsWith("# keep this comment\n"));
     const config = (YAML.parse(res.out) as { config: Record<string, unknown> }).config;
     const gw = (config["stage2:gateways"] as { floatingIp: unknown; ipsec: { sites: { name: string }[]; extraSwanctl: unknown } }[])[0];
-    assert.deepStrictEqual(gw.ipsec.sites.map((x) => x.name), ["acme-hq", "hq2"]);
+    assert.deepStrictEqual(
+      gw.ipsec.sites.map((x) => x.name),
+      ["acme-hq", "hq2"],
+    );
     assert.deepStrictEqual(gw.floatingIp, { location: "fsn1", address: "203.0.113.100" });
-    assert.deepStrictEqual(gw.ipsec.extraSwanctl, { connections: { hq2: { version: 0, children: { hq2: { updown: "/bin/true", dpd_action: "clear", close_action: "none" } } } } });
+    assert.deepStrictEqual(gw.ipsec.extraSwanctl, {
+      connections: { hq2: { version: 0, children: { hq2: { updown: "/bin/true", dpd_action: "clear", close_action: "none" } } } },
+    });
     assert.deepStrictEqual(config["stage2:psk-hq2"], { secure: importCmd.SECURE_PLACEHOLDER });
     assert.deepStrictEqual(config["stage2:psk-hq"], { secure: "v1:abc" });
-    assert.match(res.err, /^stage2 import: note: the swanctl.conf binds IKE to 198.51.100.99, the gateway's floatingIp.address is 203.0.113.100: stage2 binds to the latter$/m);
+    assert.match(
+      res.err,
+      /^stage2 import: note: the swanctl.conf binds IKE to 198.51.100.99, the gateway's floatingIp.address is 203.0.113.100: stage2 binds to the latter$/m,
+    );
     const clash = await capture(() => importCmd.run([f, "--into", stack, "--gateway", "nope"]));
     assert.deepStrictEqual([clash.code, clash.err.trim()], [1, `stage2 import: ${stack}: has no gateway named "nope"`]);
   });
 
   it("check and import never echo a value in secrets, a mistyped key's included; fmt prints secrets as their path", async () => {
-    const f = file("typo.conf", 'secrets {\n  ike-1 {\n    id = peer.example\n    secert = "hunter2-typo"\n  }\n  ike-2 {\n    secret = "hunter2-ok"\n  }\n}\n');
+    const f = file(
+      "typo.conf",
+      'secrets {\n  ike-1 {\n    id = peer.example\n    secert = "hunter2-typo"\n  }\n  ike-2 {\n    secret = "hunter2-ok"\n  }\n}\n',
+    );
     const expected = [
       `${f}:2:3: secrets.ike-1: needs secret (secrets.ike<suffix>)`,
       `${f}:4:5: secrets.ike-1.secert: is not a key of secrets.ike<suffix> in strongSwan 5.9.8 (got (redacted: secret secrets.ike-1.secert))`,
@@ -179,6 +201,9 @@ describe("stage2 swanctl check | fmt and stage2 import (CLI)", () => {
     assert.match(res.err, new RegExp(`^${bom}:1:1: the file starts with a UTF-8 byte-order mark`));
     const long = file("long.conf", `connections {\n  c {\n    version = ${"7".repeat(100_000)}\n  }\n}\n`);
     const check = await capture(() => swanctlCmd.run(["check", long]));
-    assert.strictEqual(check.err.split("\n")[0], `${long}:3:5: connections.c.version: must be an integer from 0 to 2 (got "${"7".repeat(79)}… (100002 characters))`);
+    assert.strictEqual(
+      check.err.split("\n")[0],
+      `${long}:3:5: connections.c.version: must be an integer from 0 to 2 (got "${"7".repeat(79)}… (100002 characters))`,
+    );
   });
 });

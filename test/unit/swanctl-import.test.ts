@@ -33,8 +33,19 @@ describe("stage2 import: what goes where", () => {
     );
     const rw = r.ipsec.roadWarriors[0] as { local: { cert: string } };
     assert.strictEqual(rw.local.cert, "-----BEGIN CERTIFICATE-----\nREPLACE+WITH+THE+CERTIFICATE\n-----END CERTIFICATE-----\n");
-    assert.ok(r.notes.some((n) => n.kind === "changed" && n.message === "the gateway certificate x509/gw.pem not found beside the swanctl.conf: replace the placeholder with its PEM"));
-    assert.deepStrictEqual(r.secrets.map((s) => [s.ref, s.value]), [["rw-key", ""], ["eap-rw-alice", "pw"]]);
+    assert.ok(
+      r.notes.some(
+        (n) =>
+          n.kind === "changed" && n.message === "the gateway certificate x509/gw.pem not found beside the swanctl.conf: replace the placeholder with its PEM",
+      ),
+    );
+    assert.deepStrictEqual(
+      r.secrets.map((s) => [s.ref, s.value]),
+      [
+        ["rw-key", ""],
+        ["eap-rw-alice", "pw"],
+      ],
+    );
   });
 
   it("accounts for every connection, pool, authority and secret of every corpus file", function () {

@@ -28,9 +28,25 @@ describe("swanctl model: the table generated from swanctl.opt", () => {
   it("covers every section kind of swanctl.conf with its keys, types and defaults", () => {
     const kinds = Object.keys(SWANCTL_SECTIONS).sort();
     assert.deepStrictEqual(kinds, [
-      "authority", "cacert", "cert", "child", "connection", "local", "pool", "remote",
-      "secret_eap", "secret_ecdsa", "secret_ike", "secret_ntlm", "secret_pkcs12", "secret_pkcs8", "secret_ppk",
-      "secret_private", "secret_rsa", "secret_token", "secret_xauth",
+      "authority",
+      "cacert",
+      "cert",
+      "child",
+      "connection",
+      "local",
+      "pool",
+      "remote",
+      "secret_eap",
+      "secret_ecdsa",
+      "secret_ike",
+      "secret_ntlm",
+      "secret_pkcs12",
+      "secret_pkcs8",
+      "secret_ppk",
+      "secret_private",
+      "secret_rsa",
+      "secret_token",
+      "secret_xauth",
     ]);
     const count = (k: SectionKind) => keysOf(k).length;
     assert.deepStrictEqual([count("connection"), count("local"), count("remote"), count("child"), count("pool"), count("authority")], [32, 8, 11, 42, 2, 8]);
@@ -142,7 +158,9 @@ describe("swanctl model: check names the place, the key, the value and what is a
 
   it("warns, without failing, about a top-level template section other sections inherit from", () => {
     const f = readSwanctlText("base { version = 2 }\nconnections {\n  a : base { }\n}\n", "t.conf");
-    assert.deepStrictEqual(f.problems.map(formatLocatedProblem), ["t.conf:1:1: warning: base: is not a swanctl.conf section; swanctl ignores it (other sections inherit from it)"]);
+    assert.deepStrictEqual(f.problems.map(formatLocatedProblem), [
+      "t.conf:1:1: warning: base: is not a swanctl.conf section; swanctl ignores it (other sections inherit from it)",
+    ]);
     assert.deepStrictEqual(errorsOf(f), []);
     assert.deepStrictEqual(f.document.connections, { a: { version: 2 } });
   });
@@ -179,9 +197,10 @@ describe("swanctl model: SwanctlConfig (zod) for stack configuration", () => {
   it("SwanctlExtraConfig (ipsec.extraSwanctl) refuses secrets in plain configuration", () => {
     const res = SwanctlExtraConfig.safeParse({ secrets: { "ike-a": { secret: "x" } } });
     assert.ok(!res.success);
-    assert.deepStrictEqual(res.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`), [
-      "secrets: secrets do not belong in plain stack configuration: use the gateway model's secret references",
-    ]);
+    assert.deepStrictEqual(
+      res.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
+      ["secrets: secrets do not belong in plain stack configuration: use the gateway model's secret references"],
+    );
     assert.deepStrictEqual(SwanctlExtraConfig.parse({ connections: { a: { mobike: "no" } } }), { connections: { a: { mobike: false } } });
   });
 
@@ -264,13 +283,21 @@ describe("swanctl model: rendering", () => {
     const child = fc.record({ updown: text, mode: fc.constantFrom("tunnel", "pass"), local_ts: fc.constantFrom(["10.0.0.0/8"], ["dynamic", "::/0"]) });
     const conn = fc.record({ version: fc.constantFrom(0, 1, 2), mobike: fc.boolean(), children: fc.dictionary(word, child, { maxKeys: 3 }) });
     fc.assert(
-      fc.property(fc.dictionary(word, conn, { minKeys: 1, maxKeys: 3 }), fc.dictionary(word.map((w) => `eap-${w}`), fc.record({ id: text.filter((t) => t !== ""), secret: text }), { maxKeys: 2 }), (connections, secrets) => {
-        const doc = { connections, ...(Object.keys(secrets).length ? { secrets } : {}) };
-        const rendered = parseSettings(renderDocument(doc)).tree;
-        assert.deepStrictEqual(validateDocument(doc).problems, []);
-        assert.deepStrictEqual(readDocument(rendered).document, JSON.parse(JSON.stringify(doc)));
-        assert.strictEqual(settingsDifference(rendered, parseSettings(renderDocument(readDocument(rendered).document)).tree), undefined);
-      }),
+      fc.property(
+        fc.dictionary(word, conn, { minKeys: 1, maxKeys: 3 }),
+        fc.dictionary(
+          word.map((w) => `eap-${w}`),
+          fc.record({ id: text.filter((t) => t !== ""), secret: text }),
+          { maxKeys: 2 },
+        ),
+        (connections, secrets) => {
+          const doc = { connections, ...(Object.keys(secrets).length ? { secrets } : {}) };
+          const rendered = parseSettings(renderDocument(doc)).tree;
+          assert.deepStrictEqual(validateDocument(doc).problems, []);
+          assert.deepStrictEqual(readDocument(rendered).document, JSON.parse(JSON.stringify(doc)));
+          assert.strictEqual(settingsDifference(rendered, parseSettings(renderDocument(readDocument(rendered).document)).tree), undefined);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -279,13 +306,22 @@ describe("swanctl model: rendering", () => {
 describe("swanctl model: settingsDifference (what the corpus round trip compares)", () => {
   const tree = (t: string) => parseSettings(t).tree;
   it("counts list spacing and yes/true as the same, a changed value or a reordered child as different", () => {
-    assert.strictEqual(settingsDifference(tree("connections { a { vips = 0.0.0.0, ::\n mobike = true } }"), tree("connections { a { mobike = yes\n vips = 0.0.0.0,:: } }")), undefined);
-    assert.strictEqual(settingsDifference(tree("connections { a { mobike = no } }"), tree("connections { a { mobike = yes } }")), 'connections.a.mobike: "no" became "yes"');
+    assert.strictEqual(
+      settingsDifference(tree("connections { a { vips = 0.0.0.0, ::\n mobike = true } }"), tree("connections { a { mobike = yes\n vips = 0.0.0.0,:: } }")),
+      undefined,
+    );
+    assert.strictEqual(
+      settingsDifference(tree("connections { a { mobike = no } }"), tree("connections { a { mobike = yes } }")),
+      'connections.a.mobike: "no" became "yes"',
+    );
     assert.strictEqual(
       settingsDifference(tree("connections { a { children { x { }\n y { } } } }"), tree("connections { a { children { y { }\n x { } } } }")),
       "connections.a.children: sections x,y vs y,x",
     );
-    assert.strictEqual(settingsDifference(tree("connections { a { children { }\n local { } } }"), tree("connections { a { local { }\n children { } } }")), undefined);
+    assert.strictEqual(
+      settingsDifference(tree("connections { a { children { }\n local { } } }"), tree("connections { a { local { }\n children { } } }")),
+      undefined,
+    );
   });
 });
 
@@ -297,13 +333,16 @@ describe("swanctl model: extraSwanctl merge", () => {
     const merged = applyExtraSwanctl(tree, { connections: { a: { mobike: false, children: { a: { updown: "/x y" } } } } });
     assert.strictEqual(
       renderSettingsText(merged),
-      "connections {\n\ta {\n\t\tversion = 2\n\t\tmobike = no\n\t\tchildren {\n\t\t\ta {\n\t\t\t\tupdown = \"/x y\"\n\t\t\t\tmode = tunnel\n\t\t\t}\n\t\t}\n\t}\n}\n",
+      'connections {\n\ta {\n\t\tversion = 2\n\t\tmobike = no\n\t\tchildren {\n\t\t\ta {\n\t\t\t\tupdown = "/x y"\n\t\t\t\tmode = tunnel\n\t\t\t}\n\t\t}\n\t}\n}\n',
     );
   });
 
   it("replaces values, merges sections, adds the rest, removes nothing", () => {
     assert.deepStrictEqual(
-      mergeDocuments({ connections: { a: { mobike: true, children: { a: { mode: "tunnel", updown: "x" } } } } }, { connections: { a: { mobike: false, children: { a: { mode: "pass" }, b: { mode: "drop" } } }, c: { version: 2 } } }),
+      mergeDocuments(
+        { connections: { a: { mobike: true, children: { a: { mode: "tunnel", updown: "x" } } } } },
+        { connections: { a: { mobike: false, children: { a: { mode: "pass" }, b: { mode: "drop" } } }, c: { version: 2 } } },
+      ),
       { connections: { a: { mobike: false, children: { a: { mode: "pass", updown: "x" }, b: { mode: "drop" } } }, c: { version: 2 } } },
     );
   });

@@ -11,10 +11,9 @@ describe("swanctl proposals: the keywords charon 5.9.8 knows", () => {
     assert.strictEqual(unknownKeyword("default"), undefined);
     assert.strictEqual(unknownKeyword("aes128-sha256-modp2048-ke1_x25519"), "ke1_x25519");
     assert.strictEqual(unknownKeyword("aes256gcm16-mlkem768"), "mlkem768");
-    assert.deepStrictEqual(
-      readSwanctlText("connections { a { proposals = aes128-sha265-x25519 } }", "t.conf").problems.map(formatLocatedProblem),
-      [`t.conf:1:19: connections.a.proposals: item "aes128-sha265-x25519": "sha265" is not an algorithm keyword of strongSwan 5.9.8 (got ["aes128-sha265-x25519"])`],
-    );
+    assert.deepStrictEqual(readSwanctlText("connections { a { proposals = aes128-sha265-x25519 } }", "t.conf").problems.map(formatLocatedProblem), [
+      `t.conf:1:19: connections.a.proposals: item "aes128-sha265-x25519": "sha265" is not an algorithm keyword of strongSwan 5.9.8 (got ["aes128-sha265-x25519"])`,
+    ]);
   });
 
   it("asks of a combination what charon asks (IKE: encryption, key exchange, integrity or PRF; ESP: encryption; AH: integrity)", () => {

@@ -42,7 +42,10 @@ describe("sysctl renderer", () => {
     const a = renderSysctl(fixtureGateway(), FIXTURE_CONTEXT);
     assert.equal(renderSysctl(fixtureGateway(), FIXTURE_CONTEXT), a);
     const keys = a.split("\n").filter((l) => l && !l.startsWith("#"));
-    assert.ok(keys.every((l) => /^net\.[a-z0-9_.]+ = \d$/.test(l)), keys.join("\n"));
+    assert.ok(
+      keys.every((l) => /^net\.[a-z0-9_.]+ = \d$/.test(l)),
+      keys.join("\n"),
+    );
   });
 
   it("concern: no service; validated key by key; activated with sysctl -p", () => {

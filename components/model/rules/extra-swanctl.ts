@@ -4,7 +4,13 @@ import { gatewaySwanctlTree } from "../../strongswan/gateway-swanctl";
 import { isDocSection, readDocument, type DocValue, type SwanctlDocument } from "../../strongswan/swanctl/document";
 
 const items = (v: DocValue | undefined): string[] =>
-  v === undefined || isDocSection(v) ? [] : Array.isArray(v) ? v.map(String) : String(v).split(",").map((s) => s.trim());
+  v === undefined || isDocSection(v)
+    ? []
+    : Array.isArray(v)
+      ? v.map(String)
+      : String(v)
+          .split(",")
+          .map((s) => s.trim());
 const sections = (v: DocValue | undefined): [string, SwanctlDocument][] =>
   isDocSection(v) ? Object.entries(v).filter((e): e is [string, SwanctlDocument] => isDocSection(e[1])) : [];
 
@@ -59,7 +65,8 @@ export function checkMergedSwanctl(gw: GatewayModel): Problem[] {
     const path = ["pools", pool.name, "addrs"];
     if (!inExtra(path)) return;
     for (const addr of pool.addrs) {
-      if (inWireguard(addr)) problems.push({ path: at(path), message: `overlaps the WireGuard subnet ${gw.wireguard.address} or a peer's allowedIps`, value: addr });
+      if (inWireguard(addr))
+        problems.push({ path: at(path), message: `overlaps the WireGuard subnet ${gw.wireguard.address} or a peer's allowedIps`, value: addr });
       for (const n of gw.private.networks.filter((n) => spansOverlap(n, addr))) {
         problems.push({ path: at(path), message: `overlaps the private network ${n}`, value: addr });
       }

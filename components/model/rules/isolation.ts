@@ -54,7 +54,11 @@ export function checkIsolation(gw: GatewayModel): Problem[] {
       if (ANY_ID.test(id)) {
         problems.push({ path: `${base(i)}.clients.ids[${j}]`, message: "would share the PSK with every client: list the clients' identities", value: id });
       } else if (clients.id !== undefined && !identityMatches(clients.id, id)) {
-        problems.push({ path: `${base(i)}.clients.ids[${j}]`, message: `does not match clients.id (${clients.id}): charon would refuse this client`, value: id });
+        problems.push({
+          path: `${base(i)}.clients.ids[${j}]`,
+          message: `does not match clients.id (${clients.id}): charon would refuse this client`,
+          value: id,
+        });
       }
     });
   }
@@ -95,7 +99,12 @@ export function checkIsolation(gw: GatewayModel): Problem[] {
     rw.clients.users.forEach((u, j) => {
       const path = `${base(i)}.clients.users[${j}].id`;
       const prior = eapAt.get(u.id.toLowerCase());
-      if (prior) problems.push({ path, message: `is also the EAP identity at ${prior}: charon keeps one password per identity, so the user could land in either class`, value: u.id });
+      if (prior)
+        problems.push({
+          path,
+          message: `is also the EAP identity at ${prior}: charon keeps one password per identity, so the user could land in either class`,
+          value: u.id,
+        });
       else eapAt.set(u.id.toLowerCase(), path);
     });
   });

@@ -107,7 +107,12 @@ export function settingsDifference(a: SettingsSection, b: SettingsSection): stri
     for (const key of yv.keys()) if (!xv.has(key)) return `${where(key)}: only in the second tree`;
     const xs = x.entries.filter((e): e is Extract<SettingsEntry, { kind: "section" }> => e.kind === "section");
     const ys = y.entries.filter((e): e is Extract<SettingsEntry, { kind: "section" }> => e.kind === "section");
-    const order = (list: typeof xs) => orderKey(place, path, list.map((e) => e.key));
+    const order = (list: typeof xs) =>
+      orderKey(
+        place,
+        path,
+        list.map((e) => e.key),
+      );
     if (order(xs) !== order(ys)) return `${path.join(".") || "(top)"}: sections ${xs.map((e) => e.key).join(",")} vs ${ys.map((e) => e.key).join(",")}`;
     for (const sx of xs) {
       const sy = ys.find((e) => e.key === sx.key) as (typeof ys)[number];

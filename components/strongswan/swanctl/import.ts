@@ -57,7 +57,12 @@ export const PLACEHOLDER_CERT = "-----BEGIN CERTIFICATE-----\nREPLACE+WITH+THE+C
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
 const str = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
-const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "x";
+const slug = (s: string): string =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40) || "x";
 const isNetwork = (t: string): boolean => {
   const [addr, len] = t.split("/");
   return isIP(addr) && (len === undefined || /^\d{1,3}$/.test(len));
@@ -123,7 +128,12 @@ class Importer {
 
   listDir(sub: string): string[] {
     const dir = path.join(this.opts.dir, sub);
-    return fs.existsSync(dir) ? fs.readdirSync(dir).sort().map((f) => path.join(dir, f)) : [];
+    return fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
+          .sort()
+          .map((f) => path.join(dir, f))
+      : [];
   }
 
   /** IKE/EAP secrets of the file, by section name. */
@@ -141,7 +151,9 @@ class Importer {
   psk(ids: (string | undefined)[], where: string): { name: string; value: string } | undefined {
     const wanted = ids.filter((x): x is string => x !== undefined && x !== "%any");
     const all = this.secretSections("ike");
-    const hit = all.find(([, s]) => this.idsOf(s).some((id) => wanted.includes(id))) ?? (all.filter(([, s]) => this.idsOf(s).length === 0).length === 1 ? all.find(([, s]) => this.idsOf(s).length === 0) : undefined);
+    const hit =
+      all.find(([, s]) => this.idsOf(s).some((id) => wanted.includes(id))) ??
+      (all.filter(([, s]) => this.idsOf(s).length === 0).length === 1 ? all.find(([, s]) => this.idsOf(s).length === 0) : undefined);
     if (!hit || hit[1].secret === undefined) {
       this.note("not-imported", where, `no secrets.ike* section holds the pre-shared key for ${wanted.join(" / ") || "this connection"}`);
       return undefined;
@@ -190,7 +202,8 @@ function mapConnection(im: Importer, name: string, conn: SwanctlDocument): { kin
   };
   const dpdDelay = str(conn.dpd_delay) ?? "0s";
   const localTs = list(child.local_ts);
-  if (localTs.length === 0 || !localTs.every(isNetwork)) return `its CHILD_SA ${childName} has local_ts ${localTs.join(",") || "dynamic"}; the gateway model needs subnets`;
+  if (localTs.length === 0 || !localTs.every(isNetwork))
+    return `its CHILD_SA ${childName} has local_ts ${localTs.join(",") || "dynamic"}; the gateway model needs subnets`;
   const localAuth = str(local.auth) ?? "pubkey";
   const remoteAuth = str(remote.auth) ?? "pubkey";
   const localId = str(local.id);
@@ -200,7 +213,12 @@ function mapConnection(im: Importer, name: string, conn: SwanctlDocument): { kin
     const cert = im.pem("x509", list(local.certs)[0], `${where}.local.certs`, "the gateway certificate");
     const key = im.listDir("private").concat(im.listDir("rsa"), im.listDir("ecdsa"), im.listDir("pkcs8"))[0];
     const value = key ? fs.readFileSync(key, "utf8") : "";
-    if (!key) im.note("changed", `${where}.local`, `no private key beside the swanctl.conf: set stage2:${keyRef} to the key of ${list(local.certs)[0] ?? "the certificate"}`);
+    if (!key)
+      im.note(
+        "changed",
+        `${where}.local`,
+        `no private key beside the swanctl.conf: set stage2:${keyRef} to the key of ${list(local.certs)[0] ?? "the certificate"}`,
+      );
     im.secret(keyRef, `${name}: gateway certificate key`, value, `${where}.local`);
     return { cert, keySecret: keyRef };
   };
@@ -233,7 +251,8 @@ function mapConnection(im: Importer, name: string, conn: SwanctlDocument): { kin
       });
       if (users.length === 0) return "it expects EAP-MSCHAPv2 but the file holds no secrets.eap* users";
       clients = { kind: "eap-mschapv2", users };
-      if (remote.eap_id !== undefined && remote.eap_id !== "%any") return `it only accepts the EAP identity ${remote.eap_id}; the model accepts every configured user`;
+      if (remote.eap_id !== undefined && remote.eap_id !== "%any")
+        return `it only accepts the EAP identity ${remote.eap_id}; the model accepts every configured user`;
     } else if (remoteAuth === "psk") {
       if (!remoteId || remoteId === "%any") return "its PSK clients have no identity (the model needs the identities that share the key)";
       const found = im.psk([remoteId, localId], `${where}.remote`);
@@ -242,7 +261,11 @@ function mapConnection(im: Importer, name: string, conn: SwanctlDocument): { kin
     } else if (remoteAuth === "pubkey") {
       const caFile = list(remote.cacerts)[0];
       const authority = sectionsOf(im.doc.authorities)[0];
-      const ca = caFile ? im.pem("x509ca", caFile, `${where}.remote.cacerts`, "the client CA") : authority && authority[1].cacert ? im.pem("x509ca", String(authority[1].cacert), `authorities.${authority[0]}`, "the client CA") : im.pem("x509ca", undefined, `${where}.remote`, "the client CA");
+      const ca = caFile
+        ? im.pem("x509ca", caFile, `${where}.remote.cacerts`, "the client CA")
+        : authority && authority[1].cacert
+          ? im.pem("x509ca", String(authority[1].cacert), `authorities.${authority[0]}`, "the client CA")
+          : im.pem("x509ca", undefined, `${where}.remote`, "the client CA");
       clients = { kind: "pubkey", ca, ...(remoteId && remoteId !== "%any" ? { id: remoteId } : {}) };
       if (!caFile) im.note("changed", `${where}.remote`, "accepted any trusted CA; stage2 pins the client CA (cacerts)");
     } else {
@@ -258,12 +281,18 @@ function mapConnection(im: Importer, name: string, conn: SwanctlDocument): { kin
 
   if (!remoteAddrs.every((a) => isIP(a))) return `its remote_addrs ${remoteAddrs.join(",")} are not all IP addresses`;
   const remoteTs = list(child.remote_ts);
-  if (remoteTs.length === 0 || !remoteTs.every(isNetwork)) return `its CHILD_SA ${childName} has remote_ts ${remoteTs.join(",") || "dynamic"}; a site needs subnets`;
+  if (remoteTs.length === 0 || !remoteTs.every(isNetwork))
+    return `its CHILD_SA ${childName} has remote_ts ${remoteTs.join(",") || "dynamic"}; a site needs subnets`;
   let auth: Record<string, unknown>;
   if (localAuth === "psk" && remoteAuth === "psk") {
     const found = im.psk([localId, remoteId], where);
     if (!found) return "its pre-shared key is not in this file";
-    auth = { kind: "psk", secret: im.secret(`psk-${name}`, `${name}: pre-shared key`, found.value, `secrets.${found.name}`), ...(localId ? { localId } : {}), ...(remoteId ? { remoteId } : {}) };
+    auth = {
+      kind: "psk",
+      secret: im.secret(`psk-${name}`, `${name}: pre-shared key`, found.value, `secrets.${found.name}`),
+      ...(localId ? { localId } : {}),
+      ...(remoteId ? { remoteId } : {}),
+    };
   } else if (localAuth === "pubkey" && remoteAuth === "pubkey") {
     if (!remoteId || remoteId === "%any") return "its peer has no identity (remote.id); the model pins the peer";
     const caFile = list(remote.cacerts)[0];
@@ -301,7 +330,12 @@ function stubGateway(ipsec: ImportResult["ipsec"], floatingIp: string): { gw?: G
     ipsec: { roadWarriors: ipsec.roadWarriors, sites: ipsec.sites },
   });
   if (!parsed.success) return { problems: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) };
-  return { gw: parsed.data, problems: checkGateway(parsed.data).filter((p) => p.path.startsWith("ipsec.")).map(formatProblem) };
+  return {
+    gw: parsed.data,
+    problems: checkGateway(parsed.data)
+      .filter((p) => p.path.startsWith("ipsec."))
+      .map(formatProblem),
+  };
 }
 
 /** The overlay that makes the rendered connection say what the original said, and the differences stage2 keeps. */
@@ -312,9 +346,17 @@ function overlayFor(original: SwanctlDocument, rendered: SwanctlDocument, name: 
     for (const d of diffs) {
       if (d.first !== undefined) {
         into[d.key] = d.first;
-        im.note("extra", `${where}.${d.key}`, `${d.firstDefaulted ? "strongSwan's default" : "value"} ${showValue(d.first)} kept through extraSwanctl (stage2 would render ${d.second === undefined ? "nothing" : showValue(d.second)})`);
+        im.note(
+          "extra",
+          `${where}.${d.key}`,
+          `${d.firstDefaulted ? "strongSwan's default" : "value"} ${showValue(d.first)} kept through extraSwanctl (stage2 would render ${d.second === undefined ? "nothing" : showValue(d.second)})`,
+        );
       } else {
-        im.note("changed", `${where}.${d.key}`, `stage2 sets ${d.key} = ${showValue(d.second)} (not set in the original, and swanctl has no default to restore)`);
+        im.note(
+          "changed",
+          `${where}.${d.key}`,
+          `stage2 sets ${d.key} = ${showValue(d.second)} (not set in the original, and swanctl has no default to restore)`,
+        );
       }
     }
   };
@@ -323,7 +365,11 @@ function overlayFor(original: SwanctlDocument, rendered: SwanctlDocument, name: 
   apply(valueDifferences(conn, rconn, at, ["local_addrs", "pools"]), overlay, `connections.${name}`);
   for (const round of ["local", "remote"]) {
     const o: SwanctlDocument = {};
-    apply(valueDifferences(conn[round] as SwanctlDocument, (rconn[round] as SwanctlDocument) ?? {}, [...at, round], ["certs", "cacerts"]), o, `connections.${name}.${round}`);
+    apply(
+      valueDifferences(conn[round] as SwanctlDocument, (rconn[round] as SwanctlDocument) ?? {}, [...at, round], ["certs", "cacerts"]),
+      o,
+      `connections.${name}.${round}`,
+    );
     for (const [sub, sec] of sectionsOf(conn[round])) {
       o[sub] = sec;
       im.note("extra", `connections.${name}.${round}.${sub}`, "section kept through extraSwanctl");
@@ -347,7 +393,8 @@ function overlayFor(original: SwanctlDocument, rendered: SwanctlDocument, name: 
     const before = conn[key] ?? (conn.local as SwanctlDocument)?.[key] ?? (conn.remote as SwanctlDocument)?.[key];
     const after = rconn[key] ?? (rconn.local as SwanctlDocument)?.[key] ?? (rconn.remote as SwanctlDocument)?.[key];
     if (before === undefined && after === undefined) continue;
-    if (JSON.stringify(before) !== JSON.stringify(after)) im.note("changed", `connections.${name}.${key}`, `${why}: ${showValue(before ?? "(default)")} → ${showValue(after)}`);
+    if (JSON.stringify(before) !== JSON.stringify(after))
+      im.note("changed", `connections.${name}.${key}`, `${why}: ${showValue(before ?? "(default)")} → ${showValue(after)}`);
   }
   return overlay;
 }
@@ -383,7 +430,11 @@ export function importSwanctl(doc: SwanctlDocument, opts: ImportOptions): Import
       continue;
     }
     (res.kind === "rw" ? roadWarriors : sites).push(res.entry);
-    im.note("model", `connections.${name}`, `→ ipsec.${res.kind === "rw" ? "roadWarriors" : "sites"}[${(res.kind === "rw" ? roadWarriors : sites).length - 1}]`);
+    im.note(
+      "model",
+      `connections.${name}`,
+      `→ ipsec.${res.kind === "rw" ? "roadWarriors" : "sites"}[${(res.kind === "rw" ? roadWarriors : sites).length - 1}]`,
+    );
     mapped.push({ name, childName: sectionsOf(conn.children)[0][0] });
   }
   const ipsec: ImportResult["ipsec"] = { roadWarriors, sites };
@@ -397,7 +448,9 @@ export function importSwanctl(doc: SwanctlDocument, opts: ImportOptions): Import
       if (Object.keys(o).length) extraConns[name] = o;
     }
     for (const rw of stub.gw.ipsec.roadWarriors) {
-      const orig = Object.entries(im.renames).find(([, to]) => to === `pools.${poolName(rw)}`)?.[0]?.slice("pools.".length);
+      const orig = Object.entries(im.renames)
+        .find(([, to]) => to === `pools.${poolName(rw)}`)?.[0]
+        ?.slice("pools.".length);
       if (!orig) continue;
       const o: SwanctlDocument = {};
       const origPool = (doc.pools as SwanctlDocument)[orig] as SwanctlDocument;
@@ -421,7 +474,12 @@ export function importSwanctl(doc: SwanctlDocument, opts: ImportOptions): Import
     im.note("extra", "authorities", "kept through extraSwanctl (certificate files must be provided on the host)");
   }
   for (const [name] of sectionsOf(doc.secrets)) {
-    if (!im.usedSecrets.has(name)) im.note("not-imported", `secrets.${name}`, "no imported connection uses this secret; stage2 keeps secrets out of plain configuration, so add it by hand if a raw connection needs it");
+    if (!im.usedSecrets.has(name))
+      im.note(
+        "not-imported",
+        `secrets.${name}`,
+        "no imported connection uses this secret; stage2 keeps secrets out of plain configuration, so add it by hand if a raw connection needs it",
+      );
   }
   for (const key of Object.keys(doc)) {
     if (!["connections", "secrets", "pools", "authorities"].includes(key)) im.note("not-imported", key, "not a swanctl.conf section");

@@ -8,15 +8,7 @@ import { formatSwanctlProblem, validateDocument, type SwanctlProblem } from "./s
  */
 
 export { SWANCTL_CONTAINERS, SWANCTL_SECTIONS } from "./options.generated";
-export {
-  readDocument,
-  documentToSettings,
-  renderDocument,
-  settingsDifference,
-  isDocSection,
-  type SwanctlDocument,
-  type DocValue,
-} from "./document";
+export { readDocument, documentToSettings, renderDocument, settingsDifference, isDocSection, type SwanctlDocument, type DocValue } from "./document";
 export {
   SwanctlConfig,
   SwanctlExtraConfig,
@@ -79,7 +71,9 @@ export function readSwanctl(parsed: ParsedSettings): SwanctlFile {
         : p,
     )
     .map((p) => locate(parsed, p));
-  problems.sort((a, b) => (a.pos?.file ?? "").localeCompare(b.pos?.file ?? "") || (a.pos?.line ?? 0) - (b.pos?.line ?? 0) || (a.pos?.column ?? 0) - (b.pos?.column ?? 0));
+  problems.sort(
+    (a, b) => (a.pos?.file ?? "").localeCompare(b.pos?.file ?? "") || (a.pos?.line ?? 0) - (b.pos?.line ?? 0) || (a.pos?.column ?? 0) - (b.pos?.column ?? 0),
+  );
   return { parsed, document: read.document, config: checked.document, problems };
 }
 

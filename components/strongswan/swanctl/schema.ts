@@ -106,7 +106,11 @@ function unknownKey(path: string[], _key: string): string {
 
 /** Formats a problem as `path: message (got value)`: names and values cut when long, a secret's value never shown. */
 export function formatSwanctlProblem(p: SwanctlProblem): string {
-  const path = p.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${cut(k)}`)).join("").replace(/^\./, "") || "(top)";
+  const path =
+    p.path
+      .map((k) => (typeof k === "number" ? `[${k}]` : `.${cut(k)}`))
+      .join("")
+      .replace(/^\./, "") || "(top)";
   return `${p.severity === "warning" ? "warning: " : ""}${path}: ${p.message}${gotValue(p.path, p.value)}`;
 }
 

@@ -60,7 +60,8 @@ export const FORMATS: Record<string, Format> = {
   ike_proposal: {
     test: (t) => proposalProblem("ike", t) === undefined,
     explain: (t) => proposalProblem("ike", t),
-    allowed: "an IKE proposal: algorithm keywords joined by '-', with encryption, integrity or PRF and a key exchange (e.g. aes256gcm16-prfsha384-ecp384), or 'default'",
+    allowed:
+      "an IKE proposal: algorithm keywords joined by '-', with encryption, integrity or PRF and a key exchange (e.g. aes256gcm16-prfsha384-ecp384), or 'default'",
   },
   esp_proposal: {
     test: (t) => proposalProblem("esp", t) === undefined,
@@ -93,8 +94,7 @@ export const FORMATS: Record<string, Format> = {
     allowed: "an IKE identity (address, FQDN, user@FQDN, DN, %any) without control characters",
   },
   auth: {
-    test: (t) =>
-      /^(psk|(ike:)?(pubkey|rsa|ecdsa|ed25519|ed448|bliss)(\/pss)?(-[A-Za-z0-9]+)*|eap(-[A-Za-z0-9]+)*|xauth(-[A-Za-z0-9]+)*)$/.test(t),
+    test: (t) => /^(psk|(ike:)?(pubkey|rsa|ecdsa|ed25519|ed448|bliss)(\/pss)?(-[A-Za-z0-9]+)*|eap(-[A-Za-z0-9]+)*|xauth(-[A-Za-z0-9]+)*)$/.test(t),
     allowed: "pubkey, psk, rsa[/pss], ecdsa, ed25519, ed448 (optionally ike: and -hash suffixes), eap[-method] or xauth[-backend]",
   },
   oid: { test: (t) => /^\d+(\.\d+)+$/.test(t), allowed: "an OID in dotted form (e.g. 1.3.6.1.4.1.36906.1.1.1)" },

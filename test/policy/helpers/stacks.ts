@@ -50,10 +50,20 @@ export const SECRETS = { "rw-psk": "correct-horse-battery", "hq-psk": "staple-tu
 export async function stage2Stack(mutate: (gw: GatewayInput) => void = () => undefined): Promise<Violation[]> {
   const gw = baseGateway();
   mutate(gw);
-  const preview = await runPreview("policy-test", {}, [], () => {
-    const secrets = Object.fromEntries(Object.entries(SECRETS).map(([k, v]) => [k, pulumi.secret(v)]));
-    new Stage2Gateway(gw.name, { gateway: gw, sshPrivateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"), secrets });
-  }, gw.floatingIp.address ? { [`${gw.name}-fip`]: gw.floatingIp.address } : {});
+  const preview = await runPreview(
+    "policy-test",
+    {},
+    [],
+    () => {
+      const secrets = Object.fromEntries(Object.entries(SECRETS).map(([k, v]) => [k, pulumi.secret(v)]));
+      new Stage2Gateway(gw.name, {
+        gateway: gw,
+        sshPrivateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"),
+        secrets,
+      });
+    },
+    gw.floatingIp.address ? { [`${gw.name}-fip`]: gw.floatingIp.address } : {},
+  );
   return runPolicies(preview.resources, policies);
 }
 
@@ -179,7 +189,7 @@ export const GOOD_FILES: readonly ForeignFile[] = [
       "        ct state established,related accept",
       "        iifname $wan udp dport { 500, 4500 } accept",
       "        iifname $wan meta l4proto esp accept",
-      "        iifname \"wg0\" accept",
+      '        iifname "wg0" accept',
       "    }",
       "    chain forward {",
       "        type filter hook forward priority filter; policy drop;",
@@ -193,7 +203,8 @@ export const GOOD_FILES: readonly ForeignFile[] = [
   },
   {
     path: "/etc/wireguard/wg0.conf",
-    content: "[Interface]\nAddress = 10.8.0.1/24\nListenPort = 51820\nPostUp = wg set %i private-key /etc/wireguard/wg0.key\n\n[Peer]\nPublicKey = bchFmG/S0DtpAKba/vJ+EIbQ779LpUkBy3BQBLNYKFY=\nAllowedIPs = 10.8.0.10/32\n",
+    content:
+      "[Interface]\nAddress = 10.8.0.1/24\nListenPort = 51820\nPostUp = wg set %i private-key /etc/wireguard/wg0.key\n\n[Peer]\nPublicKey = bchFmG/S0DtpAKba/vJ+EIbQ779LpUkBy3BQBLNYKFY=\nAllowedIPs = 10.8.0.10/32\n",
   },
 ];
 
