@@ -6,6 +6,7 @@ import { loadStackFile } from "../../stacks/load";
 import { parseStack } from "../../stacks/schema";
 import { configViolations } from "../../policy/config-problems";
 import * as fs from "fs";
+import { FileReadError, fileProblem } from "../../components/util/read-file";
 import { parsePackConfig, withLevels } from "../../policy/pack-config";
 import { policies as packPolicies } from "../../policy/policies";
 import { formatViolations, hasMandatory, runPolicies, Violation } from "../../policy/runner";
@@ -25,6 +26,11 @@ Exit status: 1 when a mandatory policy is violated, 0 otherwise (advisory findin
 
 /** The compiled CLI loads a TypeScript program with ts-node: the program's own, else this checkout's (a dev tool). */
 function loadProgram(file: string): unknown {
+  try {
+    if (!fs.statSync(file).isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
+  } catch (err) {
+    throw new FileReadError(file, fileProblem(err));
+  }
   if (/\.[cm]?tsx?$/.test(file) && !(".ts" in require.extensions)) {
     const tsNode = require.resolve("ts-node", { paths: [path.dirname(file), __dirname] });
     (require(tsNode) as typeof import("ts-node")).register({ transpileOnly: true });

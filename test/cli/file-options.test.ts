@@ -38,6 +38,12 @@ describe("CLI options that name a file: a directory or a missing file is reporte
     }
   });
 
+  it("--program of policy", async () => {
+    assert.deepStrictEqual(await stderrOf("policy", "--program", dir), { code: 1, err: `stage2 policy: ${dir}: cannot read: is a directory, not a file\n` });
+    const missing = path.join(dir, "none.ts");
+    assert.deepStrictEqual(await stderrOf("policy", "--program", missing), { code: 1, err: `stage2 policy: ${missing}: cannot read: no such file\n` });
+  });
+
   it("the file of swanctl check | fmt and import, import's --into and --secrets-to", async () => {
     for (const argv of [
       ["swanctl", "check", dir],
