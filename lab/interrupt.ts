@@ -5,6 +5,7 @@ import { planGateway } from "../components/plan";
 import { GatewayModel } from "../components/model/gateway";
 import { rwChildSpis } from "./hitless";
 import { sh } from "./host";
+import { baseArgs } from "./ssh";
 import { Lab } from "./lab";
 import { Fault, interruptedScript, PAUSED_FILE } from "./interrupt-hook";
 
@@ -80,28 +81,7 @@ async function interruptedRun(lab: Lab, gw: GatewayModel, c: InterruptCase): Pro
     `--net=/run/netns/${client.from.ns}`,
     "--",
     "ssh",
-    "-F",
-    "none",
-    "-i",
-    client.keyFile,
-    "-o",
-    `UserKnownHostsFile=${client.knownHostsFile}`,
-    "-o",
-    "GlobalKnownHostsFile=/dev/null",
-    "-o",
-    "StrictHostKeyChecking=yes",
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    "ConnectTimeout=5",
-    "-o",
-    "LogLevel=ERROR",
-    "-o",
-    "ControlPath=none",
-    "-p",
-    String(target.port),
-    "-l",
-    target.user,
+    ...baseArgs(client, target, "none"),
     target.host,
     "--",
     interruptedScript(renderApplyScript(concern, "direct"), c.at, c.how),

@@ -74,7 +74,8 @@ export function writeKnownHosts(file: string, targets: readonly SshTarget[]): vo
 
 const controlPath = (client: SshClient): string => path.join(path.dirname(client.keyFile), "cm-%C");
 
-const baseArgs = (client: SshClient, target: SshTarget): string[] => [
+/** ssh's options for one pinned-key connection; `control` "none" opts out of the shared master connection. */
+export const baseArgs = (client: SshClient, target: SshTarget, control = controlPath(client)): string[] => [
   "-F",
   "none",
   "-i",
@@ -92,7 +93,7 @@ const baseArgs = (client: SshClient, target: SshTarget): string[] => [
   "-o",
   "LogLevel=ERROR",
   "-o",
-  `ControlPath=${controlPath(client)}`,
+  `ControlPath=${control}`,
   "-p",
   String(target.port),
   "-l",
