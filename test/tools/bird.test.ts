@@ -6,7 +6,7 @@ import * as path from "path";
 import { BIRD_CONF, birdConcern } from "../../components/bird/concern";
 import { renderBird } from "../../components/bird/render";
 import { requireRoot, requireTools } from "../helpers/env";
-import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom } from "../fixtures/gateway-renderers";
+import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom, withIpv6Class } from "../fixtures/gateway-renderers";
 
 function sh(script: string, env: Record<string, string> = {}): { status: number; out: string } {
   const r = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 30000 });
@@ -40,7 +40,7 @@ describe("BIRD 2: bird -p accepts the rendered config, and the table 220 → mas
     },
     "ipv6 pool": () => {
       const input = fixtureInput();
-      input.ipsec!.roadWarriors!.push({ ...input.ipsec!.roadWarriors![0], name: "staff6", pool: "2001:db8:3::/64" });
+      withIpv6Class(input);
       return gatewayFrom(input);
     },
     "no tunnels yet": () => {

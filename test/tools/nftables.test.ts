@@ -6,7 +6,7 @@ import * as path from "path";
 import { nftablesConcern } from "../../components/nftables/concern";
 import { POOL_WITHOUT_IPSEC, renderNftables } from "../../components/nftables/render";
 import { requireRoot, requireTools } from "../helpers/env";
-import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom } from "../fixtures/gateway-renderers";
+import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom, withIpv6Class } from "../fixtures/gateway-renderers";
 
 /** Runs a bash script in a fresh network namespace: nothing here can touch the machine's own ruleset. */
 function inNetns(script: string, env: Record<string, string> = {}): { status: number; out: string } {
@@ -33,7 +33,7 @@ describe("nftables: the real nft parses and loads the rendered ruleset (inside u
       const input = fixtureInput();
       delete input.bgp;
       input.sshFrom = [];
-      input.ipsec!.roadWarriors!.push({ ...input.ipsec!.roadWarriors![0], name: "staff6", pool: "2001:db8:3::/64" });
+      withIpv6Class(input);
       input.masquerade = ["10.3.0.0/24", "10.8.0.0/24"];
       return gatewayFrom(input);
     },

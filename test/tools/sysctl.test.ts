@@ -6,7 +6,7 @@ import * as path from "path";
 import { SYSCTL_VALIDATE, sysctlConcern } from "../../components/sysctl/concern";
 import { renderSysctl } from "../../components/sysctl/render";
 import { requireRoot, requireTools } from "../helpers/env";
-import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom } from "../fixtures/gateway-renderers";
+import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom, withIpv6Class } from "../fixtures/gateway-renderers";
 
 /** A fresh network namespace: the net.* settings written there never reach the machine's own. */
 function inNetns(script: string, env: Record<string, string> = {}): { status: number; out: string } {
@@ -32,7 +32,7 @@ describe("sysctl: the rendered file applies with sysctl -p inside a network name
 
   const ipv6 = () => {
     const input = fixtureInput();
-    input.ipsec!.roadWarriors!.push({ ...input.ipsec!.roadWarriors![0], name: "staff6", pool: "2001:db8:3::/64" });
+    withIpv6Class(input);
     return gatewayFrom(input);
   };
 

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { birdConcern } from "../../components/bird/concern";
 import { bgpProtocolName, renderBird } from "../../components/bird/render";
 import { GatewayModel } from "../../components/model/gateway";
-import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom } from "../fixtures/gateway-renderers";
+import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom, withIpv6Class } from "../fixtures/gateway-renderers";
 
 const LEARN = [
   "# managed by stage2: do not edit, every apply overwrites it",
@@ -80,12 +80,7 @@ describe("BIRD 2 renderer", () => {
   it("uses bgp.routerId when set, and adds an IPv6 table, filter, pipe and channel for IPv6 pools", () => {
     const input = fixtureInput();
     input.bgp!.routerId = "192.0.2.1";
-    input.ipsec!.roadWarriors!.push({
-      ...input.ipsec!.roadWarriors![0],
-      name: "staff6",
-      pool: "2001:db8:3::/64",
-      clients: { kind: "psk", ids: ["bob@example.com"], secret: "staff6-psk" },
-    });
+    withIpv6Class(input);
     const lines = renderBird(gatewayFrom(input), FIXTURE_CONTEXT).split("\n");
     assert.ok(lines.includes("router id 192.0.2.1;"));
     assert.ok(lines.includes("ipv6 table ipsec6;"));

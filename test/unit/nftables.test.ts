@@ -3,7 +3,7 @@ import { nftablesConcern } from "../../components/nftables/concern";
 import { ipsecMss, POOL_WITHOUT_IPSEC, renderNftables, wireguardMss } from "../../components/nftables/render";
 import { byFamily } from "../../components/nftables/networks";
 import { GatewayModel } from "../../components/model/gateway";
-import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom } from "../fixtures/gateway-renderers";
+import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom, withIpv6Class } from "../fixtures/gateway-renderers";
 
 const HEAD = [
   "#!/usr/sbin/nft -f",
@@ -123,12 +123,7 @@ describe("nftables renderer", () => {
 
   it("handles IPv6 pools and SSH sources per family, with its own counted drop rule", () => {
     const input = fixtureInput();
-    input.ipsec!.roadWarriors!.push({
-      ...input.ipsec!.roadWarriors![0],
-      name: "staff6",
-      pool: "2001:db8:3::/64",
-      clients: { kind: "psk", ids: ["bob@example.com"], secret: "staff6-psk" },
-    });
+    withIpv6Class(input);
     input.sshFrom = ["198.51.100.0/24", "2001:db8:ff::/48"];
     const lines = renderNftables(gatewayFrom(input), FIXTURE_CONTEXT).split("\n");
     assert.ok(lines.includes('\t\tiifname "eth0" ip6 saddr 2001:db8:ff::/48 tcp dport 22 accept comment "stage2: ssh"'));
