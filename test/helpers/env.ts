@@ -40,3 +40,24 @@ export function findOnPath(tool: string): string | undefined {
   }
   return undefined;
 }
+
+/** What the namespace lab runs: its tests require all of it (one list, so no suite forgets a tool). */
+export const LAB_TOOLS = [
+  "ip",
+  "nsenter",
+  "unshare",
+  "flock",
+  "sshd",
+  "ssh",
+  "pki",
+  "/usr/lib/ipsec/charon",
+  "swanctl",
+  "bird",
+  "birdc",
+  "gobgpd",
+  "gobgp",
+  "wireguard-go",
+  "wg",
+  "nft",
+  "tcpdump",
+] as const;

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { renderApplyScript, STEP_HOOK } from "../../components/host/apply-script";
 import { encodePayload } from "../../components/host/payload";
 import { planGateway } from "../../components/plan";
-import { requireRoot, requireTools } from "../helpers/env";
+import { requireRoot, requireTools, LAB_TOOLS } from "../helpers/env";
 import { rwChildSpis } from "../../lab/hitless";
 import { expected, flip, INTERRUPT_CASES, interruptSuite, leftovers, running, VICTIM } from "../../lab/interrupt";
 import { Lab } from "../../lab/lab";
@@ -10,23 +10,6 @@ import { sshRun } from "../../lab/ssh";
 import { LAB_STACK_FILE } from "../../lab/stack";
 
 const PREFIX = "s2intr";
-const TOOLS = [
-  "ip",
-  "nsenter",
-  "unshare",
-  "sshd",
-  "ssh",
-  "/usr/lib/ipsec/charon",
-  "swanctl",
-  "bird",
-  "birdc",
-  "gobgpd",
-  "gobgp",
-  "wireguard-go",
-  "wg",
-  "nft",
-  "flock",
-];
 
 describe("interrupted converges (namespace lab: real SSH, real charon, nft, wireguard-go)", function () {
   this.timeout(300_000);
@@ -34,7 +17,7 @@ describe("interrupted converges (namespace lab: real SSH, real charon, nft, wire
 
   before(async function () {
     requireRoot(this);
-    requireTools(this, ...TOOLS);
+    requireTools(this, ...LAB_TOOLS);
     lab = (await Lab.up({ stackFile: LAB_STACK_FILE, prefix: PREFIX }, planGateway)).lab;
   });
   after(async function () {

@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { planGateway } from "../../components/plan";
 import { GatewayModel } from "../../components/model/gateway";
-import { requireRoot, requireTools } from "../helpers/env";
+import { requireRoot, requireTools, LAB_TOOLS } from "../helpers/env";
 import { listSas } from "../../lab/checks";
 import { ConvergeError } from "../../lab/converge";
 import { run } from "../../lab/exec";
@@ -16,23 +16,6 @@ import { sshRun, writeKnownHosts } from "../../lab/ssh";
 import { LAB_STACK_FILE } from "../../lab/stack";
 
 const PREFIX = "s2test";
-const TOOLS = [
-  "ip",
-  "nsenter",
-  "unshare",
-  "sshd",
-  "ssh",
-  "/usr/lib/ipsec/charon",
-  "swanctl",
-  "bird",
-  "birdc",
-  "gobgpd",
-  "gobgp",
-  "wireguard-go",
-  "wg",
-  "nft",
-  "tcpdump",
-];
 
 const rootLinks = async (): Promise<string[]> =>
   (await run(["ip", "-o", "link", "show"])).stdout
@@ -48,7 +31,7 @@ describe("lab (network namespaces, real daemons, converge over SSH)", function (
 
   before(async function () {
     requireRoot(this);
-    requireTools(this, ...TOOLS);
+    requireTools(this, ...LAB_TOOLS);
     linksBefore = await rootLinks();
     lab = (await Lab.up({ stackFile: LAB_STACK_FILE, prefix: PREFIX }, planGateway)).lab;
   });

@@ -4,7 +4,7 @@ import { planGateway } from "../../components/plan";
 import { BIRD_CONF } from "../../components/bird/concern";
 import { renderBird } from "../../components/bird/render";
 import { GatewayModel } from "../../components/model/gateway";
-import { requireRoot, requireTools } from "../helpers/env";
+import { requireRoot, requireTools, LAB_TOOLS } from "../helpers/env";
 import { Fact } from "../../lab/checks";
 import { run } from "../../lab/exec";
 import { childSpis, pingWhile } from "../../lab/hitless";
@@ -17,24 +17,6 @@ import { stackFilePath } from "../../lab/stack";
 
 const PREFIX = "s2prod";
 const CLI = path.resolve(__dirname, "..", "..", "bin", "stage2");
-const TOOLS = [
-  "ip",
-  "nsenter",
-  "unshare",
-  "sshd",
-  "ssh",
-  "pki",
-  "/usr/lib/ipsec/charon",
-  "swanctl",
-  "bird",
-  "birdc",
-  "gobgpd",
-  "gobgp",
-  "wireguard-go",
-  "wg",
-  "nft",
-  "tcpdump",
-];
 
 const failed = (facts: readonly Fact[]) => facts.filter((f) => f.ok === false).map((f) => `${f.gateway}/${f.connection} ${f.id}`);
 const allGreen = (facts: readonly Fact[]) =>
@@ -71,7 +53,7 @@ describe("lab: the whole prod stack (stacks/Pulumi.prod.yaml unchanged: both gat
 
   before(async function () {
     requireRoot(this);
-    requireTools(this, ...TOOLS);
+    requireTools(this, ...LAB_TOOLS);
     lab = (await Lab.up({ stackFile: stackFilePath("prod"), prefix: PREFIX }, planGateway)).lab;
   });
 
