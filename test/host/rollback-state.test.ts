@@ -23,7 +23,7 @@ const SHOW = (dev: string) =>
 const refusing = (c: Concern, dev: string): Concern => ({ ...c, activate: [...(c.activate ?? []), `{ echo "new state:"; ${SHOW(dev)}; } >&2; false`] });
 
 /** One throwaway host (own network, mount and PID namespaces; /etc an overlay, /var/lib and /run its own). */
-function inHost(dir: string, steps: { concern: Concern; title: string }[], setup: string): string {
+function inHost(dir: string, steps: { concern: Concern; title: string }[], setup: string, show = (c: Concern) => SHOW(c.name === "wireguard" ? "wg0" : "eth0")): string {
   const lines = [
     "set -u",
     `mkdir -p ${dir}/etc-u ${dir}/etc-w ${dir}/var-lib`,
@@ -37,7 +37,7 @@ function inHost(dir: string, steps: { concern: Concern; title: string }[], setup
     fs.writeFileSync(path.join(dir, `apply-${i}.sh`), renderApplyScript(concern, "direct"));
     fs.writeFileSync(path.join(dir, `payload-${i}`), encodePayload(concern.files));
     lines.push(
-      `echo "== ${title}"; bash ${dir}/apply-${i}.sh < ${dir}/payload-${i} 2>&1 | grep -v '^\\s*$'; ${SHOW(concern.name === "wireguard" ? "wg0" : "eth0")}`,
+      `echo "== ${title}"; bash ${dir}/apply-${i}.sh < ${dir}/payload-${i} 2>&1 | grep -v '^\\s*$'; ${show(concern)}`,
     );
   });
   fs.writeFileSync(path.join(dir, "host.sh"), lines.join("\n") + "\n");
@@ -78,6 +78,33 @@ describe("rollback restores state, not just files (floating IP, WireGuard on wir
     const refused = section(out, "v2 refused");
     assert.match(refused.join("\n"), /activation failed, previous files restored: new state:\nmtu 1500\n203\.0\.113\.99\/32\n/);
     assert.deepEqual(refused.slice(-2), ["mtu 1500", "203.0.113.10/32"]);
+  });
+
+  it("floating IP: a new public interface takes the address and the old one's label is cleared; a refused change puts it back where it was", () => {
+    const on = (publicInterface: string, floatingIp: string) => {
+      const input = fixtureInput();
+      input.publicInterface = publicInterface;
+      return floatingIpHostConcern(gatewayFrom(input), { ...FIXTURE_CONTEXT, floatingIp });
+    };
+    // "<dev> <address> <label>": the label is the word after the scope.
+    const addrs = String.raw`ip -4 -o address show scope global | awk '{ for (i = 5; i < NF; i++) if ($i == "global") print $2, $4, $(i + 1) }' | tr -d '\\'`;
+    const out = inHost(
+      dir,
+      [
+        { concern: on("eth0", "203.0.113.10"), title: "v1 on eth0" },
+        { concern: refusing(on("eth1", "203.0.113.99"), "eth1"), title: "v2 on eth1 refused" },
+        { concern: on("eth1", "203.0.113.10"), title: "v3 on eth1" },
+      ],
+      "for i in eth0 eth1; do ip link add $i type veth peer name $i-peer; ip link set $i up; done",
+      () => addrs,
+    );
+    assert.deepEqual(section(out, "v1 on eth0").slice(-1), ["eth0 203.0.113.10/32 eth0:1"]);
+    const refused = section(out, "v2 on eth1 refused");
+    assert.match(refused.join("\n"), /activation failed, previous files restored: new state:\nmtu 1500\n203\.0\.113\.99\/32\n/);
+    assert.deepEqual(refused.slice(-1), ["eth0 203.0.113.10/32 eth0:1"]);
+    const moved = section(out, "v3 on eth1");
+    assert.match(moved[0], /changed 1 file/);
+    assert.deepEqual(moved.slice(-1), ["eth1 203.0.113.10/32 eth1:1"]);
   });
 
   it("WireGuard: MTU, address and the new peer's route go back to the previous file's", () => {

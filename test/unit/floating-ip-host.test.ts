@@ -17,7 +17,7 @@ describe("floating IP host configuration", () => {
     );
   });
 
-  it("concern: no service restart; the address the file on disk names is added at once, any other on the label removed", () => {
+  it("concern: no service restart; the address the file on disk names is added at once on its label, any other on a label it used removed", () => {
     const c = floatingIpHostConcern(fixtureGateway(), FIXTURE_CONTEXT);
     assert.equal(c.name, "floating-ip");
     assert.deepEqual(c.packages, ["iproute2"]);
@@ -26,11 +26,13 @@ describe("floating IP host configuration", () => {
       c.files.map((f) => [f.path, f.mode, f.validate]),
       [["/etc/network/interfaces.d/60-stage2-floating-ip", "0644", 'if command -v ifquery >/dev/null; then ifquery -i "$STAGED" eth0:1 >/dev/null; fi']],
     );
-    assert.deepEqual(c.activate, [
-      `fip=$(awk '$1 == "address" { print $2 }' /etc/network/interfaces.d/60-stage2-floating-ip 2>/dev/null) || fip=""`,
-      `if [ -n "$fip" ]; then ip -4 address replace "$fip" dev eth0 label eth0:1; fi`,
-      `ip -4 -o address show dev eth0 label eth0:1 | awk -v keep="$fip" '$4 != keep { print $4 }' | while read -r old; do ip address del "$old" dev eth0; done`,
+    const rec = "/var/lib/stage2/floating-ip/labels";
+    assert.deepEqual(c.prepare, [
+      `l=$(awk '$1 == "iface" { print $2; exit }' /etc/network/interfaces.d/60-stage2-floating-ip 2>/dev/null) || l=""; [ -z "$l" ] || grep -qxF "$l" ${rec} 2>/dev/null || printf '%s\\n' "$l" >> ${rec}`,
     ]);
+    // The interface and label come from the file on disk too: a rollback re-activates the previous file's.
+    assert.match(c.activate![1], /ip -4 address replace "\$fip" dev "\$\{label%%:\*\}" label "\$label"/);
+    assert.doesNotMatch(c.activate!.join("\n"), /eth0/);
   });
 
   it("rejects an address or interface that could add a stanza or a command", () => {
