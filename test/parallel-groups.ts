@@ -1,0 +1,64 @@
+/**
+ * `npm test`: every test file, in two mocha processes side by side. The kernel lab's suites spend their time in a
+ * VM (its own network, its own /tmp, its own run folder) and the rest in the namespace labs and tools on this
+ * machine; the two share nothing but the CPU, and within each group files run one after another as before.
+ * The kernel group's lines carry a "[kernel] " prefix. The exit code fails when either group fails.
+ * `npm test -- --list` prints the groups and runs nothing.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import * as readline from "readline";
+
+const ROOT = path.resolve(__dirname, "..");
+const KERNEL = /^test\/lab\/kernel(?!-parts)[^/]*\.test\.ts$/;
+
+function testFiles(dir: string): string[] {
+  return fs
+    .readdirSync(path.join(ROOT, dir), { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((e) => (e.isDirectory() ? testFiles(`${dir}/${e.name}`) : e.name.endsWith(".test.ts") ? [`${dir}/${e.name}`] : []));
+}
+
+interface Group {
+  readonly name: string;
+  readonly prefix: string;
+  readonly files: readonly string[];
+}
+
+function run(group: Group): Promise<number> {
+  const started = Date.now();
+  const child = spawn(path.join(ROOT, "node_modules", ".bin", "mocha"), [...group.files], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  for (const [from, to] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr],
+  ] as const) {
+    readline.createInterface({ input: from }).on("line", (line) => to.write(`${group.prefix}${line}\n`));
+  }
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
+  return new Promise((resolve) =>
+    child.on("close", (code, signal) => {
+      const status = code ?? (signal ? 128 : 1);
+      process.stdout.write(
+        `test: ${group.name} group (${group.files.length} files) ${status === 0 ? "passed" : `FAILED (exit ${status})`} in ${Math.round((Date.now() - started) / 1000)} s\n`,
+      );
+      resolve(status);
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const files = testFiles("test");
+  const groups: Group[] = [
+    { name: "kernel", prefix: "[kernel] ", files: files.filter((f) => KERNEL.test(f)) },
+    { name: "main", prefix: "", files: files.filter((f) => !KERNEL.test(f)) },
+  ].filter((g) => g.files.length > 0);
+  if (process.argv.includes("--list")) {
+    for (const g of groups) process.stdout.write(`${g.name}:\n${g.files.map((f) => `  ${f}\n`).join("")}`);
+    return;
+  }
+  const codes = await Promise.all(groups.map(run));
+  process.exitCode = codes.some((c) => c !== 0) ? 1 : 0;
+}
+
+void main();
