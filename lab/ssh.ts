@@ -1,12 +1,12 @@
 import * as fs from "fs";
 import * as path from "path";
-import { runOk, RunOptions, RunResult } from "./exec";
+import { run, runOk, RunOptions, RunResult } from "./exec";
 import { LabHost, NamespaceHost, sh } from "./host";
 
 /**
- * Real SSH into lab hosts: sshd runs in the host's namespace with a host key generated per run; the client
- * pins that key (StrictHostKeyChecking=yes, a known_hosts file of its own) exactly as a remote.Command with
- * `connection.hostKey` does.
+ * Real SSH into lab hosts, for both labs: the target's host key pinned (StrictHostKeyChecking=yes, a known_hosts
+ * file of the run's own, only that key's algorithm) exactly as a remote.Command with `connection.hostKey` does,
+ * key login only, and one master connection that later commands multiplex over.
  */
 
 export interface SshTarget {
@@ -15,13 +15,23 @@ export interface SshTarget {
   readonly user: string;
   /** "ssh-ed25519 AAAA..." */
   readonly hostKey: string;
+  /** How to reach `host` when it is not routed from the client (ssh's ProxyCommand, its %h/%p expanded). */
+  readonly proxyCommand?: string;
 }
 
-export interface SshClient {
+/** Where the ssh client runs: a lab namespace (NamespaceHost) or this machine (`thisMachine`). */
+export interface SshOrigin {
+  execNet(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+}
+
+/** The client on this machine itself (the kernel lab reaches its VM through qemu's forwarded port). */
+export const thisMachine: SshOrigin = { execNet: (argv, opts) => run(argv, opts) };
+
+export interface SshClient<O extends SshOrigin = NamespaceHost<string>> {
   readonly keyFile: string;
   readonly knownHostsFile: string;
-  /** Where the client runs: a lab host's network namespace (the operator on the lab's internet). */
-  readonly from: NamespaceHost<string>;
+  /** Where the client runs: a lab host's network namespace (the operator on the lab's internet), or this machine. */
+  readonly from: O;
 }
 
 const SSHD_CONFIG = [
@@ -66,20 +76,25 @@ export async function startSshd(host: LabHost<string>, authorizedKey: string): P
   return (await sh(host, script)).trim();
 }
 
+/** The target's key as known_hosts holds it: type and key, without a comment. */
+const pinnedKey = (t: SshTarget): string => t.hostKey.trim().split(/\s+/).slice(0, 2).join(" ");
+
 /** Writes the pinned keys: one line per target, nothing learned on first use. */
 export function writeKnownHosts(file: string, targets: readonly SshTarget[]): void {
-  const lines = targets.map((t) => `${t.port === 22 ? t.host : `[${t.host}]:${t.port}`} ${t.hostKey}`);
+  const lines = targets.map((t) => `${t.port === 22 ? t.host : `[${t.host}]:${t.port}`} ${pinnedKey(t)}`);
   fs.writeFileSync(file, lines.join("\n") + "\n", { mode: 0o600 });
 }
 
-const controlPath = (client: SshClient): string => path.join(path.dirname(client.keyFile), "cm-%C");
+const controlPath = (client: SshClient<SshOrigin>): string => path.join(path.dirname(client.keyFile), "cm-%C");
 
 /** ssh's options for one pinned-key connection; `control` "none" opts out of the shared master connection. */
-export const baseArgs = (client: SshClient, target: SshTarget, control = controlPath(client)): string[] => [
+export const baseArgs = (client: SshClient<SshOrigin>, target: SshTarget, control = controlPath(client)): string[] => [
   "-F",
   "none",
   "-i",
   client.keyFile,
+  "-o",
+  "IdentitiesOnly=yes",
   "-o",
   `UserKnownHostsFile=${client.knownHostsFile}`,
   "-o",
@@ -87,13 +102,16 @@ export const baseArgs = (client: SshClient, target: SshTarget, control = control
   "-o",
   "StrictHostKeyChecking=yes",
   "-o",
+  `HostKeyAlgorithms=${pinnedKey(target).split(" ")[0]}`,
+  "-o",
   "BatchMode=yes",
   "-o",
-  "ConnectTimeout=5",
+  "ConnectTimeout=10",
   "-o",
   "LogLevel=ERROR",
   "-o",
   `ControlPath=${control}`,
+  ...(target.proxyCommand ? ["-o", `ProxyCommand=${target.proxyCommand}`] : []),
   "-p",
   String(target.port),
   "-l",
@@ -101,33 +119,63 @@ export const baseArgs = (client: SshClient, target: SshTarget, control = control
 ];
 
 /**
- * One authenticated connection that later commands multiplex over (the lab's converge runs a dozen commands
- * in a row; a handshake each would dominate its time). The master checks the pinned host key like any other
- * connection; without it, every command connects on its own.
+ * A ProxyCommand that reaches `%h %p` by running `relay` (e.g. `ip netns exec ops busybox nc %h %p`) on `via`,
+ * over via's master connection when one is open.
  */
-export async function openMaster(client: SshClient, target: SshTarget): Promise<void> {
-  const res = await client.from.execNet([
-    "ssh",
-    ...baseArgs(client, target),
-    "-o",
-    "ControlMaster=yes",
-    "-o",
-    "ControlPersist=yes",
-    "-f",
-    "-N",
-    "-E",
-    path.join(path.dirname(client.keyFile), "master.log"),
-    target.host,
-  ]);
-  if (res.code !== 0) {
-    const log = path.join(path.dirname(client.keyFile), "master.log");
-    throw new Error(
-      `ssh to ${target.user}@${target.host}:${target.port} failed: ${fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim() : res.stderr.trim()}`,
-    );
+export const proxyVia = (client: SshClient<SshOrigin>, via: SshTarget, relay: string): string =>
+  // ssh expands %-tokens in a ProxyCommand: the relay's %h/%p are the inner target's, via's own tokens stay literal.
+  ["ssh", ...baseArgs(client, via).map((a) => a.replace(/%/g, "%%")), "-o", "ControlMaster=no", via.host, "--", relay].join(" ");
+
+const masterLog = (client: SshClient<SshOrigin>, target: SshTarget): string =>
+  path.join(path.dirname(client.keyFile), `master-${target.host}-${target.port}.log`);
+
+/**
+ * One authenticated connection that later commands multiplex over (a converge runs a dozen commands in a row; a
+ * handshake each would dominate its time, more so on an emulated VM). The master checks the pinned host key like
+ * any other connection; without it, every command connects on its own. Retries for `waitMs` (a host still booting).
+ */
+export async function openMaster(client: SshClient<SshOrigin>, target: SshTarget, waitMs = 0): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  const log = masterLog(client, target);
+  for (;;) {
+    fs.rmSync(log, { force: true });
+    const argv = ["ssh", ...baseArgs(client, target), "-o", "ControlMaster=yes", "-o", "ControlPersist=yes", "-f", "-N", "-E", log, target.host];
+    const res = await client.from.execNet(argv);
+    if (res.code === 0) return;
+    if (Date.now() >= deadline) {
+      const why = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim() : res.stderr.trim();
+      throw new Error(`ssh to ${target.user}@${target.host}:${target.port} failed: ${why}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 
-/** Runs `command` on the target over SSH with `input` on stdin. */
-export function sshRun(client: SshClient, target: SshTarget, command: string, opts: RunOptions = {}): Promise<RunResult> {
+/** Ends the master connection (commands after it connect on their own); no error when none is open. */
+export async function closeMaster(client: SshClient<SshOrigin>, target: SshTarget): Promise<void> {
+  await client.from.execNet(["ssh", ...baseArgs(client, target), "-O", "exit", target.host], { timeoutMs: 10_000, afterInterrupt: true });
+}
+
+/** Runs `command` on the target over SSH with `input` on stdin; never throws for a non-zero exit (255: ssh's own failure). */
+export function sshRun(client: SshClient<SshOrigin>, target: SshTarget, command: string, opts: RunOptions = {}): Promise<RunResult> {
   return client.from.execNet(["ssh", ...baseArgs(client, target), "-o", "ControlMaster=no", target.host, "--", command], opts);
+}
+
+/** A client bound to one target: what a lab keeps for a host it drives over SSH. */
+export class SshSession {
+  constructor(
+    readonly client: SshClient<SshOrigin>,
+    readonly target: SshTarget,
+  ) {}
+
+  open(waitMs = 0): Promise<void> {
+    return openMaster(this.client, this.target, waitMs);
+  }
+
+  run(command: string, opts: RunOptions = {}): Promise<RunResult> {
+    return sshRun(this.client, this.target, command, opts);
+  }
+
+  close(): Promise<void> {
+    return closeMaster(this.client, this.target);
+  }
 }

@@ -8,9 +8,9 @@ import { LabHost, sh } from "../host";
 import { hostOf, labLayout, LabLayout, Role } from "../layout";
 import { initiate, startNode, startPeerCharon, startWgpeer, wgpeerKey } from "../peer-hosts";
 import { renderRoadWarriorSwanctl, renderSiteSwanctl } from "../peers";
+import { proxyVia, SshSession, writeKnownHosts } from "../ssh";
 import { LAB_STACK_FILE, loadLabStack, LabStack } from "../stack";
 import { kernelLabGateway } from "./differences";
-import { SshClient } from "./ssh";
 import { mountFileOf, renderVmTopology } from "./topology";
 import { VmNamespaceHost, VmRootHost } from "./vm-hosts";
 import { KernelVm } from "./vm";
@@ -41,7 +41,7 @@ export interface KernelLab {
   gateway: GatewayModel;
   readonly hosts: ReadonlyMap<Role, LabHost>;
   /** The converge's SSH: from the ops namespace to the gateway's public address, host key pinned. */
-  readonly gwSsh: SshClient;
+  readonly gwSsh: SshSession;
   readonly timings: Record<string, number>;
   plan(gw?: GatewayModel): HostPlan;
   converge(plan?: HostPlan): Promise<ConvergeResult>;
@@ -92,13 +92,12 @@ export async function kernelLabUp(opts: KernelLabOptions = {}): Promise<KernelLa
     log(`kernel lab: topology inside the VM: ${layout.hosts.map((h) => h.role).join(", ")} (${timings.topology} s)`);
 
     const hostKey = fs.readFileSync(path.join(vm.runDir, "host_key.pub"), "utf8").split(" ").slice(0, 2).join(" ");
-    const knownHosts = path.join(vm.runDir, "known_hosts_gw");
-    fs.writeFileSync(knownHosts, `${layout.addrs.gwPublic} ${hostKey}\n`);
-    const proxy = ["ssh", ...mgmt.baseArgs(), "-o", "ControlMaster=no", "root@127.0.0.1", `ip netns exec ${hostOf(layout, "ops").ns} busybox nc %h %p`].join(
-      " ",
-    );
-    const gwSsh = new SshClient(vm.runDir, 22, path.join(vm.runDir, "client_key"), knownHosts, layout.addrs.gwPublic, proxy, "gw.ctl");
-    await gwSsh.connect(30_000);
+    const gwClient = { ...mgmt.client, knownHostsFile: path.join(vm.runDir, "known_hosts_gw") };
+    const proxyCommand = proxyVia(mgmt.client, mgmt.target, `ip netns exec ${hostOf(layout, "ops").ns} busybox nc %h %p`);
+    const gwTarget = { host: layout.addrs.gwPublic, port: 22, user: "root", hostKey, proxyCommand };
+    writeKnownHosts(gwClient.knownHostsFile, [gwTarget]);
+    const gwSsh = new SshSession(gwClient, gwTarget);
+    await gwSsh.open(30_000);
 
     const wgpeer = hosts.get("wgpeer");
     const wgKey = wgpeer ? await wgpeerKey(wgpeer) : undefined;
@@ -115,10 +114,10 @@ export async function kernelLabUp(opts: KernelLabOptions = {}): Promise<KernelLa
         return planGateway(gw, { floatingIp: layout.addrs.floatingIp }, secrets);
       },
       converge(plan = lab.plan()) {
-        return converge(plan, (command, stdin) => gwSsh.exec(command, stdin, 180_000), "systemd", log);
+        return converge(plan, (command, input) => gwSsh.run(command, { input, timeoutMs: 180_000 }), "systemd", log);
       },
       async stop() {
-        gwSsh.close();
+        await gwSsh.close();
         log("kernel lab: powering the VM off");
         await vm.stop();
       },

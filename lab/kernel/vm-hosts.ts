@@ -1,7 +1,7 @@
 import { RunOptions, RunResult } from "../exec";
 import { LabHost } from "../host";
 import { Role } from "../layout";
-import { SshClient } from "./ssh";
+import { SshSession } from "../ssh";
 
 /** A script as one word for the remote shell: base64 survives any quoting. */
 const asCommand = (prefix: string, script: string): string => `${prefix} bash -c "$(echo ${Buffer.from(script, "utf8").toString("base64")} | base64 -d)"`;
@@ -10,11 +10,11 @@ const asCommand = (prefix: string, script: string): string => `${prefix} bash -c
 export class VmRootHost implements LabHost {
   constructor(
     readonly role: Role,
-    private readonly ssh: SshClient,
+    private readonly ssh: SshSession,
   ) {}
 
   exec(script: string, opts: RunOptions = {}): Promise<RunResult> {
-    return this.ssh.exec(asCommand("", script), opts.input ?? "", opts.timeoutMs ?? 60_000);
+    return this.ssh.run(asCommand("", script), opts);
   }
 }
 
@@ -24,10 +24,10 @@ export class VmNamespaceHost implements LabHost {
     readonly role: Role,
     readonly ns: string,
     readonly mountFile: string,
-    private readonly ssh: SshClient,
+    private readonly ssh: SshSession,
   ) {}
 
   exec(script: string, opts: RunOptions = {}): Promise<RunResult> {
-    return this.ssh.exec(asCommand(`nsenter --mount=${this.mountFile} --net=/run/netns/${this.ns} --`, script), opts.input ?? "", opts.timeoutMs ?? 60_000);
+    return this.ssh.run(asCommand(`nsenter --mount=${this.mountFile} --net=/run/netns/${this.ns} --`, script), opts);
   }
 }

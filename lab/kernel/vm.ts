@@ -7,7 +7,7 @@ import { buildInitramfs } from "./initramfs";
 import { LAB_DIR_IN_VM, LayerFile, systemdLayer, writeLayer } from "./layer";
 import { pickKernel } from "./modules";
 import { MGMT_IF, MgmtNet, pickMgmtNet, qemuArgs } from "./qemu";
-import { SshClient } from "./ssh";
+import { SshSession, thisMachine, writeKnownHosts } from "../ssh";
 
 /** Boot is waited on while the console shows progress: it fails after this long without a line other than a running job's status. */
 export const BOOT_STALL_MS = 120_000;
@@ -116,7 +116,7 @@ export class KernelVm {
   private lastProgress = Date.now();
   private waiters: Array<() => void> = [];
   readonly runDir: string;
-  ssh?: SshClient;
+  ssh?: SshSession;
   /** systemd mode: the management network qemu provides. */
   mgmt?: MgmtNet;
   readonly bootStarted = Date.now();
@@ -154,9 +154,11 @@ export class KernelVm {
     if (mode === "systemd") {
       const keys = this.makeKeys();
       sshPort = await freePort();
-      fs.writeFileSync(path.join(this.runDir, "known_hosts"), `[127.0.0.1]:${sshPort} ${keys.hostPub}`);
       layer = systemdLayer({ priv: keys.hostPriv, pub: keys.hostPub }, keys.clientPub);
-      this.ssh = new SshClient(this.runDir, sshPort, path.join(this.runDir, "client_key"), path.join(this.runDir, "known_hosts"));
+      const client = { keyFile: path.join(this.runDir, "client_key"), knownHostsFile: path.join(this.runDir, "known_hosts"), from: thisMachine };
+      const target = { host: "127.0.0.1", port: sshPort, user: "root", hostKey: keys.hostPub };
+      writeKnownHosts(client.knownHostsFile, [target]);
+      this.ssh = new SshSession(client, target);
     } else {
       if (this.opts.script === undefined) throw new Error("script mode needs a script");
       layer = [
@@ -268,7 +270,7 @@ export class KernelVm {
    * systemd mode: waits for sshd and opens the SSH master connection. Waits as long as the boot makes progress:
    * fails when the console showed no progress for `stallMs` (or after BOOT_MAX_MS), with the console's last lines.
    */
-  async waitSsh(stallMs = BOOT_STALL_MS): Promise<SshClient> {
+  async waitSsh(stallMs = BOOT_STALL_MS): Promise<SshSession> {
     if (!this.ssh) throw new Error("no SSH in script mode");
     const started = Date.now();
     const failure = (why: string, e?: unknown): Error =>
@@ -289,7 +291,7 @@ export class KernelVm {
     }
     for (;;) {
       try {
-        await this.ssh.connect(5000);
+        await this.ssh.open();
         return this.ssh;
       } catch (e) {
         const why = stalled();
@@ -308,8 +310,8 @@ export class KernelVm {
   /** Clean shutdown (systemctl poweroff), then qemu is killed if it lingers; the run directory is removed. */
   async stop(timeoutMs = 30000): Promise<void> {
     if (this.running && this.ssh) {
-      await this.ssh.exec("systemctl poweroff --no-block").catch(() => undefined);
-      this.ssh.close();
+      await this.ssh.run("systemctl poweroff --no-block", { timeoutMs: 20_000 }).catch(() => undefined);
+      await this.ssh.close().catch(() => undefined);
       await this.waitExit(timeoutMs).catch(() => this.kill());
     } else if (this.running) {
       await this.waitExit(timeoutMs).catch(() => this.kill());
@@ -321,7 +323,7 @@ export class KernelVm {
 
   /** Immediate: SIGKILL qemu's process group (it runs detached from the terminal's). */
   kill(): void {
-    this.ssh?.close();
+    // The master connections end with qemu: their TCP connection to its forwarded port closes.
     if (this.proc?.pid && this.running) {
       try {
         process.kill(-this.proc.pid, "SIGKILL");
