@@ -1,11 +1,12 @@
 import * as fs from "fs";
 import * as path from "path";
-import { runOk } from "./exec";
+import { Ca, caCert, currentCrl, initCa, issue, openCa } from "../components/pki/ca";
 
 /**
- * A run's certificates, issued with strongSwan's own `pki` from a CA made for the run: a certificate for every
- * gateway key the stack names (same subject and subjectAltNames as the stack's certificate, so identities are
- * kept) and one for every certificate client. Nothing outlives the run.
+ * A run's certificates, issued by stage2's own CA code (components/pki, as `stage2 pki` and `stage2 users` issue
+ * them): a certificate for every gateway key the stack names (same subject and subjectAltNames as the stack's
+ * certificate, so identities are kept) and one for every certificate client. The run's CA is a `stage2 pki` CA
+ * directory: `stage2 users --ca-dir <caDir>` adds and revokes users of the very CA the lab's gateways trust.
  */
 
 export interface LabCert {
@@ -14,7 +15,11 @@ export interface LabCert {
 }
 
 export interface LabPki {
+  /** The run's CA directory (absent in hand-built values). */
+  readonly caDir?: string;
   readonly caCert: string;
+  /** The CA's current CRL, read when the model is built: a revocation reaches the next converge. */
+  readonly crl?: string;
   /** By the secret key naming the gateway certificate's private key. */
   readonly gateways: Readonly<Record<string, LabCert>>;
   /** By client role. */
@@ -26,36 +31,9 @@ export interface PkiRequest {
   readonly clients: readonly { readonly role: string; readonly id: string }[];
 }
 
-const pki = (args: string[], input?: string): Promise<string> => runOk(["pki", ...args], { input });
 const PLAIN = /^[A-Za-z0-9.@:_-]+$/;
 const SUBJECT = /^[A-Za-z]+=[^,"\\]+(, [A-Za-z]+=[^,"\\]+)*$/;
-
-async function issue(dir: string, name: string, dn: string, sans: readonly string[], flag: string): Promise<LabCert> {
-  const key = await pki(["--gen", "--type", "ecdsa", "--size", "256", "--outform", "pem"]);
-  fs.writeFileSync(path.join(dir, `${name}.key`), key, { mode: 0o600 });
-  const pub = await pki(["--pub", "--in", path.join(dir, `${name}.key`), "--outform", "pem"]);
-  const cert = await pki(
-    [
-      "--issue",
-      "--lifetime",
-      "2",
-      "--cacert",
-      path.join(dir, "ca.pem"),
-      "--cakey",
-      path.join(dir, "ca.key"),
-      "--dn",
-      dn,
-      ...sans.flatMap((s) => ["--san", s]),
-      "--flag",
-      flag,
-      "--outform",
-      "pem",
-    ],
-    pub,
-  );
-  fs.writeFileSync(path.join(dir, `${name}.pem`), cert);
-  return { cert, key };
-}
+const LIFETIME_DAYS = 2;
 
 export async function issueLabPki(dir: string, req: PkiRequest): Promise<LabPki> {
   for (const g of req.gateways) {
@@ -64,20 +42,21 @@ export async function issueLabPki(dir: string, req: PkiRequest): Promise<LabPki>
   }
   for (const c of req.clients) if (!PLAIN.test(c.id)) throw new Error(`the lab issues certificates only for plain identities (client ${c.role})`);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const caKey = await pki(["--gen", "--type", "ecdsa", "--size", "256", "--outform", "pem"]);
-  fs.writeFileSync(path.join(dir, "ca.key"), caKey, { mode: 0o600 });
-  const caCert = await pki(["--self", "--ca", "--lifetime", "2", "--in", path.join(dir, "ca.key"), "--dn", "CN=stage2 lab CA", "--outform", "pem"]);
-  fs.writeFileSync(path.join(dir, "ca.pem"), caCert);
-  const gateways = await Promise.all(
-    req.gateways.map(async (g) => [g.keySecret, await issue(dir, `gw-${g.keySecret}`, g.subject, g.sans, "serverAuth")] as const),
-  );
-  const clients = await Promise.all(req.clients.map(async (c) => [c.role, await issue(dir, `client-${c.role}`, `CN=${c.id}`, [c.id], "clientAuth")] as const));
-  const result: LabPki = { caCert, gateways: Object.fromEntries(gateways), clients: Object.fromEntries(clients) };
-  fs.writeFileSync(path.join(dir, "pki.json"), JSON.stringify(result), { mode: 0o600 });
-  return result;
+  const ca: Ca = await initCa(path.join(dir, "ca"), { name: "stage2 lab CA", keyType: "ecdsa-p256", lifetimeDays: LIFETIME_DAYS });
+  const labCert = async (kind: "gateway" | "user", name: string, subject: string, sans: readonly string[]): Promise<LabCert> => {
+    const made = await issue(ca, { kind, name, subject, sans, lifetimeDays: LIFETIME_DAYS });
+    return { cert: made.cert, key: fs.readFileSync(made.keyFile, "utf8") };
+  };
+  const gateways = await Promise.all(req.gateways.map(async (g) => [g.keySecret, await labCert("gateway", g.keySecret, g.subject, g.sans)] as const));
+  const clients = await Promise.all(req.clients.map(async (c) => [c.role, await labCert("user", c.role, `CN=${c.id}`, [c.id])] as const));
+  const stored = { caDir: ca.dir, caCert: caCert(ca), gateways: Object.fromEntries(gateways), clients: Object.fromEntries(clients) };
+  fs.writeFileSync(path.join(dir, "pki.json"), JSON.stringify(stored), { mode: 0o600 });
+  return { ...stored, crl: currentCrl(ca) };
 }
 
 export function readLabPki(dir: string): LabPki | undefined {
   const file = path.join(dir, "pki.json");
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as LabPki) : undefined;
+  if (!fs.existsSync(file)) return undefined;
+  const stored = JSON.parse(fs.readFileSync(file, "utf8")) as LabPki & { caDir: string };
+  return { ...stored, crl: currentCrl(openCa(stored.caDir)) };
 }

@@ -89,6 +89,8 @@ export const ClientAuth = z.discriminatedUnion("kind", [
       kind: z.literal("pubkey"),
       /** CA certificate (PEM) that signs the clients' certificates. */
       ca: pem,
+      /** The CA's revocation list (PEM, `stage2 users revoke` writes it): charon refuses a client it lists. */
+      crl: pem.optional(),
       /** Accepted identities; default any certificate from the CA. */
       id: identity.optional(),
     })

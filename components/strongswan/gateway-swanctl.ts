@@ -18,6 +18,8 @@ export const SWANCTL_SECRETS = "/etc/swanctl/conf.d/stage2-secrets.conf";
 export const certFile = (conn: string): string => `/etc/swanctl/x509/${conn}.pem`;
 export const keyFile = (conn: string): string => `/etc/swanctl/private/${conn}.pem`;
 export const caFile = (conn: string): string => `/etc/swanctl/x509ca/${conn}.pem`;
+/** `swanctl --load-creds` (part of --load-all) loads x509crl/: charon then refuses certificates the CRL lists. */
+export const crlFile = (conn: string): string => `/etc/swanctl/x509crl/${conn}.pem`;
 const base = (file: string): string => file.slice(file.lastIndexOf("/") + 1);
 
 export const poolName = (rw: RoadWarriorModel): string => `${rw.name}-pool`;
@@ -165,6 +167,7 @@ export function swanctlPemFiles(gw: GatewayModel, secrets: SecretValues, opts: {
       files.push({ path: keyFile(rw.name), content: key(rw.local.keySecret), secret: true });
     }
     if (rw.clients.kind === "pubkey") files.push({ path: caFile(rw.name), content: pemText(rw.clients.ca), secret: false });
+    if (rw.clients.kind === "pubkey" && rw.clients.crl) files.push({ path: crlFile(rw.name), content: pemText(rw.clients.crl), secret: false });
   }
   for (const s of gw.ipsec.sites) {
     if (s.auth.kind !== "pubkey") continue;
