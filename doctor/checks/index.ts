@@ -1,5 +1,8 @@
 import { Check } from "../types";
+import { birdCheck } from "./bird";
+import { capacityCheck } from "./capacity";
 import { certificatesCheck } from "./certificates";
+import { connectionsCheck } from "./connections";
 import { driftCheck } from "./drift";
 import { errorsCheck } from "./errors";
 import { firewallCheck } from "./firewall";
@@ -9,4 +12,16 @@ import { unitsCheck } from "./units";
 import { wireguardCheck } from "./wireguard";
 
 /** Every check doctor runs, in the order findings are printed: the one list (the CLI, the labs' check, tests). */
-export const CHECKS: readonly Check[] = [unitsCheck, driftCheck, ikeBindingCheck, firewallCheck, wireguardCheck, errorsCheck, certificatesCheck, mtuCheck];
+export const CHECKS: readonly Check[] = [
+  unitsCheck,
+  driftCheck,
+  ikeBindingCheck,
+  connectionsCheck,
+  birdCheck,
+  firewallCheck,
+  wireguardCheck,
+  errorsCheck,
+  capacityCheck,
+  certificatesCheck,
+  mtuCheck,
+];
