@@ -8,8 +8,9 @@ import { SecretValues } from "./strongswan/gateway-swanctl";
 import { nftablesConcern } from "./nftables/concern";
 import { birdConcern } from "./bird/concern";
 import { wireguardConcern } from "./wireguard/concern";
+import { metricsConcern } from "./metrics/concern";
 
-export type ConcernName = "floating-ip" | "sysctl" | "nftables" | "strongswan-install" | "swanctl-secrets" | "swanctl" | "bird" | "wireguard";
+export type ConcernName = "floating-ip" | "sysctl" | "nftables" | "strongswan-install" | "swanctl-secrets" | "swanctl" | "bird" | "wireguard" | "metrics";
 
 export interface ConcernEntry {
   /** The concern's name: its apply script's, and (see concernResourceName) its remote command's. */
@@ -34,6 +35,7 @@ export const CONCERNS: readonly ConcernEntry[] = [
   { name: "swanctl", after: ["swanctl-secrets"], build: swanctlConcern },
   { name: "bird", after: ["swanctl"], build: birdConcern },
   { name: "wireguard", after: ["nftables"], build: wireguardConcern },
+  { name: "metrics", after: ["bird"], build: metricsConcern },
 ];
 
 /** The Pulumi name of a concern's remote command in the Stage2Gateway named `gateway`. */

@@ -7,6 +7,7 @@ export { Sysctl, SysctlArgs } from "./sysctl";
 export { Nftables, NftablesArgs } from "./nftables";
 export { Bird, BirdArgs } from "./bird";
 export { WireGuard, WireGuardArgs } from "./wireguard";
+export { Metrics, MetricsArgs } from "./metrics";
 export { pinnedConnection, concernCommand, Connection } from "./host/concern-command";
 export { HostComponentArgs } from "./host/host-component-args";
 export { Gateway, GatewayInput, GatewayModel, parseGateway, checkGateway, formatProblem, Problem } from "./model/gateway";

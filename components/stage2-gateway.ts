@@ -11,6 +11,7 @@ import { StrongswanInstall } from "./strongswan-install";
 import { Swanctl } from "./swanctl";
 import { Sysctl } from "./sysctl";
 import { WireGuard } from "./wireguard";
+import { Metrics } from "./metrics";
 
 /** A component that converges one or more concerns of the registry; named after `named` or its only concern. */
 interface Part {
@@ -66,6 +67,7 @@ export class Stage2Gateway extends pulumi.ComponentResource {
       { concerns: ["swanctl-secrets", "swanctl"], named: "swanctl", make: (n, o) => new Swanctl(n, { ...host(), secrets: args.secrets ?? {} }, o) },
       { concerns: ["bird"], make: (n, o) => new Bird(n, host(), o) },
       { concerns: ["wireguard"], make: (n, o) => (wireguard = new WireGuard(n, host(), o)) },
+      { concerns: ["metrics"], make: (n, o) => new Metrics(n, host(), o) },
     ];
     const made = new Map<ConcernName, pulumi.Resource>();
     for (const entry of CONCERNS) {

@@ -99,7 +99,9 @@ const RESTORE = [
 export function renderApplyScript(concern: Concern, manager: ServiceManager): string {
   if (!NAME_RE.test(concern.name)) throw new Error(`concern name ${JSON.stringify(concern.name)} is not lower-case-dashed`);
   const { ensure, reload } = serviceLines(concern.services, manager);
-  const activate = [...reload, ...(concern.activate ?? [])];
+  // A changed unit file or drop-in takes effect only after daemon-reload, which must precede the units' restarts.
+  const daemonReload = manager === "systemd" && concern.files.some((f) => f.path.startsWith("/etc/systemd/")) ? ["systemctl daemon-reload"] : [];
+  const activate = [...daemonReload, ...reload, ...(concern.activate ?? [])];
   const packages = concern.packages.map(shq).join(" ");
   const masked = manager === "systemd" ? (concern.masked ?? []) : [];
   const lines = [

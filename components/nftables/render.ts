@@ -4,6 +4,7 @@ import { isIPv4 } from "../model/net";
 import { LIBIPSEC_DEVICE } from "../strongswan/drop-in";
 import { ByFamily, byFamily, ipsecNetworks } from "./networks";
 import { NAME_RE } from "../model/names";
+import { METRICS_PORTS } from "../metrics/render";
 
 /** The only table stage2 owns; everything else in the ruleset is left alone. */
 export const NFT_TABLE = "inet stage2";
@@ -91,6 +92,7 @@ function inputRules(gw: GatewayModel, ctx: RenderContext): string[] {
     ...publicSsh.map((m) => `${m} accept ${comment("stage2: ssh")}`),
     ...matches(privateNets, "saddr").map((m) => `iifname ${priv} ${m} tcp dport ${ssh} accept ${comment("stage2: ssh from the private network")}`),
     ...(gw.bgp ? matches(privateNets, "saddr").map((m) => `iifname ${priv} ${m} tcp dport 179 accept ${comment("stage2: bgp")}`) : []),
+    ...matches(privateNets, "saddr").map((m) => `iifname ${priv} ${m} tcp dport ${anyOf(METRICS_PORTS.map(String))} accept ${comment("stage2: metrics")}`),
   ];
 }
 

@@ -19,7 +19,16 @@ export const MASKED_IN_VM = [
  * (`services` of components/<concern>/concern.ts) or mask themselves (strongswan-starter, masked by the converge as in
  * production). Every other unit the machine enabled is masked in the VM (see unitsToMask).
  */
-export const GATEWAY_UNITS = ["ssh.service", "strongswan.service", "strongswan-starter.service", "bird.service", "nftables.service"] as const;
+export const GATEWAY_UNITS = [
+  "ssh.service",
+  "strongswan.service",
+  "strongswan-starter.service",
+  "bird.service",
+  "nftables.service",
+  "prometheus-node-exporter.service",
+  "prometheus-bird-exporter.service",
+  "stage2-strongswan-metrics.timer",
+] as const;
 
 /** WireGuard's unit is per interface. */
 const GATEWAY_UNIT_TEMPLATES = [/^wg-quick@[^/]+\.service$/];

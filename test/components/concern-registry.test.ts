@@ -69,7 +69,7 @@ describe("the concern registry: one list for the plan, the Pulumi graph and the 
     const server = resources.find((r) => r.name === "consumer-server");
     assert.ok(server);
     const children = resources.filter((r) => r.custom && r.name !== "consumer-server");
-    assert.equal(children.length, 11);
+    assert.equal(children.length, 12);
     for (const r of children) assert.ok(r.dependencies.includes(server.urn), `${r.type} ${r.name} does not wait for the server`);
   });
 });

@@ -31,6 +31,7 @@ describe("Stage2Gateway under mocks", function () {
         "stage2:strongswan:Swanctl gw-test-swanctl",
         "stage2:bird:Bird gw-test-bird",
         "stage2:wireguard:WireGuard gw-test-wireguard",
+        "stage2:metrics:Metrics gw-test-metrics",
         "hcloud:index/floatingIp:FloatingIp gw-test-fip",
         "hcloud:index/floatingIpAssignment:FloatingIpAssignment gw-test-fip-assignment",
         "command:remote:Command gw-test-floating-ip",
@@ -42,6 +43,7 @@ describe("Stage2Gateway under mocks", function () {
         "command:remote:Command gw-test-bird",
         "command:remote:Command gw-test-wireguard",
         "command:remote:Command gw-test-wireguard-pubkey",
+        "command:remote:Command gw-test-metrics",
       ].sort(),
       // registration order depends on when inputs resolve; the set is what matters
     );
@@ -62,7 +64,7 @@ describe("Stage2Gateway under mocks", function () {
 
   it("every remote command pins the host key, keeps the SSH key secret and carries files on stdin", () => {
     const commands = resources.filter((r) => r.type === "command:remote:Command");
-    assert.equal(commands.length, 9);
+    assert.equal(commands.length, 10);
     for (const c of commands) {
       const conn = c.inputs.connection as Record<string, unknown>;
       assert.equal(conn.hostKey, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPsQ2puD", c.name);
@@ -99,7 +101,7 @@ describe("Stage2Gateway under mocks", function () {
     }
   });
 
-  it("converges in order: floating IP, sysctl, nftables, strongSwan, secrets, swanctl, BIRD", () => {
+  it("converges in order: floating IP, sysctl, nftables, strongSwan, secrets, swanctl, BIRD, metrics", () => {
     const urn = (name: string) => byName(name).urn;
     const dependsOn = (name: string, on: string) =>
       assert.ok(byName(name).dependencies.includes(urn(on)), `${name} does not wait for ${on}: ${byName(name).dependencies.join(", ")}`);
@@ -111,6 +113,7 @@ describe("Stage2Gateway under mocks", function () {
     dependsOn("gw-test-bird", "gw-test-swanctl");
     dependsOn("gw-test-wireguard", "gw-test-nftables");
     dependsOn("gw-test-wireguard-pubkey", "gw-test-wireguard");
+    dependsOn("gw-test-metrics", "gw-test-bird");
     assert.ok(
       byName("gw-test-floating-ip").dependencies.includes(byName("gw-test-fip-assignment", "hcloud:index/floatingIpAssignment:FloatingIpAssignment").urn),
     );
