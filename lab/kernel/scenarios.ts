@@ -45,7 +45,7 @@ export async function sealedCheck(lab: KernelLab, mgmtHostAlias: string): Promis
 }
 
 /** SPIs of the road warrior's CHILD_SA on the gateway ("in/out"). */
-async function rwSpis(lab: KernelLab): Promise<string> {
+export async function rwSpis(lab: KernelLab): Promise<string> {
   const sas = parseSas(await stdout(host(lab, "gw"), "swanctl --list-sas --raw"));
   const child = sas.find((s) => s.name === lab.layout.rw.conn)?.children[0];
   return child ? `${child.spiIn}/${child.spiOut}` : "none";
