@@ -125,7 +125,7 @@ out=$1
 prefix=@PREFIX@
 state=@STATE@
 error_re=@ERROR_RE@
-mkdir -p "$state" "$(dirname "$out")" || exit 1
+mkdir -p "$(dirname "$out")" || exit 1
 tmp=$(mktemp "$out.XXXXXX") || exit 1
 trap 'rm -f "$tmp"' EXIT
 gauge() { printf '# HELP %s%s %s\n# TYPE %s%s gauge\n%s%s %s\n' "$prefix" "$1" "$3" "$prefix" "$1" "$prefix" "$1" "$2"; }
@@ -137,7 +137,7 @@ gauge() { printf '# HELP %s%s %s\n# TYPE %s%s gauge\n%s%s %s\n' "$prefix" "$1" "
     gauge up 0 "1 when swanctl could read charon's SAs, pools and certificates over VICI."
   fi
   # The journal since the last run (a cursor kept in $state); the first run looks back a day.
-  if [ -d /run/systemd/system ] && command -v journalctl >/dev/null; then
+  if [ -d /run/systemd/system ] && command -v journalctl >/dev/null && mkdir -p "$state"; then
     since=--since=-24h; [ -f "$state/journal.cursor" ] && since=--quiet
     if lines=$(journalctl -q --no-pager -u strongswan -o short-unix "$since" --cursor-file="$state/journal.cursor"); then
       errors=$(printf '%s\n' "$lines" | grep -E -i -- "$error_re" || true)
