@@ -64,9 +64,13 @@ describe("metrics: the strongSwan collector against a real charon", function () 
 
   /** notAfter / nextUpdate as openssl reads them from the DER files. */
   const opensslDate = (kind: "x509" | "crl", file: string): number => {
-    const out = execFileSync("openssl", [kind, "-inform", "DER", "-in", path.join(dir, "swanctl", file), "-noout", kind === "x509" ? "-enddate" : "-nextupdate"], {
-      encoding: "utf8",
-    });
+    const out = execFileSync(
+      "openssl",
+      [kind, "-inform", "DER", "-in", path.join(dir, "swanctl", file), "-noout", kind === "x509" ? "-enddate" : "-nextupdate"],
+      {
+        encoding: "utf8",
+      },
+    );
     return Date.parse(out.replace(/^[^=]+=/, "").trim()) / 1000;
   };
 

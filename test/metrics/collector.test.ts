@@ -16,7 +16,7 @@ const FIXTURES = path.join(__dirname, "fixtures");
 function fakeSwanctl(dir: string, fail = false): void {
   const lines = [
     "#!/bin/bash",
-    ...(fail ? ['echo "connecting to \'unix:///var/run/charon.vici\' failed: No such file or directory" >&2', "exit 1"] : []),
+    ...(fail ? ["echo \"connecting to 'unix:///var/run/charon.vici' failed: No such file or directory\" >&2", "exit 1"] : []),
     'case "$1" in',
     ...["list-conns", "list-sas", "list-pools", "list-certs"].map((l) => `  --${l}) cat ${JSON.stringify(path.join(dir, `${l}.txt`))} ;;`),
     "  *) exit 64 ;;",

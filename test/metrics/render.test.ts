@@ -39,22 +39,24 @@ describe("metrics concern: rendered files", () => {
   });
 
   it("the collector runs as a oneshot service every 30 s from a timer, writing node-exporter's textfile", () => {
-    assert.deepStrictEqual(
-      file(gw, "/etc/systemd/system/stage2-strongswan-metrics.service").split("\n").slice(1, 8),
-      [
-        "[Unit]",
-        "Description=stage2: strongSwan's SAs, pools, certificates and errors as node-exporter textfile metrics",
-        "After=strongswan.service",
-        "",
-        "[Service]",
-        "Type=oneshot",
-        "ExecStart=/usr/local/sbin/stage2-strongswan-metrics /var/lib/prometheus/node-exporter/stage2_strongswan.prom",
-      ],
-    );
-    assert.deepStrictEqual(
-      file(gw, "/etc/systemd/system/stage2-strongswan-metrics.timer").split("\n").slice(4, 11),
-      ["[Timer]", "OnActiveSec=1s", "OnUnitActiveSec=30s", "AccuracySec=1s", "", "[Install]", "WantedBy=timers.target"],
-    );
+    assert.deepStrictEqual(file(gw, "/etc/systemd/system/stage2-strongswan-metrics.service").split("\n").slice(1, 8), [
+      "[Unit]",
+      "Description=stage2: strongSwan's SAs, pools, certificates and errors as node-exporter textfile metrics",
+      "After=strongswan.service",
+      "",
+      "[Service]",
+      "Type=oneshot",
+      "ExecStart=/usr/local/sbin/stage2-strongswan-metrics /var/lib/prometheus/node-exporter/stage2_strongswan.prom",
+    ]);
+    assert.deepStrictEqual(file(gw, "/etc/systemd/system/stage2-strongswan-metrics.timer").split("\n").slice(4, 11), [
+      "[Timer]",
+      "OnActiveSec=1s",
+      "OnUnitActiveSec=30s",
+      "AccuracySec=1s",
+      "",
+      "[Install]",
+      "WantedBy=timers.target",
+    ]);
   });
 
   it("packages, modes and services: exporters restart on a change, the timer too; the script is executable", () => {
