@@ -19,7 +19,8 @@ import { cut, showName } from "../util/show-value";
  * - `name : a.b, c { }` inherits keys and sections from the absolute sections a.b and c (missing ones are ignored),
  *   own entries first, then those of each reference in order, depth first;
  * - `include PATTERN` reads the glob PATTERN (relative to the including file) into the current section; a pattern
- *   that matches nothing is a warning, not an error.
+ *   that matches nothing is a warning, not an error. Where the files come from is the caller's `readInclude`
+ *   (default: this machine's disk; the policy pack reads the files a stack writes, never the machine's).
  * Beyond libstrongswan, three things are refused with their position instead of being read: sections nested deeper
  * than MAX_NESTING (no real file comes close; the parser and every walk over the tree stay shallow), a file that
  * starts with a UTF-8 byte-order mark (libstrongswan reads it as part of the first name, so `connections` would not
@@ -62,11 +63,35 @@ export interface ParsedSettings {
   readonly references: readonly { readonly from: string; readonly to: string; readonly pos: SourcePos }[];
 }
 
+/** A file an `include` matched, with its text. */
+export interface IncludedFile {
+  readonly file: string;
+  readonly text: string;
+}
+
+/**
+ * Reads an `include` in file `from`: the files matching `pattern` (absolute, possibly a glob), in glob(3)'s order;
+ * none is a warning. Throws an Error with a plain reason (never the file's content) when a match cannot be read.
+ */
+export type IncludeReader = (pattern: string, from: string) => readonly IncludedFile[];
+
+/** Includes as strongSwan reads them: glob(3) on this machine's files. */
+export const readIncludesFromDisk: IncludeReader = (pattern) =>
+  expandGlob(pattern).map((file) => {
+    try {
+      return { file, text: fs.readFileSync(file, "utf8") };
+    } catch (err) {
+      throw new Error(`cannot read included file '${cut(file)}': ${fileProblem(err)}`);
+    }
+  });
+
 export interface ParseOptions {
   /** Name used in positions and as the base of relative includes. Default "<string>" in the working directory. */
   readonly file?: string;
   /** Include nesting limit; strongSwan has none, a loop would never end. Default 10. */
   readonly maxIncludeDepth?: number;
+  /** Where included files come from (default: `readIncludesFromDisk`). */
+  readonly readInclude?: IncludeReader;
 }
 
 /** `file:line:column`; just the file for what concerns the whole file (line 0: it could not be read). */
@@ -218,7 +243,10 @@ class Parser {
   readonly files: string[] = [];
   readonly references: { from: string; to: string; pos: SourcePos }[] = [];
 
-  constructor(private readonly maxDepth: number) {}
+  constructor(
+    private readonly maxDepth: number,
+    private readonly readInclude: IncludeReader,
+  ) {}
 
   parseText(text: string, file: string, into: RawSection, depth: number, at: string[] = []): void {
     this.files.push(file);
@@ -307,20 +335,14 @@ class Parser {
     if (pattern.startsWith(BOM)) lx.fail("the include pattern starts with a UTF-8 byte-order mark (BOM)", at);
     if (depth >= this.maxDepth) lx.fail(`includes nested deeper than ${this.maxDepth} (an include loop?)`, at);
     const full = path.isAbsolute(pattern) ? pattern : path.join(dir, pattern);
-    const matches = expandGlob(full);
-    if (matches.length === 0) {
-      this.warnings.push({ pos: at, message: `no files found matching '${cut(full)}'` });
-      return;
+    let matches: readonly IncludedFile[];
+    try {
+      matches = this.readInclude(full, at.file);
+    } catch (err) {
+      lx.fail((err as Error).message, at);
     }
-    for (const file of matches) {
-      let text: string;
-      try {
-        text = fs.readFileSync(file, "utf8");
-      } catch (err) {
-        lx.fail(`cannot read included file '${cut(file)}': ${fileProblem(err)}`, at);
-      }
-      this.parseText(text, file, sec, depth + 1, secPath);
-    }
+    if (matches.length === 0) this.warnings.push({ pos: at, message: `no files found matching '${cut(full)}'` });
+    for (const { file, text } of matches) this.parseText(text, file, sec, depth + 1, secPath);
   }
 
   private setValue(sec: RawSection, key: string, value: string | undefined, pos: SourcePos): void {
@@ -422,7 +444,7 @@ function resolve(root: RawSection, positions: Map<string, SourcePos>): SettingsS
 }
 
 function parseInto(text: string, file: string, options: ParseOptions): ParsedSettings {
-  const parser = new Parser(options.maxIncludeDepth ?? 10);
+  const parser = new Parser(options.maxIncludeDepth ?? 10, options.readInclude ?? readIncludesFromDisk);
   const root = newSection("", { file, line: 1, column: 1 });
   parser.parseText(text, file, root, 0);
   const positions = new Map<string, SourcePos>();

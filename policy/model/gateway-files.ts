@@ -4,7 +4,9 @@ import { WgConf } from "../host/wg-conf";
 import { parseRuleset, Ruleset } from "../nft/ruleset";
 import { scriptEffects } from "../shell/effects";
 import { absoluteFrom, globMatch, isGlob } from "../shell/paths";
-import { parseSwanctl, SwanctlConfig } from "../swanctl/config";
+import { readSwanctlText, type SwanctlFile } from "../../components/strongswan/swanctl";
+import { SettingsParseError, type IncludeReader } from "../../components/strongswan/settings-parser";
+import { SwanctlConfig, swanctlConfigs } from "../swanctl/config";
 import { Finding } from "./finding";
 import { addEffects, CommandIssue, CommandLoad, CommandReading, HostFileView } from "./host-files";
 import { unreadable } from "./unreadable";
@@ -18,6 +20,7 @@ export interface GatewayFiles {
   readonly addresses: (ConfiguredAddress & { readonly file: HostFileView })[];
 }
 
+const SWANCTL_MAIN = "/etc/swanctl/swanctl.conf";
 const SWANCTL_RE = /^\/etc\/swanctl\/(swanctl\.conf|conf\.d\/[^/]+\.conf)$/;
 const NFT_MAIN = "/etc/nftables.conf";
 const NFT_RE = /^\/etc\/(nftables\.conf|nftables\.d\/[^/]+|nftables\/[^/]+\.nft)$/;
@@ -25,8 +28,8 @@ const WG_RE = /^\/etc\/wireguard\/[^/]+\.conf$/;
 
 /** "line 3" from a parser's message, never the message itself (it may quote a secret's value). */
 const lineOf = (err: unknown): string => {
-  const m = /line (\d+)/.exec(String((err as Error)?.message ?? ""));
-  return m ? `a syntax error at line ${m[1]}` : "a syntax error";
+  const line = err instanceof SettingsParseError ? err.pos.line : /line (\d+)/.exec(String((err as Error)?.message ?? ""))?.[1];
+  return line ? `a syntax error at line ${line}` : "a syntax error";
 };
 
 /**
@@ -41,30 +44,41 @@ export function readGatewayFiles(gw: GatewayFiles, loads: readonly CommandLoad[]
     out.push(unreadable(subject, where, what, domain));
   };
 
+  // A swanctl file is read once: on its own, or as part of the file that includes it.
   const swanctlSeen = new Set<HostFileView>();
   const addSwanctl = (file: HostFileView): void => {
     if (swanctlSeen.has(file)) return;
     swanctlSeen.add(file);
-    let config: SwanctlConfig;
-    try {
-      config = parseSwanctl(file.content, file.path);
-    } catch (err) {
-      return flag(file.subject, file.path, `could not be read as swanctl.conf (${lineOf(err)})`, "IPsec");
-    }
-    gw.swanctl.push({ file, config });
-    for (const pattern of config.includes) {
-      const abs = absoluteFrom(file.path.slice(0, file.path.lastIndexOf("/")), pattern);
-      const found = matching(abs);
+    const viewOf = (path: string): HostFileView => (path === file.path ? file : (latest(path) ?? file));
+    // Includes come from the files this stack writes, never from the machine the pack runs on.
+    const readInclude: IncludeReader = (pattern, from) => {
+      const found = [...new Set(matching(pattern).map((f) => f.path))].map((p) => viewOf(p));
       if (found.length === 0) {
-        const why = isGlob(abs)
+        const why = isGlob(pattern)
           ? "matches no file this stack writes, so whatever the host holds there is loaded unseen"
           : "is a file no resource of this stack writes";
-        flag(file.subject, file.path, `includes ${abs}, which ${why}`, "IPsec");
+        const includer = viewOf(from);
+        flag(includer.subject, includer.path, `includes ${pattern}, which ${why}`, "IPsec");
       }
-      found.forEach(addSwanctl);
+      return found.map((f) => ({ file: f.path, text: f.content }));
+    };
+    let read: SwanctlFile;
+    try {
+      read = readSwanctlText(file.content, file.path, { readInclude });
+    } catch (err) {
+      const at = err instanceof SettingsParseError ? viewOf(err.pos.file) : file;
+      swanctlSeen.add(at);
+      return flag(at.subject, at.path, `could not be read as swanctl.conf (${lineOf(err)})`, "IPsec");
+    }
+    for (const part of swanctlConfigs(read)) {
+      const view = viewOf(part.file);
+      swanctlSeen.add(view);
+      gw.swanctl.push({ file: view, config: part.config });
     }
   };
-  gw.files.filter((f) => SWANCTL_RE.test(f.path)).forEach(addSwanctl);
+  const swanctlFiles = gw.files.filter((f) => SWANCTL_RE.test(f.path));
+  // swanctl.conf first: what it includes belongs to it.
+  [...swanctlFiles.filter((f) => f.path === SWANCTL_MAIN), ...swanctlFiles.filter((f) => f.path !== SWANCTL_MAIN)].forEach(addSwanctl);
 
   const included = new Set<string>();
   const addRuleset = (file: HostFileView): void => {

@@ -1,4 +1,5 @@
-import { parseSwanctl } from "../swanctl/config";
+import { readSwanctlText } from "../../components/strongswan/swanctl";
+import { swanctlConfigs } from "../swanctl/config";
 
 /** Recognises key material in text: what must never sit on a command line or in a world-readable file. */
 
@@ -22,7 +23,9 @@ export function secretKinds(text: string): string[] {
 export function swanctlSecretValues(path: string, content: string): string[] {
   if (!path.startsWith("/etc/swanctl/")) return [];
   try {
-    return parseSwanctl(content, path).secrets.flatMap((s) => s.values);
+    // This file's own values: its includes are not followed (each file is looked at on its own).
+    const read = readSwanctlText(content, path, { readInclude: () => [] });
+    return swanctlConfigs(read).flatMap((part) => part.config.secrets.flatMap((s) => s.values));
   } catch {
     return [];
   }

@@ -1,5 +1,4 @@
-import { SettingsSection, unquoteSettingsValue } from "../../components/strongswan/settings";
-import { parseSettings } from "../../components/strongswan/settings-parser";
+import { definedIn, isDocSection, splitList, toText, type DocValue, type SwanctlDocument, type SwanctlFile } from "../../components/strongswan/swanctl";
 
 /** What the policies read from a swanctl.conf (swanctl.conf(5)): connections, their children, pools, secrets. */
 export interface SwanChild {
@@ -34,70 +33,49 @@ export interface SwanctlConfig {
   readonly connections: SwanConnection[];
   readonly pools: { readonly name: string; readonly addrs: string[] }[];
   readonly secrets: SwanSecret[];
-  /** The `include` patterns of the file, resolved by the caller against the host's other files. */
-  readonly includes: string[];
 }
 
-/** strongSwan lists are separated by commas and/or blanks. */
-export const splitList = (value: string | undefined): string[] =>
-  value === undefined
-    ? []
-    : value
-        .split(/[,\s]+/)
-        .map((v) => v.trim())
-        .filter(Boolean);
+// The document holds a list key as its items (swanctl's comma rule); a key it cannot type is read by the same rule.
+const list = (v: DocValue | undefined): string[] => (v === undefined || isDocSection(v) ? [] : Array.isArray(v) ? v : splitList(toText(v)));
+const text = (v: DocValue | undefined): string | undefined => (v === undefined || isDocSection(v) ? undefined : toText(v));
+const sections = (v: DocValue | undefined): [string, SwanctlDocument][] =>
+  isDocSection(v) ? Object.entries(v).filter((e): e is [string, SwanctlDocument] => isDocSection(e[1])) : [];
 
-const valueOf = (sec: SettingsSection, key: string): string | undefined => {
-  const entry = sec.entries.find((e) => e.kind === "value" && e.key === key);
-  return entry?.kind === "value" ? unquoteSettingsValue(entry.value) : undefined;
+const child = ([name, c]: [string, SwanctlDocument]): SwanChild => ({
+  name,
+  localTs: list(c.local_ts),
+  remoteTs: list(c.remote_ts),
+  startAction: text(c.start_action),
+  espProposals: list(c.esp_proposals),
+  ahProposals: list(c.ah_proposals),
+});
+
+const connection = ([name, c]: [string, SwanctlDocument]): SwanConnection => ({
+  name,
+  localAddrs: c.local_addrs === undefined ? undefined : list(c.local_addrs),
+  remoteAddrs: c.remote_addrs === undefined ? undefined : list(c.remote_addrs),
+  pools: list(c.pools),
+  proposals: list(c.proposals),
+  dpdDelay: text(c.dpd_delay),
+  children: sections(c.children).map(child),
+});
+
+const secret = ([name, s]: [string, SwanctlDocument]): SwanSecret => {
+  const values = s.secret === undefined ? [] : [text(s.secret) ?? ""];
+  return { name, inline: values.length > 0, values };
 };
 
-const sectionsOf = (sec: SettingsSection | undefined): { key: string; section: SettingsSection }[] =>
-  (sec?.entries ?? []).flatMap((e) => (e.kind === "section" ? [{ key: e.key, section: e.section }] : []));
-
-const sectionOf = (sec: SettingsSection, key: string): SettingsSection | undefined => sectionsOf(sec).find((s) => s.key === key)?.section;
-
-const INCLUDE_RE = /^[ \t]*include[ \t]+("[^"\n]*"|[^\s#]+)[ \t]*(#.*)?$/;
-
 /**
- * Parses swanctl.conf text with the project's settings parser. `include` statements are taken out first and
- * returned: a policy must never read the files of the machine it runs on, only the host's own files.
+ * The policies' view of one read swanctl.conf (the one typed document, its includes read through the caller's
+ * reader), split by the file that defines each connection, pool and secret: the file itself first, then each
+ * file it included, so that a finding names the file (and the resource) that holds what it is about.
  */
-export function parseSwanctl(text: string, file: string): SwanctlConfig {
-  const includes: string[] = [];
-  const body = text
-    .split("\n")
-    .map((line) => {
-      const m = INCLUDE_RE.exec(line);
-      if (!m) return line;
-      includes.push(m[1].replace(/^"|"$/g, ""));
-      return "";
-    })
-    .join("\n");
-  const tree = parseSettings(body, { file }).tree;
-  const connections = sectionsOf(sectionOf(tree, "connections")).map(({ key, section }) => {
-    const has = (k: string) => valueOf(section, k) !== undefined;
-    return {
-      name: key,
-      localAddrs: has("local_addrs") ? splitList(valueOf(section, "local_addrs")) : undefined,
-      remoteAddrs: has("remote_addrs") ? splitList(valueOf(section, "remote_addrs")) : undefined,
-      pools: splitList(valueOf(section, "pools")),
-      proposals: splitList(valueOf(section, "proposals")),
-      dpdDelay: valueOf(section, "dpd_delay"),
-      children: sectionsOf(sectionOf(section, "children")).map(({ key: child, section: c }) => ({
-        name: child,
-        localTs: splitList(valueOf(c, "local_ts")),
-        remoteTs: splitList(valueOf(c, "remote_ts")),
-        startAction: valueOf(c, "start_action"),
-        espProposals: splitList(valueOf(c, "esp_proposals")),
-        ahProposals: splitList(valueOf(c, "ah_proposals")),
-      })),
-    };
-  });
-  const pools = sectionsOf(sectionOf(tree, "pools")).map(({ key, section }) => ({ name: key, addrs: splitList(valueOf(section, "addrs")) }));
-  const secrets = sectionsOf(sectionOf(tree, "secrets")).map(({ key, section }) => {
-    const values = section.entries.flatMap((e) => (e.kind === "value" && e.key === "secret" ? [unquoteSettingsValue(e.value)] : []));
-    return { name: key, inline: values.length > 0, values };
-  });
-  return { connections, pools, secrets, includes };
+export function swanctlConfigs(f: SwanctlFile): { readonly file: string; readonly config: SwanctlConfig }[] {
+  const byFile = new Map<string, SwanctlConfig>([...new Set(f.parsed.files)].map((file) => [file, { connections: [], pools: [], secrets: [] }]));
+  const own = byFile.get(f.parsed.files[0]) as SwanctlConfig;
+  const into = (root: string, name: string): SwanctlConfig => byFile.get(definedIn(f, [root, name])) ?? own;
+  for (const c of sections(f.document.connections)) into("connections", c[0]).connections.push(connection(c));
+  for (const [name, p] of sections(f.document.pools)) into("pools", name).pools.push({ name, addrs: list(p.addrs) });
+  for (const s of sections(f.document.secrets)) into("secrets", s[0]).secrets.push(secret(s));
+  return [...byFile].map(([file, config]) => ({ file, config }));
 }

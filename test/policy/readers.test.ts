@@ -1,10 +1,14 @@
 import * as assert from "assert";
 import { configuredAddresses } from "../../policy/host/interface-addresses";
 import { parseWgConf } from "../../policy/host/wg-conf";
+import { Finding } from "../../policy/model/finding";
+import { GatewayFiles, readGatewayFiles } from "../../policy/model/gateway-files";
 import { heredocFiles } from "../../policy/model/heredoc";
+import { HostFileView } from "../../policy/model/host-files";
 import { rangeContains, rangesOverlap } from "../../policy/model/ranges";
 import { lookup, normalize, Sealed, UNKNOWN } from "../../policy/model/values";
-import { parseSwanctl } from "../../policy/swanctl/config";
+import { readSwanctlText } from "../../components/strongswan/swanctl";
+import { swanctlConfigs } from "../../policy/swanctl/config";
 
 describe("policy readers", () => {
   it("heredocFiles: `cat >`, `cat <<EOF >`, `tee`, `<<-` with tabs, and the chmod of the same path", () => {
@@ -63,19 +67,66 @@ describe("policy readers", () => {
     ]);
   });
 
-  it("parseSwanctl: lists, quoted values unquoted, includes taken out and reported (never read from this machine)", () => {
-    const config = parseSwanctl(
-      'connections {\n  a {\n    local_addrs = 198.51.100.139\n    remote_addrs = "203.0.113.20, 203.0.113.21"\n    children {\n      a {\n        remote_ts = 172.20.0.0/16 172.21.0.0/16\n        start_action = trap|start\n      }\n    }\n  }\n}\nsecrets {\n  ike-a {\n    secret = "a b\\"c"\n  }\n  private-k {\n    file = k.pem\n  }\n}\ninclude /etc/swanctl/conf.d/*.conf\n',
+  it("swanctlConfigs: the typed document's lists (commas only, as swanctl splits them), values unquoted, includes read through the given reader and split by the file that defines them", () => {
+    const asked: string[] = [];
+    const read = readSwanctlText(
+      'connections {\n  a {\n    local_addrs = 198.51.100.139\n    remote_addrs = "203.0.113.20, 203.0.113.21"\n    children {\n      a {\n        remote_ts = 172.20.0.0/16 172.21.0.0/16\n        start_action = trap|start\n      }\n    }\n  }\n}\nsecrets {\n  ike-a {\n    secret = "a b\\"c"\n  }\n  private-k {\n    file = k.pem\n  }\n}\ninclude conf.d/*.conf\n',
       "/etc/swanctl/swanctl.conf",
+      {
+        readInclude: (pattern, from) => {
+          asked.push(`${from}: ${pattern}`);
+          return [{ file: "/etc/swanctl/conf.d/b.conf", text: "connections {\n  b {\n    local_addrs = 198.51.100.140\n  }\n}\n" }];
+        },
+      },
     );
+    assert.deepStrictEqual(asked, ["/etc/swanctl/swanctl.conf: /etc/swanctl/conf.d/*.conf"]);
+    const parts = swanctlConfigs(read);
+    assert.deepStrictEqual(
+      parts.map((p) => [p.file, p.config.connections.map((c) => c.name)]),
+      [
+        ["/etc/swanctl/swanctl.conf", ["a"]],
+        ["/etc/swanctl/conf.d/b.conf", ["b"]],
+      ],
+    );
+    const [config, included] = parts.map((p) => p.config);
     assert.deepStrictEqual(config.connections[0].remoteAddrs, ["203.0.113.20", "203.0.113.21"]);
-    assert.deepStrictEqual(config.connections[0].children[0].remoteTs, ["172.20.0.0/16", "172.21.0.0/16"]);
+    // swanctl splits lists at commas only: a blank inside an item does not make two (charon refuses the item)
+    assert.deepStrictEqual(config.connections[0].children[0].remoteTs, ["172.20.0.0/16 172.21.0.0/16"]);
     assert.strictEqual(config.connections[0].children[0].startAction, "trap|start");
     assert.deepStrictEqual(config.secrets, [
       { name: "ike-a", inline: true, values: ['a b"c'] },
       { name: "private-k", inline: false, values: [] },
     ]);
-    assert.deepStrictEqual(config.includes, ["/etc/swanctl/conf.d/*.conf"]);
+    assert.deepStrictEqual(included.connections[0].localAddrs, ["198.51.100.140"]);
+  });
+
+  it("readGatewayFiles: a swanctl include reads the stack's own files (never this machine's); findings name the file that holds the fault", () => {
+    const view = (name: string, path: string, content: string): HostFileView => ({
+      path,
+      content,
+      secretFlag: false,
+      via: "script",
+      subject: { type: "command:remote:Command", name, urn: `urn:${name}`, props: {}, dependencies: [] },
+    });
+    const read = (...files: HostFileView[]) => {
+      const gw: GatewayFiles = { files, swanctl: [], rulesets: [], wireguard: [], addresses: [] };
+      const out: Finding[] = [];
+      readGatewayFiles(gw, [], out);
+      return { parts: gw.swanctl.map((s) => [s.file.subject.name, s.file.path, s.config.connections.map((c) => c.name)]), out: out.map((f) => f.message) };
+    };
+    const main = view("main", "/etc/swanctl/swanctl.conf", "connections {\n  a {\n  }\n}\ninclude conf.d/*.conf\ninclude /etc/swanctl/x/*.conf\n");
+    const extra = view("extra", "/etc/swanctl/conf.d/b.conf", "connections {\n  b {\n  }\n}\n");
+    const got = read(extra, main);
+    // b.conf is read once, as part of swanctl.conf, and its connection stays its own
+    assert.deepStrictEqual(got.parts, [
+      ["main", "/etc/swanctl/swanctl.conf", ["a"]],
+      ["extra", "/etc/swanctl/conf.d/b.conf", ["b"]],
+    ]);
+    assert.strictEqual(got.out.length, 1);
+    assert.match(got.out[0], /^\/etc\/swanctl\/swanctl\.conf: includes \/etc\/swanctl\/x\/\*\.conf, which matches no file this stack writes/);
+    const broken = read(main, view("extra", "/etc/swanctl/conf.d/b.conf", "connections {\n  b }\n}\n"));
+    assert.strictEqual(broken.out.length, 1);
+    assert.match(broken.out[0], /^\/etc\/swanctl\/conf\.d\/b\.conf: could not be read as swanctl\.conf \(a syntax error at line 2\)/);
   });
 
   it("normalize/lookup: secret and unknown markers in the spellings the engine and the mocks use", () => {

@@ -211,6 +211,36 @@ describe("settings parser: include", () => {
   it("stops an include loop with an error at the include", () => {
     assert.throws(() => parseSettingsFile(path.join(dir, "loop.conf")), /loop\.conf:1:1: includes nested deeper than 10/);
   });
+
+  it("reads includes through an injected reader, never from disk; its error is the include's, at its position", () => {
+    const asked: string[] = [];
+    const files: Record<string, string> = { "/etc/x/conf.d/a.conf": "b { c = 1 }\ninclude ../more.conf\n", "/etc/x/more.conf": "d = 2\n" };
+    const parsed = parseSettings("s {\n  include conf.d/*.conf\n}\ninclude sub/a.conf\n", {
+      file: "/etc/x/main.conf",
+      readInclude: (pattern, from) => {
+        asked.push(`${from}: ${pattern}`);
+        if (pattern.includes("*")) return [{ file: "/etc/x/conf.d/a.conf", text: files["/etc/x/conf.d/a.conf"] }];
+        return pattern in files ? [{ file: pattern, text: files[pattern] }] : [];
+      },
+    });
+    assert.deepStrictEqual(asked, ["/etc/x/main.conf: /etc/x/conf.d/*.conf", "/etc/x/conf.d/a.conf: /etc/x/more.conf", "/etc/x/main.conf: /etc/x/sub/a.conf"]);
+    assert.deepStrictEqual(parsed.tree.entries, [s("s", s("b", v("c", "1")), v("d", "2"))]);
+    assert.deepStrictEqual(parsed.files, ["/etc/x/main.conf", "/etc/x/conf.d/a.conf", "/etc/x/more.conf"]);
+    assert.deepStrictEqual(
+      parsed.warnings.map((w) => `${w.pos.line}:${w.pos.column} ${w.message}`),
+      ["4:1 no files found matching '/etc/x/sub/a.conf'"],
+    );
+    assert.throws(
+      () =>
+        parseSettings("a = 1\n  include b.conf\n", {
+          file: "/etc/x/main.conf",
+          readInclude: () => {
+            throw new Error("cannot read included file '/etc/x/b.conf': permission denied");
+          },
+        }),
+      { message: "/etc/x/main.conf:2:3: cannot read included file '/etc/x/b.conf': permission denied" },
+    );
+  });
 });
 
 // Names the serializer accepts, including the characters strongSwan is most particular about.

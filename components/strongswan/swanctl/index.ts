@@ -1,4 +1,4 @@
-import { formatPos, parseSettings, parseSettingsFile, pathKey, type ParsedSettings, type SourcePos } from "../settings-parser";
+import { formatPos, parseSettings, parseSettingsFile, pathKey, type IncludeReader, type ParsedSettings, type SourcePos } from "../settings-parser";
 import { readDocument, type SwanctlDocument } from "./document";
 import { formatSwanctlProblem, validateDocument, type SwanctlProblem } from "./schema";
 
@@ -28,7 +28,7 @@ export {
 } from "./schema";
 export { keysOf, keySpec, placeOf, placeName, type SectionKind, type KeySpec } from "./layout";
 export { mergeDocuments, applyExtraSwanctl } from "./merge";
-export { describeType, type TypeSpec, type ModelValue } from "./types";
+export { describeType, splitList, toText, type TypeSpec, type ModelValue } from "./types";
 
 const KNOWN_TOP = { connections: 1, secrets: 1, pools: 1, authorities: 1 };
 
@@ -77,8 +77,17 @@ export function readSwanctl(parsed: ParsedSettings): SwanctlFile {
   return { parsed, document: read.document, config: checked.document, problems };
 }
 
-export const readSwanctlFile = (file: string): SwanctlFile => readSwanctl(parseSettingsFile(file));
-export const readSwanctlText = (text: string, file = "swanctl.conf"): SwanctlFile => readSwanctl(parseSettings(text, { file }));
+export interface SwanctlReadOptions {
+  /** Where `include`d files come from (default: this machine's disk, as swanctl reads them). */
+  readonly readInclude?: IncludeReader;
+}
+
+export const readSwanctlFile = (file: string, options: SwanctlReadOptions = {}): SwanctlFile => readSwanctl(parseSettingsFile(file, options));
+export const readSwanctlText = (text: string, file = "swanctl.conf", options: SwanctlReadOptions = {}): SwanctlFile =>
+  readSwanctl(parseSettings(text, { ...options, file }));
+
+/** The file that first defines a section (e.g. ["connections", "a"]): where an `include`d section comes from. */
+export const definedIn = (f: SwanctlFile, path: readonly string[]): string => f.parsed.positions.get(pathKey(path))?.file ?? f.parsed.files[0];
 
 /** `file:line:column: path: message (got value)`. */
 export function formatLocatedProblem(p: LocatedProblem): string {
