@@ -60,4 +60,6 @@ export const LAB_TOOLS = [
   "wg",
   "nft",
   "tcpdump",
+  "prometheus-node-exporter",
+  "prometheus-bird-exporter",
 ] as const;
