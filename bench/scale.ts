@@ -6,7 +6,7 @@ import { planGateway } from "../components/plan";
 import { GatewayModel } from "../components/model/gateway";
 import { swanctlSecretRefs } from "../components/strongswan/gateway-swanctl";
 import { floatingIpOf, loadStack } from "../cli/stack-source";
-import { previewStackFile, RecordedResource } from "../cli/preview-runtime";
+import { previewStackFile, RecordedResource } from "../preview/runtime";
 import { CharonSandbox, charonMissing, CREDENTIAL_DIRS } from "../lab/charon-sandbox";
 import { BIG, bigGatewayStack, GatewaySize, scaledSize, siteName, stackYaml } from "./big-gateway";
 

@@ -1,6 +1,6 @@
 /**
  * Asks the installed charon which proposal keywords it knows: each candidate is tried in ESP and IKE proposals
- * of a throw-away connection loaded into a sealed charon (tools/swanctl-charon.ts). Prints the accepted ones as
+ * of a throw-away connection loaded into a sealed charon (lab/charon-sandbox.ts). Prints the accepted ones as
  * a sorted JSON list (the list in components/strongswan/swanctl/proposals.ts came from this on charon 5.9.8).
  *
  *   npx ts-node tools/swanctl-probe-proposals.ts
