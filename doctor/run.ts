@@ -34,7 +34,15 @@ export async function runChecks(checks: readonly Check[], ctx: DoctorContext): P
       try {
         const found = await check.run(ctx);
         if (found.length === 0) {
-          return [{ check: check.id, status: "fail", what: `${check.title}: the check reported nothing`, evidence: [], fix: "report this: every check says what holds" }];
+          return [
+            {
+              check: check.id,
+              status: "fail",
+              what: `${check.title}: the check reported nothing`,
+              evidence: [],
+              fix: "report this: every check says what holds",
+            },
+          ];
         }
         return found.map((f) => wellFormed(check, f));
       } catch (err) {

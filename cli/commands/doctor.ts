@@ -43,7 +43,10 @@ const known = (value: string | undefined): value is string => typeof value === "
 function sshKeyOf(loaded: LoadedStack, given: Record<string, string>): string {
   const plain = loaded.file.config["sshPrivateKey"];
   const key = given["sshPrivateKey"] ?? (typeof plain === "string" ? plain : undefined);
-  if (!known(key)) throw new UsageError("stage2:sshPrivateKey is a secure: value: give it with --secrets (pulumi config --show-secrets --json | stage2 doctor ... --secrets -)");
+  if (!known(key))
+    throw new UsageError(
+      "stage2:sshPrivateKey is a secure: value: give it with --secrets (pulumi config --show-secrets --json | stage2 doctor ... --secrets -)",
+    );
   return key;
 }
 

@@ -37,7 +37,12 @@ async function certFindings(ctx: DoctorContext): Promise<Finding[]> {
         check: "certificates",
         subject: file.path,
         ...verdict,
-        evidence: [{ command: `openssl x509 -noout -subject -enddate -in ${file.path}`, output: `subject=${cert.subject.replace(/\n/g, ", ")}\nnotAfter=${cert.validTo}` }],
+        evidence: [
+          {
+            command: `openssl x509 -noout -subject -enddate -in ${file.path}`,
+            output: `subject=${cert.subject.replace(/\n/g, ", ")}\nnotAfter=${cert.validTo}`,
+          },
+        ],
       };
     }),
   );
@@ -49,7 +54,11 @@ async function crlFindings(ctx: DoctorContext): Promise<Finding[]> {
   return Promise.all(
     names.map(async (name): Promise<Finding> => {
       const path = `${CRL_DIR}/${name}`;
-      const p = await read(ctx.shell, `openssl crl -noout -issuer -nextupdate -in ${shq(path)} 2>/dev/null || openssl crl -inform DER -noout -issuer -nextupdate -in ${shq(path)}`, `the CRL ${path}`);
+      const p = await read(
+        ctx.shell,
+        `openssl crl -noout -issuer -nextupdate -in ${shq(path)} 2>/dev/null || openssl crl -inform DER -noout -issuer -nextupdate -in ${shq(path)}`,
+        `the CRL ${path}`,
+      );
       const next = /nextUpdate=(.+)/.exec(p.result.stdout)?.[1];
       if (!next) throw new Error(`the CRL ${path} has no nextUpdate`);
       return {

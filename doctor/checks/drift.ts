@@ -39,7 +39,13 @@ async function hostFiles(ctx: DoctorContext, files: readonly HostFile[]): Promis
 
 const CONVERGE = "run the converge (pulumi up, or the lab's converge): it puts the stack's files back and activates them";
 
-async function fileFinding(ctx: DoctorContext, concern: Concern, file: HostFile, state: HostState | undefined, listing: Evidence): Promise<Finding | undefined> {
+async function fileFinding(
+  ctx: DoctorContext,
+  concern: Concern,
+  file: HostFile,
+  state: HostState | undefined,
+  listing: Evidence,
+): Promise<Finding | undefined> {
   const base = { check: "drift", subject: file.path };
   if (!state?.digest) {
     return { ...base, status: "fail", what: `${file.path} (concern ${concern.name}) is missing on the host`, evidence: [listing], fix: CONVERGE };
@@ -70,7 +76,13 @@ async function fileFinding(ctx: DoctorContext, concern: Concern, file: HostFile,
     ...base,
     status: "fail",
     what: `${file.path} (concern ${concern.name}) was changed on the host: it differs from what the stack renders`,
-    evidence: [listing, { command: `diff -u <rendered> ${file.path}`, output: diff || "(same text; the digest differs in bytes diff does not show, e.g. a missing final newline)" }],
+    evidence: [
+      listing,
+      {
+        command: `diff -u <rendered> ${file.path}`,
+        output: diff || "(same text; the digest differs in bytes diff does not show, e.g. a missing final newline)",
+      },
+    ],
     fix: `${CONVERGE}; to keep the change, put it into the stack (ipsec.extraSwanctl for swanctl.conf) and converge`,
   };
 }
@@ -99,7 +111,12 @@ function journalFinding(concern: Concern, active: string | undefined, pending: b
   const rendered = payloadDigest(encodePayload(concern.files));
   const base = { check: "drift", subject: `concern ${concern.name}`, evidence: [evidence] };
   if (pending) {
-    return { ...base, status: "fail", what: `concern ${concern.name}: an interrupted converge left a pending entry; what the daemons run is not known`, fix: CONVERGE };
+    return {
+      ...base,
+      status: "fail",
+      what: `concern ${concern.name}: an interrupted converge left a pending entry; what the daemons run is not known`,
+      fix: CONVERGE,
+    };
   }
   if (!active) return { ...base, status: "fail", what: `concern ${concern.name} was never activated on this host (no journal entry)`, fix: CONVERGE };
   if (active !== rendered) {
@@ -149,4 +166,3 @@ export const driftCheck: Check = {
     return findings;
   },
 };
-

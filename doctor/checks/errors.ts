@@ -67,9 +67,15 @@ async function readLog(ctx: DoctorContext): Promise<{ lines: LogLine[]; evidence
   }
   const { manager } = await detectServiceManager(ctx.shell);
   if (manager !== "systemd") return undefined;
-  const since = new Date(ctx.now.getTime() - ERROR_WINDOW_S * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  const since = new Date(ctx.now.getTime() - ERROR_WINDOW_S * 1000)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, " UTC");
   const p = await read(ctx.shell, `journalctl -u strongswan --since ${shq(since)} --no-pager -o json --output-fields=MESSAGE,IKE_SA_NAME`, "charon's journal");
-  return { lines: parseJournal(p.result.stdout), evidence: { command: p.evidence.command, output: `(${p.result.stdout.trim().split("\n").filter(Boolean).length} journal entries)` } };
+  return {
+    lines: parseJournal(p.result.stdout),
+    evidence: { command: p.evidence.command, output: `(${p.result.stdout.trim().split("\n").filter(Boolean).length} journal entries)` },
+  };
 }
 
 export const errorsCheck: Check = {
@@ -92,7 +98,15 @@ export const errorsCheck: Check = {
     }
     const errors = log.lines.filter((l) => ERROR_RE.test(l.text));
     if (errors.length === 0) {
-      return [{ check: "errors", status: "ok", subject: "charon's log", what: `no error from charon in the last ${ERROR_WINDOW_S / 60} min`, evidence: [log.evidence] }];
+      return [
+        {
+          check: "errors",
+          status: "ok",
+          subject: "charon's log",
+          what: `no error from charon in the last ${ERROR_WINDOW_S / 60} min`,
+          evidence: [log.evidence],
+        },
+      ];
     }
     const groups = new Map<string, string[]>();
     for (const e of errors) groups.set(e.conn ?? "", [...(groups.get(e.conn ?? "") ?? []), e.text]);

@@ -15,7 +15,11 @@ export function parseConnLocalAddrs(text: string): Map<string, string[]> {
       continue;
     }
     const local = /^ {2}local:\s+(.+)$/.exec(line);
-    if (conn && local) out.set(conn, local[1].split(/,\s*/).map((a) => a.trim()));
+    if (conn && local)
+      out.set(
+        conn,
+        local[1].split(/,\s*/).map((a) => a.trim()),
+      );
   }
   return out;
 }

@@ -90,7 +90,12 @@ export const mtuCheck: Check = {
     }
     const wgBase = { check: "mtu", subject: wg, evidence: [wgLink.evidence, pub.evidence] };
     if (wgMtu !== gw.wireguard.mtu) {
-      findings.push({ ...wgBase, status: "fail", what: `${wg} has MTU ${wgMtu}, the stack says ${gw.wireguard.mtu}`, fix: `ip link set dev ${wg} mtu ${gw.wireguard.mtu} (or converge)` });
+      findings.push({
+        ...wgBase,
+        status: "fail",
+        what: `${wg} has MTU ${wgMtu}, the stack says ${gw.wireguard.mtu}`,
+        fix: `ip link set dev ${wg} mtu ${gw.wireguard.mtu} (or converge)`,
+      });
     } else if (wgMtu > mtu - WIREGUARD_OVERHEAD) {
       findings.push({
         ...wgBase,

@@ -25,9 +25,7 @@ async function systemdFindings(ctx: DoctorContext): Promise<Finding[]> {
         subject: svc.unit,
         what: ok ? `${svc.unit} is enabled and active` : `${svc.unit} is ${enabled || "unknown"} and ${active || "unknown"}, not enabled and active`,
         evidence: [p.evidence],
-        ...(ok
-          ? {}
-          : { fix: `systemctl enable --now ${svc.unit}; if it does not stay up, its reason is in journalctl -u ${svc.unit} -n 50` }),
+        ...(ok ? {} : { fix: `systemctl enable --now ${svc.unit}; if it does not stay up, its reason is in journalctl -u ${svc.unit} -n 50` }),
       };
     }),
   );

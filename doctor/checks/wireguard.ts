@@ -12,7 +12,8 @@ export function parseHandshakes(text: string): Map<string, number> {
   return out;
 }
 
-const age = (s: number): string => (s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} days`);
+const age = (s: number): string =>
+  s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} days`;
 
 export const wireguardCheck: Check = {
   id: "wireguard",

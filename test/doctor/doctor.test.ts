@@ -22,7 +22,8 @@ const PREFIX = "s2doc";
 const BIN = path.resolve(__dirname, "../../bin/stage2");
 
 const failing = (fs_: readonly Finding[]) => fs_.filter((f) => f.status !== "ok");
-const show = (fs_: readonly Finding[]) => fs_.map((f) => `${f.status} ${f.check} ${f.subject ?? ""}: ${f.what}${f.fix ? `\n    fix: ${f.fix}` : ""}`).join("\n");
+const show = (fs_: readonly Finding[]) =>
+  fs_.map((f) => `${f.status} ${f.check} ${f.subject ?? ""}: ${f.what}${f.fix ? `\n    fix: ${f.fix}` : ""}`).join("\n");
 const text = (fs_: readonly Finding[]) => JSON.stringify(fs_);
 
 /** The one finding of `check` about `subject`, failing (or warning), with a fix. */
@@ -40,7 +41,14 @@ describe("stage2 doctor in the namespace lab: green when healthy, each classic f
 
   const context = (model: GatewayModel = gw, secrets = lab.secrets([model])): DoctorContext => {
     const render = { floatingIp: model.floatingIp.address as string };
-    return { gateway: model, render, plan: planGateway(model, render, secrets), shell: labShell(lab.host("gw")), secrets: Object.values(secrets), now: new Date() };
+    return {
+      gateway: model,
+      render,
+      plan: planGateway(model, render, secrets),
+      shell: labShell(lab.host("gw")),
+      secrets: Object.values(secrets),
+      now: new Date(),
+    };
   };
   const doctor = (ctx = context()) => runChecks(CHECKS, ctx);
   const gwSh = (script: string) => sh(lab.host("gw"), script);
@@ -62,7 +70,10 @@ describe("stage2 doctor in the namespace lab: green when healthy, each classic f
     const found = await doctor();
     assert.deepEqual(failing(found), [], show(failing(found)));
     for (const check of ["units", "drift", "ike-binding", "firewall", "wireguard", "errors", "certificates", "mtu"]) {
-      assert.ok(found.some((f) => f.check === check), `no finding from ${check}`);
+      assert.ok(
+        found.some((f) => f.check === check),
+        `no finding from ${check}`,
+      );
     }
     assert.ok(named(found, "units", "strongswan", "ok"));
     assert.ok(named(found, "ike-binding", "connection laptops", "ok"));
@@ -178,7 +189,11 @@ describe("stage2 doctor in the namespace lab: green when healthy, each classic f
       const ca = found.find((f) => f.check === "certificates" && f.subject?.includes("x509ca"));
       assert.equal(ca?.status, "ok", show(found));
       assert.ok(!text(found).includes(secrets["doctor-gw-key"].split("\n")[1]), "the gateway's private key appears in a finding");
-      assert.deepEqual(failing(found).map((f) => f.check), ["certificates"], show(failing(found)));
+      assert.deepEqual(
+        failing(found).map((f) => f.check),
+        ["certificates"],
+        show(failing(found)),
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
       await lab.converge(gw);
@@ -213,7 +228,10 @@ describe("stage2 doctor in the namespace lab: green when healthy, each classic f
         assert.ok(!res.stdout.includes(value) && !res.stderr.includes(value), "a secret value appears in doctor's output");
       }
       // The key's private directory is gone.
-      assert.deepEqual(fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith("stage2-doctor-")), before);
+      assert.deepEqual(
+        fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith("stage2-doctor-")),
+        before,
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

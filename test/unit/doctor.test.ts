@@ -56,10 +56,13 @@ describe("doctor (pure parts)", () => {
       "  local:  203.0.113.20, 203.0.113.21",
       "  remote: 198.51.100.18",
     ].join("\n");
-    assert.deepEqual([...parseConnLocalAddrs(out)], [
-      ["laptops", ["203.0.113.39"]],
-      ["branch", ["203.0.113.20", "203.0.113.21"]],
-    ]);
+    assert.deepEqual(
+      [...parseConnLocalAddrs(out)],
+      [
+        ["laptops", ["203.0.113.39"]],
+        ["branch", ["203.0.113.20", "203.0.113.21"]],
+      ],
+    );
   });
 
   it("reads addresses, rules with counters, handshakes, MTUs and clamps", () => {
@@ -69,17 +72,27 @@ describe("doctor (pure parts)", () => {
     ]);
     const rules = parseCommentedRules('\t\tip saddr 10.3.0.0/24 counter packets 3 bytes 252 drop comment "stage2: pool without ipsec"\n\t\tiif "lo" accept');
     assert.deepEqual(rules, [{ comment: "stage2: pool without ipsec", counted: true, packets: 3, bytes: 252 }]);
-    assert.deepEqual([...parseHandshakes("abc=\t0\ndef=\t1700000000\n")], [
-      ["abc=", 0],
-      ["def=", 1700000000],
-    ]);
+    assert.deepEqual(
+      [...parseHandshakes("abc=\t0\ndef=\t1700000000\n")],
+      [
+        ["abc=", 0],
+        ["def=", 1700000000],
+      ],
+    );
     assert.equal(parseMtu("3: eth0@if4: <BROADCAST> mtu 1450 qdisc noqueue"), 1450);
-    assert.deepEqual(parseClamps('tcp option maxseg size set 1360 comment "stage2: mss for ipsec"\nx set 1380 comment "stage2: mss for wireguard"', "ipsec"), [1360]);
+    assert.deepEqual(
+      parseClamps('tcp option maxseg size set 1360 comment "stage2: mss for ipsec"\nx set 1380 comment "stage2: mss for wireguard"', "ipsec"),
+      [1360],
+    );
   });
 
   it("keeps charon's log lines of the last hour and the connection each is about", () => {
     const now = new Date(2026, 10, 27, 22, 0, 0);
-    const log = ["Nov 27 20:10:00 09[NET] <laptops|1> error writing to socket: Network is unreachable", "Nov 27 21:30:00 12[IKE] <branch|2> giving up after 5 retransmits", "garbage"].join("\n");
+    const log = [
+      "Nov 27 20:10:00 09[NET] <laptops|1> error writing to socket: Network is unreachable",
+      "Nov 27 21:30:00 12[IKE] <branch|2> giving up after 5 retransmits",
+      "garbage",
+    ].join("\n");
     assert.deepEqual(parseFileLog(log, now), [{ conn: "branch", text: "Nov 27 21:30:00 12[IKE] <branch|2> giving up after 5 retransmits" }]);
   });
 
@@ -94,7 +107,10 @@ describe("doctor (pure parts)", () => {
       "psk-a": "pa-ss-word-1",
       b: "v2",
     });
-    assert.throws(() => parseSecretsInput('{"stage2:psk": "hunter2-secret"', "secrets.json"), (e: Error) => /^secrets\.json: not JSON/.test(e.message) && !e.message.includes("hunter2"));
+    assert.throws(
+      () => parseSecretsInput('{"stage2:psk": "hunter2-secret"', "secrets.json"),
+      (e: Error) => /^secrets\.json: not JSON/.test(e.message) && !e.message.includes("hunter2"),
+    );
   });
 
   it("fails closed: a check that throws or says nothing is a failing finding; secrets are redacted; fails come first", async () => {
