@@ -4,6 +4,8 @@ import { HostPlan, ServiceManager } from "../components/host/types";
 import { RenderContext } from "../components/model/context";
 import { GatewayModel } from "../components/model/gateway";
 import { contains } from "../components/model/net";
+import { DoctorContext } from "../doctor/types";
+import { labShell } from "../doctor/lab-shell";
 import { CheckContext, Fact, listSas, runChecks } from "./checks";
 import { converge, ConvergeResult } from "./converge";
 import { NamespaceHost, sh } from "./host";
@@ -338,6 +340,21 @@ export class Lab implements CheckContext {
     const m = missing[0];
     const rib = await this.host(m.node).exec("gobgp neighbor; gobgp global rib -a ipv4");
     throw new Error(`${m.node} has no BGP route to ${m.vip} via ${m.via} after ${timeoutMs} ms:\n${rib.stdout}${rib.stderr}`);
+  }
+
+  /** What doctor needs to judge one gateway of the lab: its model, what stage2 renders for it, a shell inside it. */
+  doctor(gateway: string = this.state.gateways[0]): DoctorContext {
+    const gw = this.model(undefined, gateway);
+    const render = { floatingIp: gw.floatingIp.address as string };
+    const secrets = this.secrets([gw]);
+    return {
+      gateway: gw,
+      render,
+      plan: this.plan(gw, render, secrets),
+      shell: labShell(this.host(this.gatewayRole(gateway))),
+      secrets: Object.values(secrets),
+      now: new Date(),
+    };
   }
 
   /** Every fact, or only one gateway's. */

@@ -1,8 +1,13 @@
 import { POOL_WITHOUT_IPSEC } from "../../components/nftables/render";
 import { contains } from "../../components/model/net";
+import { labShell } from "../../doctor/lab-shell";
+import { runChecks as runDoctor } from "../../doctor/run";
+import { DoctorContext } from "../../doctor/types";
+import { GATEWAY_CHECKS } from "../checks";
 import { LabHost } from "../host";
+import type { KernelLab } from "./kernel-lab";
 import { LabLayout, Role } from "../layout";
-import { IkeSa, parseSas } from "../sa";
+import { IkeSa, parseSas } from "../../doctor/parse-sas";
 
 /** One fact about the running kernel lab: pass or fail, with the evidence it was judged on. */
 export interface CheckResult {
@@ -49,7 +54,7 @@ const pingOk = (text: string, count: number): boolean => new RegExp(`${count} pa
 const pingLine = (text: string): string => text.split("\n").find((l) => l.includes("packets transmitted")) ?? text.trim().slice(-200);
 
 /** All checks of the kernel lab, in one boot; each host is asked as few times as possible (an SSH command costs on TCG). */
-export async function runKernelChecks(layout: LabLayout, hosts: ReadonlyMap<Role, LabHost>): Promise<CheckResult[]> {
+export async function runKernelChecks(layout: LabLayout, hosts: ReadonlyMap<Role, LabHost>, doctor: DoctorContext): Promise<CheckResult[]> {
   const host = (role: Role): LabHost => {
     const h = hosts.get(role);
     if (!h) throw new Error(`no ${role} host`);
@@ -103,21 +108,6 @@ export async function runKernelChecks(layout: LabLayout, hosts: ReadonlyMap<Role
   );
   const vip = rwSas.flatMap((s) => s.localVips)[0];
   add("rw: virtual IP from the pool", !!vip && contains(layout.rw.pool, vip), vip ? `${vip} in ${layout.rw.pool}` : "no virtual IP");
-  const xfrm = await out(gw, "ip xfrm state; echo ---; ip xfrm policy");
-  const [state, policy] = xfrm.split("\n---\n");
-  const nat = layout.addrs.nat;
-  const saIn = new RegExp(`src ${nat} dst ${fip}\\s+proto esp spi 0x[0-9a-f]+[^]*?encap type espinudp`).test(state ?? "");
-  const saOut = new RegExp(`src ${fip} dst ${nat}\\s+proto esp`).test(state ?? "");
-  add(
-    "gw: ip xfrm state holds the road warrior's SAs (ESP in UDP)",
-    saIn && saOut,
-    (state ?? "")
-      .split("\n")
-      .filter((l) => l.startsWith("src"))
-      .join("; "),
-  );
-  const pols = vip ? ["in", "fwd", "out"].filter((dir) => new RegExp(`${vip.replace(/\./g, "\\.")}/32[^\\n]*\\n\\s*dir ${dir}`).test(policy ?? "")) : [];
-  add("gw: ip xfrm policy holds the road warrior's policies (in, fwd, out)", pols.length === 3, `directions for ${vip ?? "?"}: ${pols.join(", ") || "none"}`);
 
   // Traffic: rw → node through the tunnel, counted by `meta ipsec exists`; node's way back learned over BGP.
   await out(gw, `nft -f - <<'EOF'\n${renderObserveTable(layout.rw.pool)}EOF`);
@@ -174,7 +164,27 @@ export async function runKernelChecks(layout: LabLayout, hosts: ReadonlyMap<Role
     const stamp = Number(hs.trim().split(/\s+/)[1] ?? 0);
     add("WireGuard handshake up and wgpeer reaches gw", pingOk(wg, 3) && stamp > 0, `${pingLine(wg)}; latest handshake ${stamp}`);
   }
+
+  // The gateway side as doctor sees it (XFRM states and policies, table 220, BIRD's exports, the pools), after the
+  // peers' traffic above: one implementation for doctor and both labs.
+  for (const f of await runDoctor(GATEWAY_CHECKS, doctor))
+    add(`gw: doctor ${f.check} ${f.subject ?? ""}`.trim(), f.status === "ok", `${f.status.toUpperCase()} ${f.what}${f.fix ? `; fix: ${f.fix}` : ""}`);
   return results;
+}
+
+/** What doctor needs to judge the kernel lab's gateway: its model as converged, the plan, a shell over the VM's SSH. */
+export function kernelDoctorContext(lab: KernelLab): DoctorContext {
+  const plan = lab.plan();
+  const host = lab.hosts.get("gw");
+  if (!host) throw new Error("the kernel lab has no gw host");
+  return {
+    gateway: lab.gateway,
+    render: { floatingIp: lab.layout.addrs.floatingIp },
+    plan,
+    shell: labShell(host),
+    secrets: plan.concerns.flatMap((c) => c.files.filter((f) => f.secret).map((f) => f.content)),
+    now: new Date(),
+  };
 }
 
 export function formatChecks(results: readonly CheckResult[]): string {

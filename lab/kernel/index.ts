@@ -1,4 +1,4 @@
-import { CheckResult, formatChecks, runKernelChecks } from "./checks";
+import { CheckResult, formatChecks, kernelDoctorContext, runKernelChecks } from "./checks";
 import { formatDifferences } from "./differences";
 import { KernelLab, kernelLabUp, KernelLabOptions } from "./kernel-lab";
 import { faults, FaultResult, hitless, HitlessResult, sealedCheck } from "./scenarios";
@@ -24,7 +24,7 @@ export interface KernelLabReport {
 
 /** The checks of one boot: the dataplane facts, then the sealing proof. */
 export async function kernelChecks(lab: KernelLab): Promise<CheckResult[]> {
-  const results = await runKernelChecks(lab.layout, lab.hosts);
+  const results = await runKernelChecks(lab.layout, lab.hosts, kernelDoctorContext(lab));
   if (lab.vm.mgmt) results.push(await sealedCheck(lab, lab.vm.mgmt.hostAlias));
   return results;
 }

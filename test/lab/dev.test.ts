@@ -24,13 +24,13 @@ describe("stage2 lab run --stack dev (the CLI on stacks/Pulumi.dev.yaml unchange
     assert.equal(res.code, 0, res.stdout + res.stderr);
     assert.match(res.stdout, /^gw-dev \/ acme-rw \(eap-mschapv2\)\n {2}PASS ike-sa /m);
     assert.match(res.stdout, /^gw-dev \/ acme-hq \(psk\)\n {2}PASS site-up .* initiated by gw-dev$/m);
-    assert.match(res.stdout, /^lab: facts per gateway: gw-dev 13$/m);
+    assert.match(res.stdout, /^lab: facts per gateway: gw-dev 18$/m);
     assert.match(
       res.stdout,
-      /^lab: facts per connection: gw-dev\/bgp node-1 1, gw-dev\/acme-rw 7, gw-dev\/acme-hq 3, gw-dev\/wireguard ops-laptop 1, gw-dev\/gateway 1$/m,
+      /^lab: facts per connection: gw-dev\/bgp node-1 2, gw-dev\/acme-rw 9, gw-dev\/acme-hq 3, gw-dev\/wireguard ops-laptop 1, gw-dev\/gateway 3$/m,
     );
-    assert.match(res.stdout, /^lab: facts per auth kind: eap-mschapv2 7, psk 3$/m);
-    assert.match(res.stdout, /^lab: 13 passed, 0 failed$/m);
+    assert.match(res.stdout, /^lab: facts per auth kind: eap-mschapv2 9, psk 3$/m);
+    assert.match(res.stdout, /^lab: 18 passed, 0 failed$/m);
     assert.match(res.stdout, /^ {2}idempotent {3}yes: second converge activated 0/m);
     assert.match(res.stdout, /^ {2}down {9}\d+ ms, nothing left$/m);
     assert.deepEqual(await labNamespaces(PREFIX), []);

@@ -66,7 +66,10 @@ describe("lab on a custom stack: an EAP-MSCHAPv2 road warrior (certificate issue
     for (const f of facts) assert.equal(f.ok, true, `${f.id}: ${f.what} — ${f.evidence}`);
     assert.deepEqual(
       facts.map((f) => f.id),
-      ["bgp-rib", "ike-sa", "rw-vip", "rw-ts", "rw-reach", "rw-return", "isolation", "pool-spoof", "ipsec-not-on-wg0"],
+      [
+        ...["bgp-rib", "ike-sa", "rw-vip", "rw-ts", "rw-reach", "rw-return", "isolation", "pool-spoof", "ipsec-not-on-wg0"],
+        ...["doctor-connections", "doctor-connections", "doctor-connections", "doctor-bird", "doctor-capacity"],
+      ],
     );
     assert.match(facts[1].evidence, /^staff ESTABLISHED local 203\.0\.113\.20\[4500\] remote 198\.51\.100\.3\[4500\] nat-remote=yes$/);
     const raw = (await lab!.host("gw").exec("swanctl --list-sas --raw --ike staff")).stdout;

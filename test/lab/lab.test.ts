@@ -94,11 +94,16 @@ describe("lab (network namespaces, real daemons, converge over SSH)", function (
         "rw-return",
         "isolation",
         "site-up",
-        "site-ts",
         "site-reach",
         "wireguard",
         "pool-spoof",
         "ipsec-not-on-wg0",
+        "doctor-connections",
+        "doctor-connections",
+        "doctor-connections",
+        "doctor-connections",
+        "doctor-bird",
+        "doctor-capacity",
       ],
     );
     for (const f of facts) assert.equal(f.ok, true, `${f.id}: ${f.what} — ${f.evidence}`);

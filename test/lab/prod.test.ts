@@ -144,8 +144,12 @@ describe("lab: the whole prod stack (stacks/Pulumi.prod.yaml unchanged: both gat
       ["bgp node-1", "bgp node-2", "bgp node-3"],
     );
     for (const f of bad.filter((x) => x.id === "bgp-rib")) assert.match(f.evidence, /; MISSING 10\.3\.17\.0\/24$/);
+    assert.deepEqual(
+      bad.filter((f) => f.id === "doctor-bird").map((f) => `${f.connection}: ${f.what}`),
+      ["node-1", "node-2", "node-3"].map((n) => `bgp ${n}: ${n} is not sent exactly the pools and sites' networks: missing 10.3.17.0/24`),
+    );
     assert.ok(
-      bad.every((f) => f.id === "bgp-rib" || f.connection === "initech-rw"),
+      bad.every((f) => f.id === "bgp-rib" || f.id === "doctor-bird" || f.connection === "initech-rw"),
       failed(bad).join(", "),
     );
     const res = await lab.converge(lab.model(undefined, "gw-nbg1"));
@@ -169,7 +173,7 @@ describe("lab: the whole prod stack (stacks/Pulumi.prod.yaml unchanged: both gat
     const facts = (await lab.check("gw-nbg1")).filter((f) => f.ok === false);
     assert.deepEqual(
       facts.map((f) => `${f.connection} ${f.id}`),
-      ["initech-office site-up", "initech-office site-ts", "initech-office site-reach"],
+      ["initech-office site-up", "initech-office site-reach", "initech-office doctor-connections"],
     );
     await write(lab.secret(s.auth.secretKey));
     await sh(peer, "swanctl --load-all --noprompt >/dev/null");
