@@ -67,8 +67,6 @@ describe("kernel lab: the gateway on Debian's kernel with systemd (one boot)", f
     "gw: WireGuard on the kernel module",
     "gw: road warrior's IKE SA on the floating IP with NAT-T",
     "rw: virtual IP from the pool",
-    "gw: ip xfrm state holds the road warrior's SAs (ESP in UDP)",
-    "gw: ip xfrm policy holds the road warrior's policies (in, fwd, out)",
     "rw reaches node through the tunnel",
     "gw: `meta ipsec exists` counts the road warrior's decrypted packets",
     "IPsec packets never cross wg0",
@@ -77,6 +75,12 @@ describe("kernel lab: the gateway on Debian's kernel with systemd (one boot)", f
     "a pool-sourced packet without IPsec is dropped and counted",
     "site's LAN host reaches node",
     "WireGuard handshake up and wgpeer reaches gw",
+    // doctor's checks of the gateway side: XFRM states and policies, table 220, BIRD's exports, the pool
+    "gw: doctor connections ip rule 220",
+    "gw: doctor connections laptops",
+    "gw: doctor connections branch",
+    "gw: doctor bird bgp node1",
+    "gw: doctor capacity laptops",
     "VM sealed: no route off the management link, no connection reaches the machine",
   ];
   for (const name of expected)
