@@ -1,10 +1,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
-import { requireRoot, requireTools, skipUnless } from "../helpers/env";
+import { requireVm } from "../helpers/vm";
 import { CheckResult } from "../../lab/kernel/checks";
 import { faultChecks, hitlessChecks, kernelChecks } from "../../lab/kernel";
 import { KernelLab, kernelLabUp } from "../../lab/kernel/kernel-lab";
-import { pickKernel } from "../../lab/kernel/modules";
 import { faults, hitless } from "../../lab/kernel/scenarios";
 import { runInVm } from "../../lab/kernel/vm";
 
@@ -12,18 +11,6 @@ import { runInVm } from "../../lab/kernel/vm";
  * The kernel lab in one boot: Debian's kernel and systemd in qemu (TCG), the gateway converged over SSH with the
  * production apply scripts on the xfrm dataplane, then every check, the hitless re-converge and the faults.
  */
-function requireVm(ctx: Mocha.Context): void {
-  requireRoot(ctx);
-  requireTools(ctx, "qemu-system-x86_64", "ssh", "ssh-keygen", "/bin/busybox");
-  let kernel = "";
-  try {
-    kernel = pickKernel().image;
-  } catch (e) {
-    kernel = "";
-  }
-  skipUnless(ctx, kernel !== "" && fs.existsSync(kernel), "no /boot/vmlinuz-* with /lib/modules: apt-get install linux-image-amd64");
-}
-
 const assertCheck = (c: CheckResult | undefined, name: string): void => {
   assert.ok(c, `no check named ${name}`);
   assert.ok(c.ok, `${c.name}: ${c.evidence}`);
