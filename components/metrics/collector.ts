@@ -157,7 +157,7 @@ gauge() { printf '# HELP %s%s %s\n# TYPE %s%s gauge\n%s%s %s\n' "$prefix" "$1" "
 chmod 0644 "$tmp" && mv -f "$tmp" "$out"
 `;
 
-/** /usr/local/sbin/stage2-strongswan-metrics: bash, swanctl, awk and journalctl only (no new runtime dependency). */
+/** /etc/stage2/strongswan-metrics: bash, swanctl, awk and journalctl only (no new runtime dependency). */
 export function renderCollector(): string {
   const fill: Record<string, string> = { PREFIX: METRIC_PREFIX, STATE: COLLECTOR_STATE, ERROR_RE: CHARON_ERROR_RE, AWK };
   return SCRIPT.replace(/@(PREFIX|STATE|ERROR_RE|AWK)@/g, (_, key: string) => shq(fill[key]));

@@ -1,3 +1,4 @@
+import { shq } from "../host/apply-script";
 import { Concern, ServiceUnit } from "../host/types";
 import { GatewayModel } from "../model/gateway";
 import { renderCollector } from "./collector";
@@ -5,7 +6,6 @@ import {
   BIRD_EXPORTER_DEFAULTS,
   COLLECT_INTERVAL_S,
   COLLECTOR,
-  COLLECTOR_STATE,
   COLLECTOR_UNIT,
   NODE_EXPORTER_DEFAULTS,
   renderBirdExporterDefaults,
@@ -21,7 +21,10 @@ export const METRICS_PACKAGES = ["prometheus-node-exporter", "prometheus-bird-ex
 /** The units the metrics concern runs (the kernel lab lets exactly these start in its VM). */
 export const METRICS_UNITS = ["prometheus-node-exporter.service", "prometheus-bird-exporter.service", `${COLLECTOR_UNIT}.timer`] as const;
 
-/** Without a service manager (the namespace lab): a pid file under the host's private /run. */
+/**
+ * Without a service manager (the namespace lab): a pid file under the host's private /run. `start` must exec: a forked
+ * shell that does not keeps bash's saved copies of the apply script's descriptors (the SSH channel, the host's lock).
+ */
 function directDaemon(unit: string, start: string): ServiceUnit["direct"] {
   const pid = `/run/${unit}.pid`;
   const launch = `{ ${start} </dev/null >/dev/null 2>&1 & echo $! > ${pid}; }`;
@@ -62,7 +65,7 @@ export function metricsConcern(gw: GatewayModel): Concern {
       {
         unit: `${COLLECTOR_UNIT}.timer`,
         onChange: "restart",
-        direct: directDaemon(COLLECTOR_UNIT, `( mkdir -p ${COLLECTOR_STATE}; while :; do ${COLLECTOR} ${STRONGSWAN_PROM}; sleep ${COLLECT_INTERVAL_S}; done )`),
+        direct: directDaemon(COLLECTOR_UNIT, `( exec bash -c ${shq(`while :; do ${COLLECTOR} ${STRONGSWAN_PROM}; sleep ${COLLECT_INTERVAL_S}; done`)} )`),
       },
     ],
   };

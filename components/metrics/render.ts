@@ -12,7 +12,8 @@ export const BIRD_EXPORTER_DEFAULTS = "/etc/default/prometheus-bird-exporter";
 /** node-exporter's textfile collector reads every *.prom file here (Debian's directory, named explicitly). */
 export const TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
 export const STRONGSWAN_PROM = `${TEXTFILE_DIR}/stage2_strongswan.prom`;
-export const COLLECTOR = "/usr/local/sbin/stage2-strongswan-metrics";
+/** Under /etc, not /usr/local: the namespace lab gives its hosts a private /etc and /var only. */
+export const COLLECTOR = "/etc/stage2/strongswan-metrics";
 export const COLLECTOR_UNIT = "stage2-strongswan-metrics";
 /** The collector's own state (the journal cursor, the last error seen): not under /var/lib/stage2, the converge's. */
 export const COLLECTOR_STATE = "/var/lib/stage2-strongswan-metrics";

@@ -46,7 +46,7 @@ describe("metrics concern: rendered files", () => {
       "",
       "[Service]",
       "Type=oneshot",
-      "ExecStart=/usr/local/sbin/stage2-strongswan-metrics /var/lib/prometheus/node-exporter/stage2_strongswan.prom",
+      "ExecStart=/etc/stage2/strongswan-metrics /var/lib/prometheus/node-exporter/stage2_strongswan.prom",
     ]);
     assert.deepStrictEqual(file(gw, "/etc/systemd/system/stage2-strongswan-metrics.timer").split("\n").slice(4, 11), [
       "[Timer]",
@@ -69,7 +69,7 @@ describe("metrics concern: rendered files", () => {
         ["/etc/default/prometheus-bird-exporter", "0644", false],
         ["/etc/systemd/system/prometheus-node-exporter.service.d/stage2.conf", "0644", false],
         ["/etc/systemd/system/prometheus-bird-exporter.service.d/stage2.conf", "0644", false],
-        ["/usr/local/sbin/stage2-strongswan-metrics", "0755", false],
+        ["/etc/stage2/strongswan-metrics", "0755", false],
         ["/etc/systemd/system/stage2-strongswan-metrics.service", "0644", false],
         ["/etc/systemd/system/stage2-strongswan-metrics.timer", "0644", false],
       ],
@@ -93,6 +93,8 @@ describe("metrics concern: rendered files", () => {
     const direct = renderApplyScript(metricsConcern(gw), "direct");
     assert.doesNotMatch(direct, /systemctl/);
     assert.match(direct, /prometheus-node-exporter \$ARGS \) <\/dev\/null >\/dev\/null 2>&1 & echo \$! > \/run\/prometheus-node-exporter\.pid/);
+    // Each daemon execs: a forked shell would keep bash's saved copies of the SSH channel and the host's lock.
+    assert.match(direct, /\( exec bash -c 'while :; do \/etc\/stage2\/strongswan-metrics \S+; sleep 30; done' \) <\/dev\/null >\/dev\/null 2>&1 &/);
   });
 });
 
