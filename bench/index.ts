@@ -1,6 +1,7 @@
 import { benchInterrupt } from "./interrupt";
 import { bench as benchKernel } from "./kernel";
 import { bench as benchLab, LabFigures } from "./lab";
+import { benchLoad } from "./load";
 import { benchPreview } from "./preview";
 import { benchScale } from "./scale";
 
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
     else await benchKernel(namespace);
   }
   if (want("interrupt") && process.getuid?.() === 0) await benchInterrupt();
+  if (want("load") && process.getuid?.() === 0) await benchLoad();
 }
 
 main().then(
