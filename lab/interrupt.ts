@@ -80,8 +80,8 @@ export const NAMESPACE_CASES: readonly InterruptCase[] = [
 export const KERNEL_CASES: readonly InterruptCase[] = [
   { concern: "wireguard", at: "staged", how: "close" },
   { concern: "wireguard", at: "validated", how: "kill" },
-  { concern: "wireguard", at: "swapped", how: "kill" },
   { concern: "swanctl", at: "swapping", how: "close" },
+  { concern: "wireguard", at: "swapped", how: "kill" },
   { concern: "swanctl", at: "activating", how: "close" },
   { concern: "swanctl", at: "rollback", how: "kill" },
 ];
