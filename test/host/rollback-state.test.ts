@@ -9,7 +9,7 @@ import { Concern } from "../../components/host/types";
 import { floatingIpHostConcern } from "../../components/floating-ip-host/concern";
 import { wireguardConcern } from "../../components/wireguard/concern";
 import { requireRoot, requireTools } from "../helpers/env";
-import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom } from "../fixtures/gateway-renderers";
+import { FIXTURE_CONTEXT, fixtureModel, fixtureGateway, gatewayFrom } from "../fixtures/gateway";
 
 /** What the interface carries: the state a rollback must put back. */
 const SHOW = (dev: string) =>
@@ -23,7 +23,12 @@ const SHOW = (dev: string) =>
 const refusing = (c: Concern, dev: string): Concern => ({ ...c, activate: [...(c.activate ?? []), `{ echo "new state:"; ${SHOW(dev)}; } >&2; false`] });
 
 /** One throwaway host (own network, mount and PID namespaces; /etc an overlay, /var/lib and /run its own). */
-function inHost(dir: string, steps: { concern: Concern; title: string }[], setup: string, show = (c: Concern) => SHOW(c.name === "wireguard" ? "wg0" : "eth0")): string {
+function inHost(
+  dir: string,
+  steps: { concern: Concern; title: string }[],
+  setup: string,
+  show = (c: Concern) => SHOW(c.name === "wireguard" ? "wg0" : "eth0"),
+): string {
   const lines = [
     "set -u",
     `mkdir -p ${dir}/etc-u ${dir}/etc-w ${dir}/var-lib`,
@@ -36,9 +41,7 @@ function inHost(dir: string, steps: { concern: Concern; title: string }[], setup
     const concern = { ...withPackages, packages: [] };
     fs.writeFileSync(path.join(dir, `apply-${i}.sh`), renderApplyScript(concern, "direct"));
     fs.writeFileSync(path.join(dir, `payload-${i}`), encodePayload(concern.files));
-    lines.push(
-      `echo "== ${title}"; bash ${dir}/apply-${i}.sh < ${dir}/payload-${i} 2>&1 | grep -v '^\\s*$'; ${show(concern)}`,
-    );
+    lines.push(`echo "== ${title}"; bash ${dir}/apply-${i}.sh < ${dir}/payload-${i} 2>&1 | grep -v '^\\s*$'; ${show(concern)}`);
   });
   fs.writeFileSync(path.join(dir, "host.sh"), lines.join("\n") + "\n");
   const r = spawnSync("unshare", ["--net", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "bash", `${dir}/host.sh`], {
@@ -63,7 +66,7 @@ describe("rollback restores state, not just files (floating IP, WireGuard on wir
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("floating IP: the address the refused change added is removed and the previous one is back", () => {
-    const gw = fixtureGateway();
+    const gw = fixtureModel();
     const v1 = floatingIpHostConcern(gw, FIXTURE_CONTEXT);
     const v2 = refusing(floatingIpHostConcern(gw, { ...FIXTURE_CONTEXT, floatingIp: "203.0.113.99" }), "eth0");
     const out = inHost(
@@ -74,15 +77,15 @@ describe("rollback restores state, not just files (floating IP, WireGuard on wir
       ],
       "ip link add eth0 type veth peer name eth0-peer; ip link set eth0 up",
     );
-    assert.deepEqual(section(out, "v1").slice(-2), ["mtu 1500", "203.0.113.10/32"]);
+    assert.deepEqual(section(out, "v1").slice(-2), ["mtu 1500", "203.0.113.100/32"]);
     const refused = section(out, "v2 refused");
     assert.match(refused.join("\n"), /activation failed, previous files restored: new state:\nmtu 1500\n203\.0\.113\.99\/32\n/);
-    assert.deepEqual(refused.slice(-2), ["mtu 1500", "203.0.113.10/32"]);
+    assert.deepEqual(refused.slice(-2), ["mtu 1500", "203.0.113.100/32"]);
   });
 
   it("floating IP: a new public interface takes the address and the old one's label is cleared; a refused change puts it back where it was", () => {
     const on = (publicInterface: string, floatingIp: string) => {
-      const input = fixtureInput();
+      const input = fixtureGateway();
       input.publicInterface = publicInterface;
       return floatingIpHostConcern(gatewayFrom(input), { ...FIXTURE_CONTEXT, floatingIp });
     };
@@ -91,25 +94,25 @@ describe("rollback restores state, not just files (floating IP, WireGuard on wir
     const out = inHost(
       dir,
       [
-        { concern: on("eth0", "203.0.113.10"), title: "v1 on eth0" },
+        { concern: on("eth0", "203.0.113.100"), title: "v1 on eth0" },
         { concern: refusing(on("eth1", "203.0.113.99"), "eth1"), title: "v2 on eth1 refused" },
-        { concern: on("eth1", "203.0.113.10"), title: "v3 on eth1" },
+        { concern: on("eth1", "203.0.113.100"), title: "v3 on eth1" },
       ],
       "for i in eth0 eth1; do ip link add $i type veth peer name $i-peer; ip link set $i up; done",
       () => addrs,
     );
-    assert.deepEqual(section(out, "v1 on eth0").slice(-1), ["eth0 203.0.113.10/32 eth0:1"]);
+    assert.deepEqual(section(out, "v1 on eth0").slice(-1), ["eth0 203.0.113.100/32 eth0:1"]);
     const refused = section(out, "v2 on eth1 refused");
     assert.match(refused.join("\n"), /activation failed, previous files restored: new state:\nmtu 1500\n203\.0\.113\.99\/32\n/);
-    assert.deepEqual(refused.slice(-1), ["eth0 203.0.113.10/32 eth0:1"]);
+    assert.deepEqual(refused.slice(-1), ["eth0 203.0.113.100/32 eth0:1"]);
     const moved = section(out, "v3 on eth1");
     assert.match(moved[0], /changed 1 file/);
-    assert.deepEqual(moved.slice(-1), ["eth1 203.0.113.10/32 eth1:1"]);
+    assert.deepEqual(moved.slice(-1), ["eth1 203.0.113.100/32 eth1:1"]);
   });
 
   it("WireGuard: MTU, address and the new peer's route go back to the previous file's", () => {
-    const v1 = wireguardConcern(fixtureGateway(), FIXTURE_CONTEXT);
-    const input = fixtureInput();
+    const v1 = wireguardConcern(fixtureModel(), FIXTURE_CONTEXT);
+    const input = fixtureGateway();
     input.wireguard.mtu = 1400;
     input.wireguard.address = "10.9.0.1/24";
     input.wireguard.peers = [

@@ -70,7 +70,7 @@ describe("gateway model: dangerous gateways are refused before anything renders"
 
     it("a WireGuard peer endpoint with port 0 or above 65535", () => {
       const peer = (endpoint: string) => (gw: any) =>
-        gw.wireguard.peers.push({ name: "ops", publicKey: "Ys69zRWIcDIDkNI/LPGRrRc8OafMCC73r4fH8R+ufDA=", allowedIps: ["10.8.0.10/32"], endpoint });
+        (gw.wireguard.peers = [{ name: "ops", publicKey: "Ys69zRWIcDIDkNI/LPGRrRc8OafMCC73r4fH8R+ufDA=", allowedIps: ["10.8.0.10/32"], endpoint }]);
       assert.deepEqual(problems(peer("198.51.100.5:0")), ['gateways[0].wireguard.peers[0].endpoint: port must be 1-65535 (got "198.51.100.5:0")']);
       assert.deepEqual(problems(peer("vpn.example.com:99999")), [
         'gateways[0].wireguard.peers[0].endpoint: port must be 1-65535 (got "vpn.example.com:99999")',
@@ -104,8 +104,8 @@ describe("gateway model: dangerous gateways are refused before anything renders"
           gw.bgp.neighbors.push({ name: "fip", address: "203.0.113.100", asn: 64513 }, { name: "pub", address: "203.0.113.10", asn: 64513 });
         }),
         [
-          'gateways[0].bgp.neighbors[1].address: is the gateway\'s own address (floatingIp.address) (got "203.0.113.100")',
-          'gateways[0].bgp.neighbors[2].address: is the gateway\'s own address (server.ipv4) (got "203.0.113.10")',
+          'gateways[0].bgp.neighbors[2].address: is the gateway\'s own address (floatingIp.address) (got "203.0.113.100")',
+          'gateways[0].bgp.neighbors[3].address: is the gateway\'s own address (server.ipv4) (got "203.0.113.10")',
         ],
       );
     });
@@ -127,10 +127,10 @@ describe("gateway model: dangerous gateways are refused before anything renders"
   describe("ranges with one owner", () => {
     it("WireGuard allowedIps equal or overlapping across peers", () => {
       const peers = (a: string[], b: string[]) => (gw: any) =>
-        gw.wireguard.peers.push(
+        (gw.wireguard.peers = [
           { name: "one", publicKey: "Ys69zRWIcDIDkNI/LPGRrRc8OafMCC73r4fH8R+ufDA=", allowedIps: a },
           { name: "two", publicKey: "gnrazfxGCOR9rHT11BgD44EpWrttTnkAe2gWdEhKADI=", allowedIps: b },
-        );
+        ]);
       assert.deepEqual(problems(peers(["10.8.0.10/32"], ["10.8.0.10/32"])), [
         'gateways[0].wireguard.peers[1].allowedIps[0]: overlaps wireguard.peers[0].allowedIps[0] (10.8.0.10/32): WireGuard routes each address to one peer (got "10.8.0.10/32")',
       ]);

@@ -35,8 +35,8 @@ describe("advisory policies", () => {
       [
         "start-action-start",
         "advisory",
-        "gw-swanctl",
-        '/etc/swanctl/swanctl.conf: connection "hq" child "hq" has start_action = start. Use start_action = trap (with dpd_action = trap, close_action = trap).',
+        "gw-test-swanctl",
+        '/etc/swanctl/swanctl.conf: connection "acme-hq" child "acme-hq" has start_action = start. Use start_action = trap (with dpd_action = trap, close_action = trap).',
       ],
     ]);
   });

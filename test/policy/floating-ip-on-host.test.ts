@@ -6,7 +6,7 @@ const IFACE = "/etc/network/interfaces.d/60-floating-ip";
 
 describe(`policy ${POLICY}`, () => {
   it("passes a stage2 gateway: assigned, and configured /32 by the floating-ip concern", async () => {
-    const v = await stage2Stack();
+    const v = await stage2Stack((gw) => (gw.floatingIp.id = 77));
     assert.deepStrictEqual(of(v, POLICY), []);
     // The IP is adopted (floatingIp.id): the engine shows policies its existing address, so nothing is left unknown.
     assert.deepStrictEqual(of(v, "values-unknown-at-preview"), []);

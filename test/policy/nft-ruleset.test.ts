@@ -12,7 +12,8 @@ import { requireRoot, requireTools } from "../helpers/env";
 import { runPreview } from "../../preview/runtime";
 import { decodePayload } from "../../components/host/payload";
 import { Stage2Gateway } from "../../components/stage2-gateway";
-import { baseGateway, GOOD_FILES, SECRETS } from "./helpers/stacks";
+import { FIXTURE_SECRETS, fixtureGateway } from "../fixtures/gateway";
+import { GOOD_FILES } from "./helpers/stacks";
 
 const RULESET = `#!/usr/sbin/nft -f
 # a hand-written gateway ruleset, in the file syntax people write
@@ -143,10 +144,11 @@ describe("nft ruleset reader", () => {
     });
 
     it("stage2's own rendered ruleset reads the same before and after nft loads it", async () => {
-      const preview = await runPreview("nft", {}, [], () => void new Stage2Gateway("gw", { gateway: baseGateway(), sshPrivateKey: "k", secrets: SECRETS }), {
-        "gw-fip": "198.51.100.139",
+      const gw = fixtureGateway();
+      const preview = await runPreview("nft", {}, [], () => void new Stage2Gateway(gw.name, { gateway: gw, sshPrivateKey: "k", secrets: FIXTURE_SECRETS }), {
+        [`${gw.name}-fip`]: gw.floatingIp.address as string,
       });
-      const command = preview.resources.find((r) => r.name === "gw-nftables" && r.type === "command:remote:Command")!;
+      const command = preview.resources.find((r) => r.name === `${gw.name}-nftables` && r.type === "command:remote:Command")!;
       const rendered = decodePayload(String(command.inputs.stdin))!.find((f) => f.path === "/etc/nftables.conf")!.content;
       const file = path.join(dir, "stage2.nft");
       fs.writeFileSync(file, rendered);

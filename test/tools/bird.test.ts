@@ -6,7 +6,7 @@ import * as path from "path";
 import { BIRD_CONF, birdConcern } from "../../components/bird/concern";
 import { renderBird } from "../../components/bird/render";
 import { requireRoot, requireTools } from "../helpers/env";
-import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom, withIpv6Class } from "../fixtures/gateway-renderers";
+import { FIXTURE_CONTEXT, fixtureModel, fixtureGateway, gatewayFrom, withIpv6Class } from "../fixtures/gateway";
 
 function sh(script: string, env: Record<string, string> = {}): { status: number; out: string } {
   const r = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 30000 });
@@ -31,20 +31,20 @@ describe("BIRD 2: bird -p accepts the rendered config, and the table 220 → mas
   after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
 
   const variants = {
-    xfrm: () => fixtureGateway("xfrm"),
-    libipsec: () => fixtureGateway("libipsec"),
+    xfrm: () => fixtureModel("xfrm"),
+    libipsec: () => fixtureModel("libipsec"),
     "no bgp": () => {
-      const input = fixtureInput();
+      const input = fixtureGateway();
       delete input.bgp;
       return gatewayFrom(input);
     },
     "ipv6 pool": () => {
-      const input = fixtureInput();
+      const input = fixtureGateway();
       withIpv6Class(input);
       return gatewayFrom(input);
     },
     "no tunnels yet": () => {
-      const input = fixtureInput();
+      const input = fixtureGateway();
       input.ipsec = { roadWarriors: [], sites: [] };
       return gatewayFrom(input);
     },
@@ -60,8 +60,8 @@ describe("BIRD 2: bird -p accepts the rendered config, and the table 220 → mas
 
   it("the validate command rejects a broken config", () => {
     const file = path.join(dir, "broken.conf");
-    fs.writeFileSync(file, renderBird(fixtureGateway(), FIXTURE_CONTEXT).replace("learn;", "lern;"));
-    const r = sh(birdConcern(fixtureGateway(), FIXTURE_CONTEXT).files[0].validate!, { STAGED: file });
+    fs.writeFileSync(file, renderBird(fixtureModel(), FIXTURE_CONTEXT).replace("learn;", "lern;"));
+    const r = sh(birdConcern(fixtureModel(), FIXTURE_CONTEXT).files[0].validate!, { STAGED: file });
     assert.notEqual(r.status, 0);
     assert.match(r.out, /broken\.conf:\d+:\d+/);
   });
@@ -69,20 +69,20 @@ describe("BIRD 2: bird -p accepts the rendered config, and the table 220 → mas
   it("learns strongSwan-style routes from table 220, pipes only tunnel networks to master4, and reloads with birdc configure", () => {
     const first = path.join(dir, "live.conf");
     const second = path.join(dir, "live-2.conf");
-    fs.writeFileSync(first, renderBird(fixtureGateway(), FIXTURE_CONTEXT));
-    const input = fixtureInput();
+    fs.writeFileSync(first, renderBird(fixtureModel(), FIXTURE_CONTEXT));
+    const input = fixtureGateway();
     input.ipsec!.sites![0].remoteTs = [...input.ipsec!.sites![0].remoteTs, "172.31.0.0/24"];
     fs.writeFileSync(second, renderBird(gatewayFrom(input), FIXTURE_CONTEXT));
-    const direct = birdConcern(fixtureGateway(), FIXTURE_CONTEXT).services[0].direct;
+    const direct = birdConcern(fixtureModel(), FIXTURE_CONTEXT).services[0].direct;
     const script = [
       "set -e",
       // Both veth ends live in this namespace; the routes mimic what charon installs (proto static, table 220).
       "ip link add v0 type veth peer name v1; ip link set v0 up; ip link set v1 up; ip addr add 10.0.0.2/16 dev v0",
       "ip route add 10.3.0.5/32 via 10.0.0.9 dev v0 proto static table 220",
-      "ip route add 192.168.50.0/24 via 10.0.0.9 dev v0 proto static table 220",
+      "ip route add 172.20.5.0/24 via 10.0.0.9 dev v0 proto static table 220",
       "ip route add 172.31.0.0/24 via 10.0.0.9 dev v0 proto static table 220",
       direct.start.replace(BIRD_CONF, first),
-      `for i in $(seq 50); do ${direct.running} >/dev/null 2>&1 && birdc show route table master4 | grep -q 192.168.50.0/24 && break; sleep 0.1; done`,
+      `for i in $(seq 50); do ${direct.running} >/dev/null 2>&1 && birdc show route table master4 | grep -q 172.20.5.0/24 && break; sleep 0.1; done`,
       "echo '== ipsec4'; birdc show route table ipsec4 | grep -o '^[0-9./]*' | sort",
       "echo '== master4'; birdc show route table master4 | grep -o '^[0-9./]*' | sort",
       `cp ${second} ${first}`,
@@ -96,11 +96,11 @@ describe("BIRD 2: bird -p accepts the rendered config, and the table 220 → mas
     const r = inHost(`bash ${path.join(dir, "live.sh")}`);
     assert.equal(r.status, 0, r.out);
     const section = (title: string) => r.out.split(`== ${title}\n`)[1].split("\n==")[0].trim().split("\n");
-    // The pool (10.3.0.0/24) and the site (192.168.50.0/23) are announced whole; charon's routes add the specifics.
-    assert.deepEqual(section("ipsec4"), ["10.3.0.0/24", "10.3.0.5/32", "172.31.0.0/24", "192.168.50.0/23", "192.168.50.0/24"]);
-    assert.deepEqual(section("master4"), ["10.3.0.0/24", "10.3.0.5/32", "192.168.50.0/23", "192.168.50.0/24"]);
+    // The pool (10.3.0.0/24) and the site (172.20.0.0/16) are announced whole; charon's routes add the specifics.
+    assert.deepEqual(section("ipsec4"), ["10.3.0.0/24", "10.3.0.5/32", "172.20.0.0/16", "172.20.5.0/24", "172.31.0.0/24"]);
+    assert.deepEqual(section("master4"), ["10.3.0.0/24", "10.3.0.5/32", "172.20.0.0/16", "172.20.5.0/24"]);
     assert.match(section("reload").join("\n"), /Reconfigured/);
-    assert.deepEqual(section("master4 after"), ["10.3.0.0/24", "10.3.0.5/32", "172.31.0.0/24", "192.168.50.0/23", "192.168.50.0/24"]);
+    assert.deepEqual(section("master4 after"), ["10.3.0.0/24", "10.3.0.5/32", "172.20.0.0/16", "172.20.5.0/24", "172.31.0.0/24"]);
     assert.deepEqual(section("bgp"), ["bgp_node_1", "bgp_node_2"]);
   });
 });

@@ -6,7 +6,7 @@ import * as path from "path";
 import { nftablesConcern } from "../../components/nftables/concern";
 import { POOL_WITHOUT_IPSEC, renderNftables } from "../../components/nftables/render";
 import { requireRoot, requireTools } from "../helpers/env";
-import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom, withIpv6Class } from "../fixtures/gateway-renderers";
+import { FIXTURE_CONTEXT, fixtureModel, fixtureGateway, gatewayFrom, withIpv6Class } from "../fixtures/gateway";
 
 /** Runs a bash script in a fresh network namespace: nothing here can touch the machine's own ruleset. */
 function inNetns(script: string, env: Record<string, string> = {}): { status: number; out: string } {
@@ -27,10 +27,10 @@ function ruleLines(text: string): string[] {
 describe("nftables: the real nft parses and loads the rendered ruleset (inside unshare -n)", function () {
   let dir: string;
   const variants = {
-    xfrm: () => fixtureGateway("xfrm"),
-    libipsec: () => fixtureGateway("libipsec"),
+    xfrm: () => fixtureModel("xfrm"),
+    libipsec: () => fixtureModel("libipsec"),
     "no bgp, ssh from anywhere, ipv6 pool": () => {
-      const input = fixtureInput();
+      const input = fixtureGateway();
       delete input.bgp;
       input.sshFrom = [];
       withIpv6Class(input);
@@ -70,7 +70,7 @@ describe("nftables: the real nft parses and loads the rendered ruleset (inside u
 
   it("the pool-without-IPsec drop rule carries a stable comment and counts", () => {
     const file = path.join(dir, "counter.nft");
-    fs.writeFileSync(file, renderNftables(fixtureGateway("libipsec"), FIXTURE_CONTEXT));
+    fs.writeFileSync(file, renderNftables(fixtureModel("libipsec"), FIXTURE_CONTEXT));
     const r = inNetns(`set -e; nft -f '${file}'; nft -a list chain inet stage2 forward`);
     assert.equal(r.status, 0, r.out);
     assert.match(r.out, new RegExp(`ip saddr 10\\.3\\.0\\.0/24 counter packets 0 bytes 0 drop comment "${POOL_WITHOUT_IPSEC}" # handle \\d+`));
@@ -78,8 +78,8 @@ describe("nftables: the real nft parses and loads the rendered ruleset (inside u
 
   it("the validate command rejects a broken file, so it never replaces the running one", () => {
     const file = path.join(dir, "broken.nft");
-    fs.writeFileSync(file, renderNftables(fixtureGateway(), FIXTURE_CONTEXT).replace("policy drop;", "policy dorp;"));
-    const r = inNetns(nftablesConcern(fixtureGateway(), FIXTURE_CONTEXT).files[0].validate!, { STAGED: file });
+    fs.writeFileSync(file, renderNftables(fixtureModel(), FIXTURE_CONTEXT).replace("policy drop;", "policy dorp;"));
+    const r = inNetns(nftablesConcern(fixtureModel(), FIXTURE_CONTEXT).files[0].validate!, { STAGED: file });
     assert.notEqual(r.status, 0);
     assert.match(r.out, /dorp/);
   });

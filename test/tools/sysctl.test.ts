@@ -6,7 +6,7 @@ import * as path from "path";
 import { SYSCTL_VALIDATE, sysctlConcern } from "../../components/sysctl/concern";
 import { renderSysctl } from "../../components/sysctl/render";
 import { requireRoot, requireTools } from "../helpers/env";
-import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom, withIpv6Class } from "../fixtures/gateway-renderers";
+import { FIXTURE_CONTEXT, fixtureModel, fixtureGateway, gatewayFrom, withIpv6Class } from "../fixtures/gateway";
 
 /** A fresh network namespace: the net.* settings written there never reach the machine's own. */
 function inNetns(script: string, env: Record<string, string> = {}): { status: number; out: string } {
@@ -31,13 +31,13 @@ describe("sysctl: the rendered file applies with sysctl -p inside a network name
   after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
 
   const ipv6 = () => {
-    const input = fixtureInput();
+    const input = fixtureGateway();
     withIpv6Class(input);
     return gatewayFrom(input);
   };
 
   for (const [name, gateway] of [
-    ["IPv4 gateway", () => fixtureGateway()],
+    ["IPv4 gateway", () => fixtureModel()],
     ["IPv6 gateway", ipv6],
   ] as const) {
     it(`${name}: validated, applied by the concern's activate command, every value reads back`, () => {
@@ -56,7 +56,7 @@ describe("sysctl: the rendered file applies with sysctl -p inside a network name
 
   it("the validate command rejects a key the kernel does not have and a malformed line", () => {
     const file = path.join(dir, "bad.conf");
-    fs.writeFileSync(file, renderSysctl(fixtureGateway(), FIXTURE_CONTEXT) + "net.ipv4.no_such_setting = 1\n");
+    fs.writeFileSync(file, renderSysctl(fixtureModel(), FIXTURE_CONTEXT) + "net.ipv4.no_such_setting = 1\n");
     const unknown = inNetns(SYSCTL_VALIDATE, { STAGED: file });
     assert.notEqual(unknown.status, 0);
     assert.match(unknown.out, /no such sysctl: net\.ipv4\.no_such_setting/);

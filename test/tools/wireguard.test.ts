@@ -8,7 +8,7 @@ import { encodePayload } from "../../components/host/payload";
 import { WIREGUARD_VALIDATE, wireguardConcern } from "../../components/wireguard/concern";
 import { renderWireguard, wireguardPublicKeyCommand } from "../../components/wireguard/render";
 import { requireRoot, requireTools } from "../helpers/env";
-import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom } from "../fixtures/gateway-renderers";
+import { FIXTURE_CONTEXT, fixtureModel, fixtureGateway, gatewayFrom } from "../fixtures/gateway";
 
 function sh(script: string, env: Record<string, string> = {}): { status: number; out: string } {
   const r = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 30000 });
@@ -54,13 +54,13 @@ describe("WireGuard: wg-quick and wg parse the rendered config; the concern's co
 
   it("the validate command accepts the rendered file for both dataplanes (wg-quick strip, then wg's parser)", () => {
     for (const dataplane of ["xfrm", "libipsec"] as const) {
-      const r = sh(WIREGUARD_VALIDATE, { STAGED: staged("wg0.conf", renderWireguard(fixtureGateway(dataplane), FIXTURE_CONTEXT)) });
+      const r = sh(WIREGUARD_VALIDATE, { STAGED: staged("wg0.conf", renderWireguard(fixtureModel(dataplane), FIXTURE_CONTEXT)) });
       assert.equal(r.status, 0, r.out);
     }
   });
 
   it("the validate command rejects what wg cannot parse", () => {
-    const text = renderWireguard(fixtureGateway(), FIXTURE_CONTEXT);
+    const text = renderWireguard(fixtureModel(), FIXTURE_CONTEXT);
     for (const broken of [text.replace("AllowedIPs = 10.8.0.2/32", "AllowedIPs = 10.8.0.2/33"), text.replace("PersistentKeepalive", "Keepalive")]) {
       const r = sh(WIREGUARD_VALIDATE, { STAGED: staged("wg0.conf", broken) });
       assert.notEqual(r.status, 0, r.out);
@@ -69,9 +69,9 @@ describe("WireGuard: wg-quick and wg parse the rendered config; the concern's co
   });
 
   it("prepare makes the key once; direct start brings wg0 up with it; activate syncs peers, MTU and address and keeps the key", () => {
-    const gw = fixtureGateway();
+    const gw = fixtureModel();
     const concern = wireguardConcern(gw, FIXTURE_CONTEXT);
-    const input = fixtureInput();
+    const input = fixtureGateway();
     input.wireguard.peers = [{ ...input.wireguard.peers![0], persistentKeepalive: 15 }];
     input.wireguard.mtu = 1400;
     const changed = gatewayFrom(input);
@@ -118,9 +118,9 @@ describe("WireGuard: wg-quick and wg parse the rendered config; the concern's co
   });
 
   it("the real apply script (direct): first run brings wg0 up, a re-run changes nothing, a peer change syncs and keeps the key", () => {
-    const input = fixtureInput();
+    const input = fixtureGateway();
     input.wireguard.peers = input.wireguard.peers!.slice(1);
-    const plans = [fixtureGateway(), fixtureGateway(), gatewayFrom(input)].map((gw) => wireguardConcern(gw, FIXTURE_CONTEXT));
+    const plans = [fixtureModel(), fixtureModel(), gatewayFrom(input)].map((gw) => wireguardConcern(gw, FIXTURE_CONTEXT));
     const lines = ["set -uo pipefail"];
     plans.forEach((concern, i) => {
       const script = path.join(dir, `apply-${i}.sh`);

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { birdConcern } from "../../components/bird/concern";
 import { bgpProtocolName, renderBird } from "../../components/bird/render";
 import { GatewayModel } from "../../components/model/gateway";
-import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom, withIpv6Class } from "../fixtures/gateway-renderers";
+import { FIXTURE_CONTEXT, fixtureModel, fixtureGateway, gatewayFrom, withIpv6Class } from "../fixtures/gateway";
 
 const LEARN = [
   "# managed by stage2: do not edit, every apply overwrites it",
@@ -20,7 +20,7 @@ const LEARN = [
   "protocol static static_ipsec4 {",
   "\tipv4 { table ipsec4; };",
   "\troute 10.3.0.0/24 blackhole;",
-  "\troute 192.168.50.0/23 blackhole;",
+  "\troute 172.20.0.0/16 blackhole;",
   "}",
   "",
   "protocol kernel kernel_ipsec4 {",
@@ -35,7 +35,7 @@ const LEARN = [
   "}",
   "",
   "filter stage2_tunnels4 {",
-  "\tif net ~ [ 10.3.0.0/24+, 192.168.50.0/23+ ] then accept;",
+  "\tif net ~ [ 10.3.0.0/24+, 172.20.0.0/16+ ] then accept;",
   "\treject;",
   "}",
   "",
@@ -49,8 +49,8 @@ const LEARN = [
 
 const bgp = (name: string, address: string) => [
   `protocol bgp ${name} {`,
-  "\tlocal as 65010;",
-  `\tneighbor ${address} as 64512;`,
+  "\tlocal as 64512;",
+  `\tneighbor ${address} as 64513;`,
   "\tmultihop;",
   "\thold time 90;",
   "\tipv4 {",
@@ -66,19 +66,19 @@ const MULTIHOP = "# multihop: Hetzner private networks route even same-subnet pa
 describe("BIRD 2 renderer", () => {
   it("announces the pools and sites whole, learns table 220, pipes only the tunnel networks into master4 and exports exactly those over BGP", () => {
     const expected = [...LEARN, "", MULTIHOP, ...bgp("bgp_node_1", "10.0.1.1"), "", ...bgp("bgp_node_2", "10.0.1.2")].join("\n") + "\n";
-    assert.equal(renderBird(fixtureGateway("xfrm"), FIXTURE_CONTEXT), expected);
+    assert.equal(renderBird(fixtureModel("xfrm"), FIXTURE_CONTEXT), expected);
     // libipsec puts its routes in table 220 too: the same chain serves both dataplanes.
-    assert.equal(renderBird(fixtureGateway("libipsec"), FIXTURE_CONTEXT), expected);
+    assert.equal(renderBird(fixtureModel("libipsec"), FIXTURE_CONTEXT), expected);
   });
 
   it("without BGP still learns table 220 (ready for the first neighbour) and has no session", () => {
-    const input = fixtureInput();
+    const input = fixtureGateway();
     delete input.bgp;
     assert.equal(renderBird(gatewayFrom(input), FIXTURE_CONTEXT), LEARN.join("\n") + "\n");
   });
 
   it("uses bgp.routerId when set, and adds an IPv6 table, filter, pipe and channel for IPv6 pools", () => {
-    const input = fixtureInput();
+    const input = fixtureGateway();
     input.bgp!.routerId = "192.0.2.1";
     withIpv6Class(input);
     const lines = renderBird(gatewayFrom(input), FIXTURE_CONTEXT).split("\n");
@@ -92,7 +92,7 @@ describe("BIRD 2 renderer", () => {
   });
 
   it("renders an empty filter that rejects everything, and no static protocol, when there is no tunnel yet", () => {
-    const input = fixtureInput();
+    const input = fixtureGateway();
     input.ipsec = { roadWarriors: [], sites: [] };
     const out = renderBird(gatewayFrom(input), FIXTURE_CONTEXT);
     assert.ok(out.includes("filter stage2_tunnels4 {\n\treject;\n}\n"));
@@ -109,14 +109,14 @@ describe("BIRD 2 renderer", () => {
       ["ASN that is not an integer", (gw) => (gw.bgp!.localAsn = 1.5)],
     ];
     for (const [what, mutate] of cases) {
-      const gw = fixtureGateway();
+      const gw = fixtureModel();
       mutate(gw);
       assert.throws(() => renderBird(gw, FIXTURE_CONTEXT), /bird|prefix/, what);
     }
   });
 
   it("concern: checked by bird -p, readable by the bird user, reloaded with birdc configure", () => {
-    const c = birdConcern(fixtureGateway(), FIXTURE_CONTEXT);
+    const c = birdConcern(fixtureModel(), FIXTURE_CONTEXT);
     assert.equal(c.name, "bird");
     assert.deepEqual(c.packages, ["bird2"]);
     assert.deepEqual(

@@ -1,24 +1,24 @@
 import { strict as assert } from "assert";
 import { floatingIpHostConcern } from "../../components/floating-ip-host/concern";
 import { renderFloatingIpHost } from "../../components/floating-ip-host/render";
-import { FIXTURE_CONTEXT, fixtureGateway } from "../fixtures/gateway-renderers";
+import { FIXTURE_CONTEXT, fixtureModel } from "../fixtures/gateway";
 
 describe("floating IP host configuration", () => {
   it("renders a persistent /32 alias on the public interface for ifupdown", () => {
     assert.equal(
-      renderFloatingIpHost(fixtureGateway(), FIXTURE_CONTEXT),
+      renderFloatingIpHost(fixtureModel(), FIXTURE_CONTEXT),
       [
         "# managed by stage2: do not edit, every apply overwrites it",
         "# The floating IP must sit on the public interface, or the kernel drops the IKE packets sent to it.",
         "auto eth0:1",
         "iface eth0:1 inet static",
-        "\taddress 203.0.113.10/32",
+        "\taddress 203.0.113.100/32",
       ].join("\n") + "\n",
     );
   });
 
   it("concern: no service restart; the address the file on disk names is added at once on its label, any other on a label it used removed", () => {
-    const c = floatingIpHostConcern(fixtureGateway(), FIXTURE_CONTEXT);
+    const c = floatingIpHostConcern(fixtureModel(), FIXTURE_CONTEXT);
     assert.equal(c.name, "floating-ip");
     assert.deepEqual(c.packages, ["iproute2"]);
     assert.deepEqual(c.services, []);
@@ -36,9 +36,9 @@ describe("floating IP host configuration", () => {
   });
 
   it("rejects an address or interface that could add a stanza or a command", () => {
-    assert.throws(() => renderFloatingIpHost(fixtureGateway(), { floatingIp: "203.0.113.10/32\nauto evil" }), /not an IPv4 address/);
-    assert.throws(() => floatingIpHostConcern(fixtureGateway(), { floatingIp: "203.0.113.10; reboot" }), /not an IPv4 address/);
-    const gw = fixtureGateway();
+    assert.throws(() => renderFloatingIpHost(fixtureModel(), { floatingIp: "203.0.113.100/32\nauto evil" }), /not an IPv4 address/);
+    assert.throws(() => floatingIpHostConcern(fixtureModel(), { floatingIp: "203.0.113.100; reboot" }), /not an IPv4 address/);
+    const gw = fixtureModel();
     gw.publicInterface = "eth0\niface x";
     assert.throws(() => renderFloatingIpHost(gw, FIXTURE_CONTEXT), /no room for the label|interface/);
     gw.publicInterface = "abcdefghijklmno";

@@ -19,7 +19,11 @@ describe("gateway model: bad input names the field and the value", () => {
   it("a pool overlapping the WireGuard subnet", () => {
     assert.deepEqual(
       problems((gw) => (gw.ipsec.roadWarriors[0].pool = "10.8.0.0/25")),
-      ['gateways[0].ipsec.roadWarriors[0].pool: overlaps the WireGuard subnet 10.8.0.1/24 (got "10.8.0.0/25")'],
+      [
+        'gateways[0].ipsec.roadWarriors[0].pool: overlaps the WireGuard subnet 10.8.0.1/24 (got "10.8.0.0/25")',
+        'gateways[0].ipsec.roadWarriors[0].pool: overlaps wireguard.peers[0].allowedIps (10.8.0.2/32) (got "10.8.0.0/25")',
+        'gateways[0].ipsec.roadWarriors[0].pool: overlaps wireguard.peers[1].allowedIps (10.8.0.3/32) (got "10.8.0.0/25")',
+      ],
     );
   });
 

@@ -3,7 +3,7 @@ import { nftablesConcern } from "../../components/nftables/concern";
 import { ipsecMss, POOL_WITHOUT_IPSEC, renderNftables, wireguardMss } from "../../components/nftables/render";
 import { byFamily } from "../../components/nftables/networks";
 import { GatewayModel } from "../../components/model/gateway";
-import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom, withIpv6Class } from "../fixtures/gateway-renderers";
+import { FIXTURE_CONTEXT, fixtureModel, fixtureGateway, gatewayFrom, withIpv6Class } from "../fixtures/gateway";
 
 const HEAD = [
   "#!/usr/sbin/nft -f",
@@ -23,8 +23,8 @@ const INPUT = [
   "\t\tct state invalid drop",
   "\t\ticmp type { destination-unreachable, echo-request, time-exceeded, parameter-problem } accept",
   "\t\ticmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem, echo-request, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept",
-  '\t\tiifname "eth0" ip daddr 203.0.113.10 udp dport { 500, 4500 } accept comment "stage2: ike"',
-  '\t\tiifname "eth0" ip daddr 203.0.113.10 meta l4proto esp accept comment "stage2: esp"',
+  '\t\tiifname "eth0" ip daddr 203.0.113.100 udp dport { 500, 4500 } accept comment "stage2: ike"',
+  '\t\tiifname "eth0" ip daddr 203.0.113.100 meta l4proto esp accept comment "stage2: esp"',
   '\t\tiifname "eth0" udp dport 51820 accept comment "stage2: wireguard"',
   '\t\tiifname "eth0" ip saddr 198.51.100.0/24 tcp dport 22 accept comment "stage2: ssh"',
   '\t\tiifname "enp7s0" ip saddr 10.0.0.0/16 tcp dport 22 accept comment "stage2: ssh from the private network"',
@@ -33,8 +33,8 @@ const INPUT = [
 ];
 
 const MSS = [
-  '\t\tip saddr { 10.3.0.0/24, 192.168.50.0/23 } tcp flags syn / syn,rst tcp option maxseg size > 1360 tcp option maxseg size set 1360 comment "stage2: mss for ipsec"',
-  '\t\tip daddr { 10.3.0.0/24, 192.168.50.0/23 } tcp flags syn / syn,rst tcp option maxseg size > 1360 tcp option maxseg size set 1360 comment "stage2: mss for ipsec"',
+  '\t\tip saddr { 10.3.0.0/24, 172.20.0.0/16 } tcp flags syn / syn,rst tcp option maxseg size > 1360 tcp option maxseg size set 1360 comment "stage2: mss for ipsec"',
+  '\t\tip daddr { 10.3.0.0/24, 172.20.0.0/16 } tcp flags syn / syn,rst tcp option maxseg size > 1360 tcp option maxseg size set 1360 comment "stage2: mss for ipsec"',
   '\t\tiifname "wg0" meta nfproto ipv4 tcp flags syn / syn,rst tcp option maxseg size > 1380 tcp option maxseg size set 1380 comment "stage2: mss for wireguard"',
   '\t\toifname "wg0" meta nfproto ipv4 tcp flags syn / syn,rst tcp option maxseg size > 1380 tcp option maxseg size set 1380 comment "stage2: mss for wireguard"',
 ];
@@ -63,7 +63,7 @@ const postrouting = (keep: string[]) => [
 const text = (...blocks: string[][]) => blocks.flatMap((b, i) => (i <= 1 ? b : ["", ...b])).join("\n") + "\n}\n";
 
 function hostile(mutate: (gw: GatewayModel) => void): GatewayModel {
-  const gw = fixtureGateway();
+  const gw = fixtureModel();
   mutate(gw);
   return gw;
 }
@@ -74,14 +74,14 @@ describe("nftables renderer", () => {
       HEAD,
       INPUT,
       forward([
-        '\t\tmeta ipsec exists ip saddr 10.3.0.0/24 counter accept comment "stage2: from road warrior staff"',
-        '\t\tiifname "enp7s0" rt ipsec exists ip daddr 10.3.0.0/24 accept comment "stage2: to road warrior staff"',
-        '\t\tmeta ipsec exists ip saddr 192.168.50.0/23 counter accept comment "stage2: from site office"',
-        '\t\tiifname "enp7s0" rt ipsec exists ip daddr 192.168.50.0/23 accept comment "stage2: to site office"',
+        '\t\tmeta ipsec exists ip saddr 10.3.0.0/24 counter accept comment "stage2: from road warrior acme-rw"',
+        '\t\tiifname "enp7s0" rt ipsec exists ip daddr 10.3.0.0/24 accept comment "stage2: to road warrior acme-rw"',
+        '\t\tmeta ipsec exists ip saddr 172.20.0.0/16 counter accept comment "stage2: from site acme-hq"',
+        '\t\tiifname "enp7s0" rt ipsec exists ip daddr 172.20.0.0/16 accept comment "stage2: to site acme-hq"',
       ]),
       postrouting(['\t\toifname "eth0" rt ipsec exists accept comment "stage2: never nat into a tunnel"']),
     );
-    assert.equal(renderNftables(fixtureGateway("xfrm"), FIXTURE_CONTEXT), expected);
+    assert.equal(renderNftables(fixtureModel("xfrm"), FIXTURE_CONTEXT), expected);
   });
 
   it("renders the libipsec gateway: decrypted packets are recognised by the ipsec0 TUN, not a secpath", () => {
@@ -89,19 +89,19 @@ describe("nftables renderer", () => {
       HEAD,
       INPUT,
       forward([
-        '\t\tiifname "ipsec0" ip saddr 10.3.0.0/24 counter accept comment "stage2: from road warrior staff"',
-        '\t\tiifname "enp7s0" oifname "ipsec0" ip daddr 10.3.0.0/24 accept comment "stage2: to road warrior staff"',
-        '\t\tiifname "ipsec0" ip saddr 192.168.50.0/23 counter accept comment "stage2: from site office"',
-        '\t\tiifname "enp7s0" oifname "ipsec0" ip daddr 192.168.50.0/23 accept comment "stage2: to site office"',
+        '\t\tiifname "ipsec0" ip saddr 10.3.0.0/24 counter accept comment "stage2: from road warrior acme-rw"',
+        '\t\tiifname "enp7s0" oifname "ipsec0" ip daddr 10.3.0.0/24 accept comment "stage2: to road warrior acme-rw"',
+        '\t\tiifname "ipsec0" ip saddr 172.20.0.0/16 counter accept comment "stage2: from site acme-hq"',
+        '\t\tiifname "enp7s0" oifname "ipsec0" ip daddr 172.20.0.0/16 accept comment "stage2: to site acme-hq"',
       ]),
       postrouting([]),
     );
-    assert.equal(renderNftables(fixtureGateway("libipsec"), FIXTURE_CONTEXT), expected);
+    assert.equal(renderNftables(fixtureModel("libipsec"), FIXTURE_CONTEXT), expected);
   });
 
   it("is deterministic and replaces only its own table, without flush ruleset", () => {
-    const a = renderNftables(fixtureGateway(), FIXTURE_CONTEXT);
-    assert.equal(renderNftables(fixtureGateway(), FIXTURE_CONTEXT), a);
+    const a = renderNftables(fixtureModel(), FIXTURE_CONTEXT);
+    assert.equal(renderNftables(fixtureModel(), FIXTURE_CONTEXT), a);
     assert.ok(!/flush ruleset/.test(a));
     assert.deepEqual(
       a.split("\n").filter((l) => /^(table|delete)/.test(l)),
@@ -110,7 +110,7 @@ describe("nftables renderer", () => {
   });
 
   it("opens SSH to everyone on the public side when sshFrom is empty, and drops BGP and NAT rules that are not configured", () => {
-    const input = fixtureInput();
+    const input = fixtureGateway();
     input.sshFrom = [];
     input.masquerade = [];
     delete input.bgp;
@@ -122,7 +122,7 @@ describe("nftables renderer", () => {
   });
 
   it("handles IPv6 pools and SSH sources per family, with its own counted drop rule", () => {
-    const input = fixtureInput();
+    const input = fixtureGateway();
     withIpv6Class(input);
     input.sshFrom = ["198.51.100.0/24", "2001:db8:ff::/48"];
     const lines = renderNftables(gatewayFrom(input), FIXTURE_CONTEXT).split("\n");
@@ -138,9 +138,9 @@ describe("nftables renderer", () => {
   });
 
   it("derives the clamped MSS from the MTUs (algo's 1400 − 40 at MTU 1500)", () => {
-    const gw = fixtureGateway();
+    const gw = fixtureModel();
     assert.deepEqual([ipsecMss(gw, 4), ipsecMss(gw, 6), wireguardMss(gw, 4), wireguardMss(gw, 6)], [1360, 1340, 1380, 1360]);
-    const input = fixtureInput();
+    const input = fixtureGateway();
     input.publicMtu = 1450;
     assert.equal(ipsecMss(gatewayFrom(input), 4), 1310);
   });
@@ -169,18 +169,18 @@ describe("nftables renderer", () => {
     for (const [what, mutate] of cases) {
       assert.throws(() => renderNftables(hostile(mutate), FIXTURE_CONTEXT), /nftables|prefix/, what);
     }
-    assert.throws(() => renderNftables(fixtureGateway(), { floatingIp: "203.0.113.10 accept\n" }), /floating IP/);
+    assert.throws(() => renderNftables(fixtureModel(), { floatingIp: "203.0.113.100 accept\n" }), /floating IP/);
   });
 
   it("concern: one file checked by nft -c, reloaded hitlessly by the unit or by nft -f directly", () => {
-    const c = nftablesConcern(fixtureGateway(), FIXTURE_CONTEXT);
+    const c = nftablesConcern(fixtureModel(), FIXTURE_CONTEXT);
     assert.equal(c.name, "nftables");
     assert.deepEqual(c.packages, ["nftables"]);
     assert.deepEqual(
       c.files.map((f) => [f.path, f.mode, f.validate]),
       [["/etc/nftables.conf", "0755", 'nft -c -f "$STAGED"']],
     );
-    assert.equal(c.files[0].content, renderNftables(fixtureGateway(), FIXTURE_CONTEXT));
+    assert.equal(c.files[0].content, renderNftables(fixtureModel(), FIXTURE_CONTEXT));
     assert.deepEqual(c.services, [
       {
         unit: "nftables",

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { SYSCTL_VALIDATE, sysctlConcern } from "../../components/sysctl/concern";
 import { renderSysctl } from "../../components/sysctl/render";
-import { FIXTURE_CONTEXT, fixtureGateway, fixtureInput, gatewayFrom } from "../fixtures/gateway-renderers";
+import { FIXTURE_CONTEXT, fixtureModel, fixtureGateway, gatewayFrom } from "../fixtures/gateway";
 
 const IPV4_ONLY = [
   "# managed by stage2: do not edit, every apply overwrites it",
@@ -25,12 +25,12 @@ const IPV4_ONLY = [
 
 describe("sysctl renderer", () => {
   it("renders IPv4 forwarding and the IPsec settings, each under the line that says why", () => {
-    assert.equal(renderSysctl(fixtureGateway("xfrm"), FIXTURE_CONTEXT), IPV4_ONLY.join("\n") + "\n");
-    assert.equal(renderSysctl(fixtureGateway("libipsec"), FIXTURE_CONTEXT), IPV4_ONLY.join("\n") + "\n");
+    assert.equal(renderSysctl(fixtureModel("xfrm"), FIXTURE_CONTEXT), IPV4_ONLY.join("\n") + "\n");
+    assert.equal(renderSysctl(fixtureModel("libipsec"), FIXTURE_CONTEXT), IPV4_ONLY.join("\n") + "\n");
   });
 
   it("adds IPv6 forwarding and redirect settings only when the gateway uses IPv6", () => {
-    const input = fixtureInput();
+    const input = fixtureGateway();
     input.wireguard.peers![0].allowedIps = ["10.8.0.2/32", "fd00:8::2/128"];
     const keys = renderSysctl(gatewayFrom(input), FIXTURE_CONTEXT)
       .split("\n")
@@ -39,8 +39,8 @@ describe("sysctl renderer", () => {
   });
 
   it("is deterministic and only sets net.* keys (which exist per network namespace)", () => {
-    const a = renderSysctl(fixtureGateway(), FIXTURE_CONTEXT);
-    assert.equal(renderSysctl(fixtureGateway(), FIXTURE_CONTEXT), a);
+    const a = renderSysctl(fixtureModel(), FIXTURE_CONTEXT);
+    assert.equal(renderSysctl(fixtureModel(), FIXTURE_CONTEXT), a);
     const keys = a.split("\n").filter((l) => l && !l.startsWith("#"));
     assert.ok(
       keys.every((l) => /^net\.[a-z0-9_.]+ = \d$/.test(l)),
@@ -49,7 +49,7 @@ describe("sysctl renderer", () => {
   });
 
   it("concern: no service; validated key by key; activated with sysctl -p", () => {
-    const c = sysctlConcern(fixtureGateway(), FIXTURE_CONTEXT);
+    const c = sysctlConcern(fixtureModel(), FIXTURE_CONTEXT);
     assert.equal(c.name, "sysctl");
     assert.deepEqual(c.packages, ["procps"]);
     assert.deepEqual(c.services, []);

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { WIREGUARD_VALIDATE, wireguardConcern, wireguardStateCommands, wireguardSyncCommand } from "../../components/wireguard/concern";
 import { renderWireguard, wireguardPublicKeyCommand } from "../../components/wireguard/render";
 import { GatewayModel } from "../../components/model/gateway";
-import { FIXTURE_CONTEXT, fixtureGateway } from "../fixtures/gateway-renderers";
+import { FIXTURE_CONTEXT, fixtureModel } from "../fixtures/gateway";
 
 const EXPECTED = [
   "# managed by stage2: do not edit, every apply overwrites it",
@@ -27,7 +27,7 @@ const EXPECTED = [
 ];
 
 function hostile(mutate: (gw: GatewayModel) => void): GatewayModel {
-  const gw = fixtureGateway();
+  const gw = fixtureModel();
   mutate(gw);
   return gw;
 }
@@ -35,14 +35,14 @@ function hostile(mutate: (gw: GatewayModel) => void): GatewayModel {
 describe("WireGuard renderer", () => {
   it("renders wg0.conf without any private key, for both dataplanes", () => {
     for (const dataplane of ["xfrm", "libipsec"] as const) {
-      const out = renderWireguard(fixtureGateway(dataplane), FIXTURE_CONTEXT);
+      const out = renderWireguard(fixtureModel(dataplane), FIXTURE_CONTEXT);
       assert.equal(out, EXPECTED.join("\n") + "\n");
       assert.ok(!/PrivateKey/.test(out));
     }
   });
 
   it("is deterministic", () => {
-    assert.equal(renderWireguard(fixtureGateway(), FIXTURE_CONTEXT), renderWireguard(fixtureGateway(), FIXTURE_CONTEXT));
+    assert.equal(renderWireguard(fixtureModel(), FIXTURE_CONTEXT), renderWireguard(fixtureModel(), FIXTURE_CONTEXT));
   });
 
   it("rejects values that could add a line or a section", () => {
@@ -59,11 +59,11 @@ describe("WireGuard renderer", () => {
   });
 
   it("prints the public key from the host's key file", () => {
-    assert.equal(wireguardPublicKeyCommand(fixtureGateway()), "wg pubkey < /etc/wireguard/wg0.key");
+    assert.equal(wireguardPublicKeyCommand(fixtureModel()), "wg pubkey < /etc/wireguard/wg0.key");
   });
 
   it("concern: key generated once on the host; hitless syncconf that keeps the key; wg-quick@wg0 is never reloaded", () => {
-    const c = wireguardConcern(fixtureGateway(), FIXTURE_CONTEXT);
+    const c = wireguardConcern(fixtureModel(), FIXTURE_CONTEXT);
     assert.equal(c.name, "wireguard");
     assert.deepEqual(c.packages, ["wireguard-tools"]);
     assert.deepEqual(c.prepare, [
@@ -84,6 +84,6 @@ describe("WireGuard renderer", () => {
       `wg syncconf wg0 <(wg-quick strip wg0 | awk -v keyfile=/etc/wireguard/wg0.key '{ print } /^\\[Interface\\]/ { getline key < keyfile; print "PrivateKey = " key }')`,
       ...wireguardStateCommands("wg0", "/etc/wireguard/wg0.conf"),
     ]);
-    assert.equal(c.activate?.[0], wireguardSyncCommand(fixtureGateway()));
+    assert.equal(c.activate?.[0], wireguardSyncCommand(fixtureModel()));
   });
 });

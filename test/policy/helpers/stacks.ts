@@ -6,56 +6,22 @@ import { GatewayInput } from "../../../components/model/gateway";
 import { Stage2Gateway } from "../../../components/stage2-gateway";
 import { policies } from "../../../policy/policies";
 import { runPolicies, Violation } from "../../../policy/runner";
+import { FIXTURE_SECRETS, fixtureGateway } from "../../fixtures/gateway";
 
 /** Stacks for the policy tests: real Pulumi programs run in-process under mocks, then the policy array on them. */
 
 export const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPsQ2puD/H5wicnh+nFKK5z/D6PNJBY8HocZPiQ5d7A9";
 
-/** A gateway in the documentation ranges: one road warrior (PSK), one site (PSK), WireGuard with one peer. */
-export function baseGateway(): GatewayInput {
-  return {
-    name: "gw",
-    server: { id: 4242, ipv4: "198.51.100.10", hostKey: HOST_KEY },
-    publicInterface: "eth0",
-    floatingIp: { location: "fsn1", address: "198.51.100.139", id: 77 },
-    private: { interface: "enp7s0", address: "10.0.0.2/16", networks: ["10.0.0.0/16"] },
-    ipsec: {
-      roadWarriors: [
-        {
-          name: "home",
-          pool: "10.3.0.0/24",
-          local: { kind: "psk" },
-          clients: { kind: "psk", ids: ["laptop@example.com"], secret: "rw-psk" },
-        },
-      ],
-      sites: [
-        {
-          name: "hq",
-          remoteAddrs: ["203.0.113.20"],
-          remoteTs: ["172.20.0.0/16"],
-          auth: { kind: "psk", secret: "hq-psk", remoteId: "hq.example.com" },
-        },
-      ],
-    },
-    wireguard: {
-      address: "10.8.0.1/24",
-      peers: [{ name: "ops", publicKey: "bchFmG/S0DtpAKba/vJ+EIbQ779LpUkBy3BQBLNYKFY=", allowedIps: ["10.8.0.10/32"] }],
-    },
-  };
-}
-
-export const SECRETS = { "rw-psk": "correct-horse-battery", "hq-psk": "staple-tuna-violin" };
-
 /** Previews a stage2 stack of one Stage2Gateway and runs the policies on it. */
 export async function stage2Stack(mutate: (gw: GatewayInput) => void = () => undefined): Promise<Violation[]> {
-  const gw = baseGateway();
+  const gw = fixtureGateway();
   mutate(gw);
   const preview = await runPreview(
     "policy-test",
     {},
     [],
     () => {
-      const secrets = Object.fromEntries(Object.entries(SECRETS).map(([k, v]) => [k, pulumi.secret(v)]));
+      const secrets = Object.fromEntries(Object.entries(FIXTURE_SECRETS).map(([k, v]) => [k, pulumi.secret(v)]));
       new Stage2Gateway(gw.name, {
         gateway: gw,
         sshPrivateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"),
