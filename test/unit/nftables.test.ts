@@ -29,6 +29,7 @@ const INPUT = [
   '\t\tiifname "eth0" ip saddr 198.51.100.0/24 tcp dport 22 accept comment "stage2: ssh"',
   '\t\tiifname "enp7s0" ip saddr 10.0.0.0/16 tcp dport 22 accept comment "stage2: ssh from the private network"',
   '\t\tiifname "enp7s0" ip saddr 10.0.0.0/16 tcp dport 179 accept comment "stage2: bgp"',
+  '\t\tiifname "enp7s0" ip saddr 10.0.0.0/16 tcp dport { 9100, 9324 } accept comment "stage2: metrics"',
   "\t}",
 ];
 
