@@ -6,6 +6,7 @@ import { faultChecks, hitlessChecks, kernelChecks } from "../../lab/kernel";
 import { KernelLab, kernelLabUp } from "../../lab/kernel/kernel-lab";
 import { faults, hitless } from "../../lab/kernel/scenarios";
 import { runInVm } from "../../lab/kernel/vm";
+import { metricsChecks } from "../../lab/kernel/metrics";
 
 /**
  * The kernel lab in one boot: Debian's kernel and systemd in qemu (TCG), the gateway converged over SSH with the
@@ -77,6 +78,17 @@ describe("kernel lab: the gateway on Debian's kernel with systemd (one boot)", f
         name,
       ),
     );
+
+  it("metrics: the exporters answer on the private network only; strongSwan's metrics equal swanctl --list-sas", async () => {
+    assert.ok(lab);
+    const results = await metricsChecks(lab.layout, lab.hosts);
+    for (const c of results) console.log(`      ${c.ok ? "PASS" : "FAIL"} ${c.name}: ${c.evidence}`);
+    assert.deepStrictEqual(
+      results.filter((c) => !c.ok).map((c) => `${c.name}: ${c.evidence}`),
+      [],
+    );
+    assert.strictEqual(results.length, 5);
+  });
 
   it("hitless: re-converges through systemctl reload lose no packet and keep the SPIs", async () => {
     assert.ok(lab);
