@@ -29,7 +29,9 @@ export function writeStackPki(file: string, update: StackPki): string[] {
     loadStack(tmp);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
-    throw new Error(`${file} would not be a valid stack with the CA's certificates (nothing written): ${err instanceof Error ? err.message.split(tmp).join(file) : String(err)}`);
+    throw new Error(
+      `${file} would not be a valid stack with the CA's certificates (nothing written): ${err instanceof Error ? err.message.split(tmp).join(file) : String(err)}`,
+    );
   }
   fs.renameSync(tmp, file);
   return changed;

@@ -4,7 +4,7 @@ import { stackFileFromFlags, STACK_FLAGS } from "../stack-source";
 import { loadStackFile } from "../../stacks/load";
 import { readTextFile } from "../../components/util/read-file";
 import { caCert, certRecords, CertRecord, currentCrl, initCa, issue, KEY_TYPES, KeyType, openCa, signCrl } from "../../components/pki/ca";
-import { gatewayFacts } from "../../components/pki/stack-update";
+import { FQDN, gatewayFacts } from "../../components/pki/stack-update";
 
 export const summary = "the environment's CA: create it, issue gateway certificates, re-sign the CRL";
 export const usage = `usage: stage2 pki <init|gateway|crl|list> --ca-dir <dir> ...
@@ -33,7 +33,10 @@ function intFlag(flags: Record<string, string | true>, name: string, dflt: numbe
 
 export function formatRecords(records: readonly CertRecord[]): string {
   if (!records.length) return "no certificates issued\n";
-  const rows = records.map((r) => `${r.kind.padEnd(8)} ${r.name.padEnd(28)} ${r.serial}  ${(r.revoked ? `revoked ${r.revoked.slice(0, 10)}` : "valid").padEnd(18)} until ${r.notAfter.slice(0, 10)}`);
+  const rows = records.map(
+    (r) =>
+      `${r.kind.padEnd(8)} ${r.name.padEnd(28)} ${r.serial}  ${(r.revoked ? `revoked ${r.revoked.slice(0, 10)}` : "valid").padEnd(18)} until ${r.notAfter.slice(0, 10)}`,
+  );
   return `${"kind".padEnd(8)} ${"name".padEnd(28)} ${"serial".padEnd(24)}  ${"state".padEnd(18)} notAfter\n${rows.join("\n")}\n`;
 }
 
@@ -67,6 +70,7 @@ export async function run(argv: string[]): Promise<number> {
       if (!facts.floatingIp) throw new Error(`${gateway}: floatingIp.address is not set; the certificate must name the address clients dial`);
       if (!facts.keySecrets.length) throw new Error(`${gateway}: no road-warrior class proves itself by certificate (local.kind: pubkey)`);
       const given = typeof flags["dns"] === "string" ? flags["dns"].split(",").filter(Boolean) : [];
+      for (const name of given) if (!FQDN.test(name)) throw new UsageError(`--dns ${JSON.stringify(name.slice(0, 80))} is not a DNS name like vpn.example.com`);
       const dns = [...new Set([...given, ...facts.localIds])];
       const issued = await issue(ca, {
         kind: "gateway",

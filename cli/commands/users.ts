@@ -35,14 +35,16 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(formatRecords(certRecords(ca).filter((r) => r.kind === "user")));
     return 0;
   }
-  if (sub !== "add" && sub !== "revoke" && sub !== "remove") throw new UsageError(sub ? `unknown sub-command ${JSON.stringify(sub)}` : "which sub-command? add, revoke, remove or list");
+  if (sub !== "add" && sub !== "revoke" && sub !== "remove")
+    throw new UsageError(sub ? `unknown sub-command ${JSON.stringify(sub)}` : "which sub-command? add, revoke, remove or list");
   if (name === undefined) throw new UsageError(`${sub} needs a user name`);
   checkName("user", name);
   if (sub === "add") {
     if (activeCerts(ca, "user", name).length) throw new Error(`user ${name} already holds a valid certificate: revoke it first (stage2 users revoke ${name})`);
     const passphrase = readPassphrase(flags);
     const daysFlag = flags["days"];
-    if (daysFlag !== undefined && (typeof daysFlag !== "string" || !/^[1-9][0-9]{0,4}$/.test(daysFlag))) throw new UsageError("--days must be a number of days");
+    if (daysFlag !== undefined && (typeof daysFlag !== "string" || !/^[1-9][0-9]{0,4}$/.test(daysFlag)))
+      throw new UsageError("--days must be a number of days");
     const issued = await issue(ca, { kind: "user", name, subject: `CN=${name}`, sans: [name], lifetimeDays: daysFlag ? Number(daysFlag) : USER_DAYS });
     const p12 = await writePkcs12(ca, name, passphrase);
     process.stdout.write(

@@ -92,10 +92,23 @@ export async function initCa(dir: string, opts: { name: string; keyType: KeyType
   mkdirPrivate(dir);
   const ca: Ca = { dir, name: opts.name, keyType: opts.keyType };
   writePrivate(caKeyPath(ca), await pkiTool(["--gen", ...GEN[opts.keyType], "--outform", "pem"]));
-  const cert = await pkiTool(["--self", "--ca", "--lifetime", String(opts.lifetimeDays ?? 3650), "--in", caKeyPath(ca), "--dn", `CN=${opts.name}`, "--outform", "pem"]);
+  const cert = await pkiTool([
+    "--self",
+    "--ca",
+    "--lifetime",
+    String(opts.lifetimeDays ?? 3650),
+    "--in",
+    caKeyPath(ca),
+    "--dn",
+    `CN=${opts.name}`,
+    "--outform",
+    "pem",
+  ]);
   writePublic(caCertPath(ca), cert);
   fs.writeFileSync(indexPath(ca), "[]\n", { mode: 0o600 });
-  fs.writeFileSync(path.join(dir, META), JSON.stringify({ version: 1, name: opts.name, keyType: opts.keyType } satisfies CaMeta, null, 2) + "\n", { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, META), JSON.stringify({ version: 1, name: opts.name, keyType: opts.keyType } satisfies CaMeta, null, 2) + "\n", {
+    mode: 0o600,
+  });
   await signCrl(ca);
   return ca;
 }

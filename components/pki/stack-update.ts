@@ -44,7 +44,8 @@ function roadWarriors(gw: YAML.YAMLMap): YAML.YAMLMap[] {
   return YAML.isSeq(list) ? (list.items.filter((i) => YAML.isMap(i)) as YAML.YAMLMap[]) : [];
 }
 
-const FQDN = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+/** A DNS name as a certificate's SAN and a client's dialled address take it. */
+export const FQDN = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
 
 export function gatewayFacts(text: string, gateway: string): GatewayFacts {
   const gw = gatewayNode(YAML.parseDocument(text), gateway);

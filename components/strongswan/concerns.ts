@@ -57,11 +57,15 @@ export function swanctlConcern(gw: GatewayModel, ctx: RenderContext): Concern {
   const pems: HostFile[] = swanctlPemFiles(gw, {}, { publicOnly: true })
     .filter((f) => !f.secret)
     .map((f) => ({ path: f.path, content: f.content, mode: "0644" }));
+  const crls = gw.ipsec.roadWarriors.some((rw) => rw.clients.kind === "pubkey" && rw.clients.crl);
   return {
     name: "swanctl",
     packages: [],
     files: [{ path: SWANCTL_CONF, content: renderGatewaySwanctl(gw, ctx), mode: "0644", validate: SETTINGS_VALIDATE }, ...pems],
     services: [strongswanService],
+    // charon caches a CRL it has verified, and its revocation check takes the first valid CRL it finds: without
+    // the flush, the cached older CRL keeps admitting a user the newly loaded one revokes.
+    activate: crls ? ["swanctl --flush-certs --type x509_crl"] : undefined,
   };
 }
 
