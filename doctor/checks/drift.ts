@@ -39,14 +39,15 @@ async function hostFiles(ctx: DoctorContext, files: readonly HostFile[]): Promis
 
 const CONVERGE = "run the converge (pulumi up, or the lab's converge): it puts the stack's files back and activates them";
 
-async function fileFinding(
-  ctx: DoctorContext,
-  concern: Concern,
-  file: HostFile,
-  state: HostState | undefined,
-  listing: Evidence,
-): Promise<Finding | undefined> {
+/** The listing's line for one file: a finding about a file shows its own evidence, not every file's. */
+const lineOf = (listing: Evidence, path: string): Evidence => ({
+  command: listing.command.replace(/of \d+ planned files$/, `of ${path}`),
+  output: listing.output.split("\n").find((l) => l.endsWith(` ${path}`)) ?? "",
+});
+
+async function fileFinding(ctx: DoctorContext, concern: Concern, file: HostFile, state: HostState | undefined, all: Evidence): Promise<Finding | undefined> {
   const base = { check: "drift", subject: file.path };
+  const listing = lineOf(all, file.path);
   if (!state?.digest) {
     return { ...base, status: "fail", what: `${file.path} (concern ${concern.name}) is missing on the host`, evidence: [listing], fix: CONVERGE };
   }
