@@ -152,15 +152,19 @@ async function underLoad(load: LoadLab, say: (line: string) => void): Promise<vo
   const remove = await load.reconverge((gw) => changeOne(gw));
   say(keepLine("stage2 converge: one site removed", remove.ms, remove.keep));
   await load.converge();
-  const restart = await load.restartCharon();
-  const lostByRestart = [...restart.before.spis].filter(([k, v]) => restart.after.spis.get(k) !== v).length;
-  say(
-    `  ${"charon restarted (stopped, started)".padEnd(38)} ${s(restart.ms).padStart(7)}  ${String(lostByRestart).padStart(4)} of ${restart.before.spis.size} SAs lost or re-keyed; ` +
-      `all ${load.clients.length} clients and ${load.sites.length + 1} sites back after ${s(restart.ms)} (the peers dial again by themselves)`,
-  );
   const more = await load.oneMore();
   say(`  pool exhaustion: client ${load.clients.length + 1} ${more.refused ? "refused" : "NOT refused"}; charon: ${more.reason || "(no reason logged)"}`);
   say(`    the gateway's pool: ${more.pools.split("\n").find((l) => l.includes(load.size.pool.split("/")[0])) ?? more.pools}`);
+  try {
+    const restart = await load.restartCharon();
+    const lostByRestart = [...restart.before.spis].filter(([k, v]) => restart.after.spis.get(k) !== v).length;
+    say(
+      `  ${"charon restarted (stopped, started)".padEnd(38)} ${s(restart.ms).padStart(7)}  ${String(lostByRestart).padStart(4)} of ${restart.before.spis.size} SAs lost or re-keyed; ` +
+        `all ${load.clients.length} clients and ${load.sites.length + 1} sites back after ${s(restart.ms)} (the peers dial again by themselves)`,
+    );
+  } catch (err) {
+    say(`  ${"charon restarted (stopped, started)".padEnd(38)} NOT all back: ${(err as Error).message}`);
+  }
 }
 
 /** Called by bench/index.ts. */
