@@ -32,7 +32,7 @@ const text = (fs_: readonly Finding[]) => JSON.stringify(fs_);
 function named(found: readonly Finding[], check: string, subject: string, status: Finding["status"] = "fail"): Finding {
   const f = found.find((x) => x.check === check && x.subject === subject && x.status === status);
   assert.ok(f, `doctor did not report ${status} ${check} ${subject}; it said:\n${show(found)}`);
-  assert.ok(f.fix, `${check} ${subject} has no fix`);
+  if (status !== "ok") assert.ok(f.fix, `${check} ${subject} has no fix`);
   return f;
 }
 
