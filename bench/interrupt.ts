@@ -1,5 +1,15 @@
 import { planGateway } from "../components/plan";
-import { flipDir, formatOutcome, InterruptCase, InterruptOutcome, interruptSuite, KERNEL_CASES, makeFlip, NAMESPACE_CASES, namespaceFaultLab } from "../lab/interrupt";
+import {
+  flipDir,
+  formatOutcome,
+  InterruptCase,
+  InterruptOutcome,
+  interruptSuite,
+  KERNEL_CASES,
+  makeFlip,
+  NAMESPACE_CASES,
+  namespaceFaultLab,
+} from "../lab/interrupt";
 import { kernelFaultLab } from "../lab/kernel/interrupt";
 import { kernelLabUp } from "../lab/kernel/kernel-lab";
 import { Lab } from "../lab/lab";

@@ -228,7 +228,8 @@ async function interruptedRun(fl: FaultLab, gw: GatewayModel, c: InterruptCase):
 async function problemsAfter(fl: FaultLab, to: GatewayModel, spis: string, only: readonly (keyof Facts)[] = FACT_NAMES): Promise<string[]> {
   const problems: string[] = [];
   const [now, left, after] = await Promise.all([running(fl, to), leftovers(fl), fl.rwSpis()]);
-  if (show(now, only) !== show(expected(to), only)) problems.push(`the gateway runs "${show(now, only)}", not the new configuration's "${show(expected(to), only)}"`);
+  if (show(now, only) !== show(expected(to), only))
+    problems.push(`the gateway runs "${show(now, only)}", not the new configuration's "${show(expected(to), only)}"`);
   if (left) problems.push(`left on the gateway: ${left.replace(/\n/g, " ")}`);
   if (spis === "none" || after !== spis) problems.push(`rw's CHILD_SA changed: ${spis} -> ${after}`);
   return problems;

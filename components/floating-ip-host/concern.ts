@@ -16,7 +16,9 @@ const fileField = (field: string, file: string): string => `awk '$1 == "${field}
  * activation can clear it once the interface changes.
  */
 export function floatingIpPrepare(file: string): string[] {
-  return [`l=$(${fileField("iface", file)}) || l=""; [ -z "$l" ] || grep -qxF "$l" ${FLOATING_IP_LABELS} 2>/dev/null || printf '%s\\n' "$l" >> ${FLOATING_IP_LABELS}`];
+  return [
+    `l=$(${fileField("iface", file)}) || l=""; [ -z "$l" ] || grep -qxF "$l" ${FLOATING_IP_LABELS} 2>/dev/null || printf '%s\\n' "$l" >> ${FLOATING_IP_LABELS}`,
+  ];
 }
 
 /**

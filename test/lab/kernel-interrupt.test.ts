@@ -33,7 +33,12 @@ describe("interrupted converges (kernel lab: systemd, the production scripts)", 
   it("killed (SIGKILL) or cut off (SSH closed) at every step once (swanctl, WireGuard); an ordinary converge then activates the new configuration under systemd", async function () {
     // Six interrupted runs and six converges on TCG.
     this.timeout(1_800_000);
-    const outcomes = await interruptSuite(fl, flip, KERNEL_CASES, (o) => process.env.STAGE2_LAB_VERBOSE && console.log(`      ${o.concern} ${o.how} at ${o.at}: ${o.ms} ms`));
+    const outcomes = await interruptSuite(
+      fl,
+      flip,
+      KERNEL_CASES,
+      (o) => process.env.STAGE2_LAB_VERBOSE && console.log(`      ${o.concern} ${o.how} at ${o.at}: ${o.ms} ms`),
+    );
     const failed = outcomes.filter((o) => o.problems.length).map((o) => `${o.concern} ${o.how} at ${o.at} (${o.interrupted}): ${o.problems.join("; ")}`);
     assert.deepEqual(failed, []);
     for (const o of outcomes) assert.doesNotMatch(o.interrupted, /^exit 0:/, `${o.concern} ${o.how} at ${o.at} was not interrupted`);

@@ -18,7 +18,9 @@ describe("the fault suites' cases", () => {
     KERNEL_CASES.forEach((c, i) => assert.equal(c.how, i % 2 === 0 ? "close" : "kill"));
     // Case i flips to step i + 1: odd steps add the certificate site (swanctl.conf, its certificate and CA).
     for (const cases of [KERNEL_CASES, NAMESPACE_CASES]) {
-      cases.forEach((c, i) => c.at === "swapping" && assert.ok(c.concern === "swanctl" && (i + 1) % 2 === 1, `${c.how} at swapping is case ${i} of ${c.concern}`));
+      cases.forEach(
+        (c, i) => c.at === "swapping" && assert.ok(c.concern === "swanctl" && (i + 1) % 2 === 1, `${c.how} at swapping is case ${i} of ${c.concern}`),
+      );
     }
   });
 });
