@@ -3,7 +3,7 @@ import { pingLoss } from "../lab/hitless";
 import { LabHost } from "../lab/host";
 import { kernelChecks } from "../lab/kernel";
 import { KernelLab, kernelLabUp } from "../lab/kernel/kernel-lab";
-import { parseSas } from "../lab/sa";
+import { parseSas } from "../doctor/parse-sas";
 import { benchLab, formatLabFigures, LabFigures, recovery, Recovery } from "./lab";
 
 /** rw pings the gateway's private address (through the tunnel) every 0.2 s: TCG is slower than the namespace lab. */

@@ -4,7 +4,7 @@ import { HostPlan } from "../../components/host/types";
 import { GatewayModel } from "../../components/model/gateway";
 import { ConvergeError } from "../converge";
 import { LabHost } from "../host";
-import { parseSas } from "../sa";
+import { parseSas } from "../../doctor/parse-sas";
 import { CheckResult } from "./checks";
 import { KernelLab } from "./kernel-lab";
 

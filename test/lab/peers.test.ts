@@ -3,7 +3,7 @@ import { GatewayModel } from "../../components/model/gateway";
 import { pingLoss } from "../../lab/hitless";
 import { labLayout } from "../../lab/layout";
 import { renderGobgpdConfig, renderRoadWarriorSwanctl, renderSiteSwanctl, ROUTE_POLLER } from "../../lab/peers";
-import { parseSas } from "../../lab/sa";
+import { parseSas } from "../../doctor/parse-sas";
 import { LAB_STACK_FILE, labSuppliedSecrets, loadLabStack } from "../../lab/stack";
 
 const layout = () => labLayout(loadLabStack(LAB_STACK_FILE).gateways[0] as GatewayModel, "s2x");
@@ -121,6 +121,8 @@ describe("lab peers (rendered with the strongSwan settings serializer) and the l
     assert.deepEqual(parseSas(raw), [
       {
         name: "laptops",
+        uniqueId: "1",
+        remoteId: "vpn.lab.example",
         state: "ESTABLISHED",
         localHost: "192.168.77.10",
         localPort: "4500",
@@ -131,7 +133,21 @@ describe("lab peers (rendered with the strongSwan settings serializer) and the l
         natLocal: true,
         localVips: ["10.3.0.1"],
         remoteVips: [],
-        children: [{ name: "laptops", state: "INSTALLED", spiIn: "2bff8eed", spiOut: "48f5b728", localTs: ["10.3.0.1/32"], remoteTs: ["10.0.0.0/16"] }],
+        children: [
+          {
+            name: "laptops",
+            state: "INSTALLED",
+            spiIn: "2bff8eed",
+            spiOut: "48f5b728",
+            localTs: ["10.3.0.1/32"],
+            remoteTs: ["10.0.0.0/16"],
+            bytesIn: 0,
+            packetsIn: 0,
+            bytesOut: 0,
+            packetsOut: 0,
+            installTime: 7,
+          },
+        ],
       },
     ]);
     assert.deepEqual(parseSas("list-sas reply {}\n"), []);
