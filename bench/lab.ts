@@ -1,3 +1,4 @@
+import { withRoadWarrior } from "../lab/model";
 import { planGateway } from "../components/plan";
 import { GatewayModel } from "../components/model/gateway";
 import { restartGatewayCharon, waitForTunnels } from "../lab/faults";
@@ -36,25 +37,16 @@ export async function recovery(back: (timeoutMs: number) => Promise<boolean>, re
   return (await back(timeoutMs)) ? "re-initiated" : "not back";
 }
 
-const oneMore = (gw: GatewayModel): GatewayModel => ({
-  ...gw,
-  ipsec: {
-    ...gw.ipsec,
-    roadWarriors: [
-      ...gw.ipsec.roadWarriors,
-      {
-        ...gw.ipsec.roadWarriors[0],
-        name: "bench",
-        pool: "10.5.0.0/24",
-        clients: {
-          kind: "psk",
-          ids: ["bench@lab.example"],
-          secret: gw.ipsec.roadWarriors[0].clients.kind === "psk" ? gw.ipsec.roadWarriors[0].clients.secret : "",
-        },
-      },
-    ],
-  },
-});
+const oneMore = (gw: GatewayModel): GatewayModel =>
+  withRoadWarrior(gw, {
+    name: "bench",
+    pool: "10.5.0.0/24",
+    clients: {
+      kind: "psk",
+      ids: ["bench@lab.example"],
+      secret: gw.ipsec.roadWarriors[0].clients.kind === "psk" ? gw.ipsec.roadWarriors[0].clients.secret : "",
+    },
+  });
 
 export async function benchLab(stackFile = LAB_STACK_FILE, prefix = "s2bench"): Promise<LabFigures> {
   const t0 = Date.now();

@@ -29,3 +29,8 @@ export function applyLabOverrides(gw: GatewayModel, o: LabOverrides, pki?: LabPk
     wireguard: { ...gw.wireguard, peers: gw.wireguard.peers.map((p) => (o.wgKeys[p.name] ? { ...p, publicKey: o.wgKeys[p.name] } : p)) },
   };
 }
+
+/** The gateway with one more road-warrior class: a copy of its first class with `rw`'s fields (a customer added). */
+export function withRoadWarrior(gw: GatewayModel, rw: Partial<GatewayModel["ipsec"]["roadWarriors"][number]>): GatewayModel {
+  return { ...gw, ipsec: { ...gw.ipsec, roadWarriors: [...gw.ipsec.roadWarriors, { ...gw.ipsec.roadWarriors[0], ...rw }] } };
+}

@@ -1,3 +1,4 @@
+import { withRoadWarrior } from "../../lab/model";
 import { strict as assert } from "assert";
 import { GatewayModel } from "../../components/model/gateway";
 import { planGateway } from "../../components/plan";
@@ -118,21 +119,12 @@ describe("doctor: connections, BIRD and capacity in the namespace lab", function
     const laptops = lab.topology.clients[0];
     const auth = laptops.auth;
     if (auth.kind !== "psk") throw new Error("the lab stack's road warrior is a PSK client");
-    const kiosk = (gw: GatewayModel): GatewayModel => ({
-      ...gw,
-      ipsec: {
-        ...gw.ipsec,
-        roadWarriors: [
-          ...gw.ipsec.roadWarriors,
-          {
-            ...gw.ipsec.roadWarriors[0],
-            name: "kiosk",
-            pool: "10.4.0.0/30",
-            clients: { kind: "psk", id: "*@kiosk.lab.example", ids: ["a@kiosk.lab.example", "b@kiosk.lab.example"], secret: auth.secretKey },
-          },
-        ],
-      },
-    });
+    const kiosk = (gw: GatewayModel): GatewayModel =>
+      withRoadWarrior(gw, {
+        name: "kiosk",
+        pool: "10.4.0.0/30",
+        clients: { kind: "psk", id: "*@kiosk.lab.example", ids: ["a@kiosk.lab.example", "b@kiosk.lab.example"], secret: auth.secretKey },
+      });
     await lab.converge(lab.model(kiosk));
     // Two more clients in the road warrior's charon, each its own identity and IKE SA: the /30 pool has 2 addresses.
     const own = await sh(rw, "cat /etc/swanctl/swanctl.conf");

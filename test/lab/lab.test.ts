@@ -1,3 +1,4 @@
+import { withRoadWarrior } from "../../lab/model";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -163,21 +164,8 @@ describe("lab (network namespaces, real daemons, converge over SSH)", function (
   });
 
   it("hitless: (c) one more connection (a second road-warrior pool): 0 lost, same SPIs; back to the stack afterwards", async () => {
-    const more = (gw: GatewayModel): GatewayModel => ({
-      ...gw,
-      ipsec: {
-        ...gw.ipsec,
-        roadWarriors: [
-          ...gw.ipsec.roadWarriors,
-          {
-            ...gw.ipsec.roadWarriors[0],
-            name: "contractors",
-            pool: "10.4.0.0/24",
-            clients: { kind: "psk", ids: ["contractor@lab.example"], secret: "lab-rw-psk" },
-          },
-        ],
-      },
-    });
+    const more = (gw: GatewayModel): GatewayModel =>
+      withRoadWarrior(gw, { name: "contractors", pool: "10.4.0.0/24", clients: { kind: "psk", ids: ["contractor@lab.example"], secret: "lab-rw-psk" } });
     const spis = await rwChildSpis(lab);
     const window = await pingWhile(lab, () => lab.converge(lab.model(more)));
     assert.deepEqual(window.lost, []);

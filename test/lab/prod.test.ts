@@ -1,3 +1,4 @@
+import { withRoadWarrior } from "../../lab/model";
 import { strict as assert } from "assert";
 import * as path from "path";
 import { planGateway } from "../../components/plan";
@@ -30,22 +31,13 @@ const allGreen = (facts: readonly Fact[]) =>
   );
 
 /** One more customer on a gateway: a PSK road-warrior class with a pool of its own. */
-const hooli = (gw: GatewayModel): GatewayModel => ({
-  ...gw,
-  ipsec: {
-    ...gw.ipsec,
-    roadWarriors: [
-      ...gw.ipsec.roadWarriors,
-      {
-        ...gw.ipsec.roadWarriors[0],
-        name: "hooli-rw",
-        pool: "10.3.18.0/24",
-        local: { kind: "psk", id: "vpn-nbg1.example.com" },
-        clients: { kind: "psk", ids: ["laptop@hooli.example"], secret: "psk-hooli-rw" },
-      },
-    ],
-  },
-});
+const hooli = (gw: GatewayModel): GatewayModel =>
+  withRoadWarrior(gw, {
+    name: "hooli-rw",
+    pool: "10.3.18.0/24",
+    local: { kind: "psk", id: "vpn-nbg1.example.com" },
+    clients: { kind: "psk", ids: ["laptop@hooli.example"], secret: "psk-hooli-rw" },
+  });
 
 describe("lab: the whole prod stack (stacks/Pulumi.prod.yaml unchanged: both gateways, every customer, every peer)", function () {
   this.timeout(600_000);
