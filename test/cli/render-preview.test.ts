@@ -30,7 +30,7 @@ describe("stage2 render / preview (the CLI, as a user runs it)", function () {
   it("render writes every file at <host>/<absolute path> and a manifest of validate/activate commands", () => {
     const r = stage2("render", "--stack", "dev", "--out", path.join(tmp, "a"));
     assert.equal(r.code, 0, r.err);
-    assert.equal(r.out.split("\n")[0], "gw-dev: 8 concerns, 10 files");
+    assert.equal(r.out.split("\n")[0], "gw-dev: 9 concerns, 17 files");
     const files = listFiles(path.join(tmp, "a"));
     for (const f of [
       "gw-dev/etc/swanctl/swanctl.conf",
@@ -40,7 +40,10 @@ describe("stage2 render / preview (the CLI, as a user runs it)", function () {
       "gw-dev/etc/wireguard/wg0.conf",
       "gw-dev/etc/sysctl.d/60-stage2.conf",
       "gw-dev/etc/network/interfaces.d/60-stage2-floating-ip",
+      "gw-dev/etc/stage2/strongswan-metrics",
+      "gw-dev/etc/systemd/system/stage2-strongswan-metrics.timer",
       "gw-dev/.stage2/swanctl.sh",
+      "gw-dev/.stage2/metrics.sh",
       "manifest.json",
     ]) {
       assert.ok(files.includes(f), `missing ${f}`);
@@ -99,7 +102,7 @@ describe("stage2 render / preview (the CLI, as a user runs it)", function () {
   it("preview lists each gateway's resources with the inputs that matter", () => {
     const r = stage2("preview", "--stack", "dev");
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^stack dev: 1 gateway\(s\), 19 resources to create$/m);
+    assert.match(r.out, /^stack dev: 1 gateway\(s\), 21 resources to create$/m);
     assert.match(r.out, /\+ hcloud:index\/floatingIp:FloatingIp {2}gw-dev-fip\n\s+type=ipv4 homeLocation=fsn1 import=1100001 protected/);
     assert.match(
       r.out,
