@@ -187,7 +187,7 @@ describe("stage2 as a package: another team's Pulumi program installs the tarbal
     const server = consumer.find((r) => r.name === "consumer-server");
     assert.ok(server);
     const children = consumer.filter((r) => r.custom && r !== server);
-    assert.equal(children.filter((r) => r.type === "command:remote:Command").length, 9);
+    assert.equal(children.filter((r) => r.type === "command:remote:Command").length, 10);
     for (const r of children) assert.ok(r.dependencies.includes(server.urn), `${r.type} ${r.name} does not wait for the consumer's server`);
   });
 });
