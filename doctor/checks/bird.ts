@@ -32,7 +32,9 @@ export const birdCheck: Check = {
       ];
     const parsed = parseProtocols(protocols.result.stdout);
     const nets = ipsecNetworks(ctx.gateway);
-    const fams = byFamily(nets).v6.length ? ["ipv4", "ipv6"] : ["ipv4"];
+    const merged = byFamily(nets);
+    const announced = [...merged.v4, ...merged.v6];
+    const fams = merged.v6.length ? ["ipv4", "ipv6"] : ["ipv4"];
     const findings: Finding[] = [];
     const down = parsed.filter((p) => p.proto !== "BGP" && p.state !== "up");
     if (down.length)
@@ -66,8 +68,10 @@ export const birdCheck: Check = {
       }
       const exported = await Promise.all(fams.map((f) => probe(ctx.shell, `birdc show route export ${name}.${f}`)));
       const got = exported.flatMap((e) => exportedPrefixes(e.result.stdout));
-      const missing = nets.filter((n) => !got.includes(n));
-      const extra = got.filter((g) => !nets.some((n) => contains(n, g)));
+      // BIRD announces the networks as bird.conf has them: adjacent ones merged (byFamily). A network is sent when an
+      // announced prefix covers it; an announced prefix is the gateway's when the merged networks cover it.
+      const missing = nets.filter((n) => !got.some((g) => contains(g, n)));
+      const extra = got.filter((g) => !announced.some((a) => contains(a, g)));
       const ok = missing.length === 0 && extra.length === 0 && exported.every((e) => e.result.code === 0);
       findings.push({
         check: CHECK,
