@@ -11,7 +11,7 @@ import { converge, ConvergeResult } from "./converge";
 import { NamespaceHost, sh } from "./host";
 import { applyLabOverrides, LabOverrides } from "./model";
 import { createLab, destroyLab, namespaceHosts } from "./netns";
-import { initiate, startGobgpd, startPeerCharon, startWgClient, wgpeerKey } from "./peer-hosts";
+import { dial, startGobgpd, startPeerCharon, startWgClient, wgpeerKey } from "./peer-hosts";
 import { PEER_CA_FILE, PEER_CERT_FILE, PEER_KEY_FILE, renderClientSwanctl, renderNodeGobgpd, renderSitePeerSwanctl } from "./peers";
 import { issueLabPki, LabPki, readLabPki } from "./pki";
 import { labSecrets, pkiRequest } from "./secrets";
@@ -266,8 +266,8 @@ export class Lab implements CheckContext {
     const t = this.topology;
     const t0 = Date.now();
     await Promise.all([
-      ...t.clients.map((c) => initiate(this.host(c.role), c.conn)),
-      ...t.sites.filter((s) => s.startAction === "none").map((s) => initiate(this.host(s.role), s.conn)),
+      ...t.clients.map((c) => dial(this.host(c.role), c.conn)),
+      ...t.sites.filter((s) => s.startAction === "none").map((s) => dial(this.host(s.role), s.conn)),
       ...t.wgPeers.map(async (p) => {
         const gw = t.gateways.find((g) => g.name === p.gateway)!;
         const key = (await sh(this.host(gw.role), `wg show ${gw.wgInterface} public-key`)).trim();
@@ -296,7 +296,7 @@ export class Lab implements CheckContext {
   async trapSite(s: SiteLab, timeoutMs = 20_000): Promise<void> {
     const from = this.siteTrigger(s);
     if (!from) throw new Error(`${s.conn}: no node lies in the site's localTs; nothing on the gateway's side can reach it`);
-    await initiate(this.host(this.gatewayRole(s.gateway)), s.conn);
+    await dial(this.host(this.gatewayRole(s.gateway)), s.conn);
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const r = await this.host(from.role).exec(`ping -n -c 1 -W 1 ${s.lans[0].hostAddr}`);

@@ -3,17 +3,23 @@ import * as path from "path";
 import { run, runOk } from "./exec";
 import { NamespaceHost, sh } from "./host";
 
+/** One namespace as createLab builds it. */
+export interface NetHost {
+  readonly role: string;
+  /** Network namespace name: `${prefix}-${role}`. */
+  readonly ns: string;
+  readonly ifaces: readonly { readonly name: string; readonly addrs: readonly string[] }[];
+  /** Arguments of `ip route replace`, in order. */
+  readonly routes: readonly (readonly string[])[];
+  readonly forward: boolean;
+  readonly masqueradeOut?: string;
+  /** Interfaces enslaved to one bridge br0 (the private network's switch). */
+  readonly bridge?: readonly string[];
+}
+
 /** What createLab builds: hosts (the namespace lab's topology or a single-gateway layout) and the veths between them. */
 export interface NetworkSpec {
-  readonly hosts: readonly {
-    readonly role: string;
-    readonly ns: string;
-    readonly ifaces: readonly { readonly name: string; readonly addrs: readonly string[] }[];
-    readonly routes: readonly (readonly string[])[];
-    readonly forward: boolean;
-    readonly masqueradeOut?: string;
-    readonly bridge?: readonly string[];
-  }[];
+  readonly hosts: readonly NetHost[];
   readonly links: readonly { readonly a: { readonly role: string; readonly ifname: string }; readonly b: { readonly role: string; readonly ifname: string } }[];
 }
 

@@ -29,6 +29,22 @@ export async function initiate(host: LabHost<string>, child: string, timeoutS = 
   await sh(host, `swanctl --initiate --child ${shq(child)} --timeout ${timeoutS} --loglevel 1`, { timeoutMs: (timeoutS + 5) * 1000 });
 }
 
+/**
+ * Initiates until the CHILD_SA is installed, three attempts at most: on a loaded machine one exchange can outlast the
+ * peer's retransmits, and right after an IKE SA ended the other side may still be tearing it down.
+ */
+export async function dial(host: LabHost<string>, child: string, timeoutS = 15): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await initiate(host, child, timeoutS);
+    } catch (err) {
+      if ((await host.exec(`swanctl --list-sas --child ${shq(child)}`)).stdout.includes("INSTALLED")) return;
+      if (attempt === 3) throw err;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+
 export function startNode(host: LabHost, layout: LabLayout): Promise<void> {
   return startGobgpd(host, renderGobgpdConfig(layout));
 }

@@ -22,7 +22,7 @@ export function renderPeerStrongswanConf(): string {
     section({
       charon: section({
         retransmit_timeout: 1,
-        retransmit_tries: 3,
+        retransmit_tries: 5,
         retransmit_base: 1.4,
         plugins: section({
           "kernel-libipsec": section({ load: true }),

@@ -4,6 +4,7 @@ import { addressOf, contains, isIPv4, networkOf, overlaps } from "../components/
 import { ipsecNetworks } from "../components/nftables/networks";
 import { DOC_RANGES, hostIn, isDocAddress, prefixLength } from "./address";
 import { LayoutError } from "./layout";
+import { NetHost } from "./netns";
 
 /**
  * The namespace lab's topology for a whole stack: every gateway in one internet (own floating IP, private network,
@@ -13,17 +14,7 @@ import { LayoutError } from "./layout";
 
 type RoadWarrior = GatewayModel["ipsec"]["roadWarriors"][number];
 
-export interface HostSpec {
-  readonly role: string;
-  /** Network namespace name: `${prefix}-${role}`. */
-  readonly ns: string;
-  readonly ifaces: readonly { readonly name: string; readonly addrs: readonly string[] }[];
-  /** Arguments of `ip route replace`, in order. */
-  readonly routes: readonly (readonly string[])[];
-  readonly forward: boolean;
-  readonly masqueradeOut?: string;
-  /** Interfaces enslaved to one bridge br0 (the private network's switch). */
-  readonly bridge?: readonly string[];
+export interface HostSpec extends NetHost {
   readonly managed: boolean;
 }
 

@@ -6,7 +6,7 @@ import { planGateway } from "../../components/plan";
 import { converge, ConvergeResult } from "../converge";
 import { LabHost, sh } from "../host";
 import { hostOf, labLayout, LabLayout, Role } from "../layout";
-import { initiate, startNode, startPeerCharon, startWgpeer, wgpeerKey } from "../peer-hosts";
+import { dial, startNode, startPeerCharon, startWgpeer, wgpeerKey } from "../peer-hosts";
 import { renderRoadWarriorSwanctl, renderSiteSwanctl } from "../peers";
 import { proxyVia, SshSession, writeKnownHosts } from "../ssh";
 import { LAB_STACK_FILE, loadLabStack, LabStack } from "../stack";
@@ -140,8 +140,8 @@ export async function kernelLabUp(opts: KernelLabOptions = {}): Promise<KernelLa
       const gwKey = (await sh(gwHost, `wg show ${layout.wg?.interface ?? "wg0"} public-key`)).trim();
       await startWgpeer(wgpeer, layout, gwKey);
     }
-    await initiate(hosts.get("rw") as LabHost, layout.rw.conn, 30);
-    if (site && layout.site) await initiate(site, layout.site.conn, 30);
+    await dial(hosts.get("rw") as LabHost, layout.rw.conn, 30);
+    if (site && layout.site) await dial(site, layout.site.conn, 30);
     timings.peers = secondsSince(t0);
     log(`kernel lab: peers up, road warrior${site ? " and site" : ""} tunnels initiated (${timings.peers} s)`);
     return lab;

@@ -15,7 +15,7 @@ import { DoctorContext, Finding } from "../../doctor/types";
 import { runOk } from "../../lab/exec";
 import { waitForTunnels } from "../../lab/faults";
 import { sh } from "../../lab/host";
-import { initiate } from "../../lab/peer-hosts";
+import { dial } from "../../lab/peer-hosts";
 import { Lab } from "../../lab/lab";
 import { LAB_STACK_FILE } from "../../lab/stack";
 import { LAB_TOOLS, requireRoot, requireTools } from "../helpers/env";
@@ -68,21 +68,6 @@ describe("stage2 doctor in the namespace lab: green when healthy, each classic f
     }
     throw new Error("the WireGuard peer did not shake hands again");
   };
-  /**
-   * A peer dials until its CHILD_SA is installed: right after the gateway ended the IKE SA, the peer's own charon may
-   * still be tearing down or already re-dialling, and one initiate then fails although the tunnel comes up.
-   */
-  const dial = async (role: string, conn: string) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await initiate(lab.host(role), conn);
-      } catch (err) {
-        if ((await lab.host(role).exec(`swanctl --list-sas --child ${conn}`)).stdout.includes("INSTALLED")) return;
-        if (attempt === 3) throw err;
-        await new Promise((r) => setTimeout(r, 2000));
-      }
-    }
-  };
   /** Every tunnel anew on the floating IP: the gateway ends its IKE SAs, the peers dial again, traffic crosses each. */
   const reconnect = async () => {
     const t = lab.topology;
@@ -91,7 +76,10 @@ describe("stage2 doctor in the namespace lab: green when healthy, each classic f
         .map((c) => `swanctl --terminate --ike ${c} --timeout 5 >/dev/null 2>&1 || true`)
         .join("; "),
     );
-    await Promise.all([...t.clients.map((c) => dial(c.role, c.conn)), ...t.sites.filter((x) => x.startAction === "none").map((x) => dial(x.role, x.conn))]);
+    await Promise.all([
+      ...t.clients.map((c) => dial(lab.host(c.role), c.conn)),
+      ...t.sites.filter((x) => x.startAction === "none").map((x) => dial(lab.host(x.role), x.conn)),
+    ]);
     await Promise.all(t.sites.filter((x) => x.startAction !== "none").map((x) => lab.trapSite(x)));
     await waitForTunnels(lab);
   };

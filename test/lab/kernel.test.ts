@@ -1,6 +1,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
+import { requireTools } from "../helpers/env";
 import { requireVm } from "../helpers/vm";
+import { concurrentRuns, FaultLab, Flip, flipDir, interruptSuite, KERNEL_CASES, makeFlip, truncatedPayload } from "../../lab/interrupt";
+import { kernelFaultLab } from "../../lab/kernel/interrupt";
 import { CheckResult } from "../../lab/kernel/checks";
 import { faultChecks, hitlessChecks, kernelChecks } from "../../lab/kernel";
 import { KernelLab, kernelLabUp } from "../../lab/kernel/kernel-lab";
@@ -31,13 +34,17 @@ describe("kernel lab: script mode (no systemd)", function () {
 });
 
 describe("kernel lab: the gateway on Debian's kernel with systemd (one boot)", function () {
-  this.timeout(300_000);
+  // Every command the lab runs has its own timeout; these bound a test as a whole on TCG under load.
+  this.timeout(900_000);
   let lab: KernelLab | undefined;
   let checks: CheckResult[] = [];
   const t0 = Date.now();
 
   before(async function () {
     requireVm(this);
+    // The bring-up bounds itself (a boot that stops making progress, each command's own timeout) and powers the VM
+    // off when it fails; a mocha timeout here would leave it running behind a failed hook.
+    this.timeout(0);
     lab = await kernelLabUp({ name: "test", log: (l) => process.env.STAGE2_LAB_VERBOSE && console.log(`      ${l}`) });
     checks = await kernelChecks(lab);
   });
@@ -108,6 +115,42 @@ describe("kernel lab: the gateway on Debian's kernel with systemd (one boot)", f
     // swanctl's own words from the unit's journal, not crowded out by charon's IKE chatter
     assert.match(results[1].message, /proposal/);
     assert.doesNotMatch(results[1].message, /received packet|sending packet/);
+  });
+
+  // Last in the boot: these leave the gateway on either side of the flip.
+  describe("interrupted converges on systemd (the production scripts)", () => {
+    let flip: Flip;
+    let fl: FaultLab;
+    before(async function () {
+      requireTools(this, "pki");
+      assert.ok(lab);
+      flip = await makeFlip(flipDir(lab.vm.runDir));
+      fl = kernelFaultLab(lab, flip);
+    });
+
+    it("killed (SIGKILL) or cut off (SSH closed) at every step once (swanctl, WireGuard); an ordinary converge then activates the new configuration", async function () {
+      this.timeout(1_800_000);
+      const outcomes = await interruptSuite(fl, flip, KERNEL_CASES, (o) => console.log(`      ${o.concern} ${o.how} at ${o.at}: ${o.ms} ms`));
+      const failed = outcomes.filter((o) => o.problems.length).map((o) => `${o.concern} ${o.how} at ${o.at} (${o.interrupted}): ${o.problems.join("; ")}`);
+      assert.deepEqual(failed, []);
+      assert.equal(outcomes.length, KERNEL_CASES.length);
+      for (const o of outcomes) assert.doesNotMatch(o.interrupted, /^exit 0:/, `${o.concern} ${o.how} at ${o.at} was not interrupted`);
+    });
+
+    it("a swanctl payload cut short is refused whole: no file, no connection changes", async () => {
+      const t = await truncatedPayload(fl, flip.to(fl.model, 1), "swanctl");
+      assert.equal(t.code, 1);
+      assert.match(t.stderr, /payload incomplete: \d+ of \d+ bytes arrived, nothing changed/);
+      assert.deepEqual(t.problems, []);
+    });
+
+    it("two swanctl runs at once: the second waits naming the holder, then applies whole; files and charon end on it, never a mix", async () => {
+      const c = await concurrentRuns(fl, flip.to(fl.model, 1), fl.model, "swanctl", 8);
+      assert.equal(c.first.code, 0, c.first.stderr);
+      assert.equal(c.second.code, 0, c.second.stderr);
+      assert.match(c.second.stdout, /waiting up to 300s for the converge holding this host: pid \d+, started \d{4}-/);
+      assert.deepEqual(c.problems, []);
+    });
   });
 });
 

@@ -89,10 +89,13 @@ describe("lab: the whole prod stack (stacks/Pulumi.prod.yaml unchanged: both gat
       "gw-nbg1/initech-rw",
       "gw-nbg1/wireguard ops-laptop",
     ]);
-    for (const c of lab.topology.clients) assert.equal(connections[`${c.gateway}/${c.conn}`], 7, c.conn);
+    // A client: ike-sa, rw-vip, rw-ts, rw-reach, rw-return, isolation, pool-spoof, doctor-connections, doctor-capacity.
+    for (const c of lab.topology.clients) assert.equal(connections[`${c.gateway}/${c.conn}`], 9, c.conn);
+    // A site: site-up, site-reach, doctor-connections (its selectors as installed).
     for (const s of lab.topology.sites) assert.equal(connections[`${s.gateway}/${s.conn}`], 3, s.conn);
-    assert.deepEqual(counted("gateway"), { "gw-fsn1": 26, "gw-nbg1": 22 });
-    assert.deepEqual(counted("auth kind"), { "eap-mschapv2": 14, psk: 16, pubkey: 7 });
+    for (const g of ["gw-fsn1", "gw-nbg1"]) for (let n = 1; n <= 3; n++) assert.equal(connections[`${g}/bgp node-${n}`], 2, `${g} node-${n}`);
+    assert.deepEqual(counted("gateway"), { "gw-fsn1": 35, "gw-nbg1": 31 });
+    assert.deepEqual(counted("auth kind"), { "eap-mschapv2": 18, psk: 18, pubkey: 9 });
     assert.match(
       res.stdout,
       /^ {2}PASS site-up +initech-office \(startAction none\) is up on the floating IP, brought up by the peer — .* initiated by the peer$/m,
