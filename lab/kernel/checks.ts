@@ -3,6 +3,7 @@ import { contains } from "../../components/model/net";
 import { labShell } from "../../doctor/lab-shell";
 import { runChecks as runDoctor } from "../../doctor/run";
 import { DoctorContext } from "../../doctor/types";
+import { unitsCheck } from "../../doctor/checks/units";
 import { GATEWAY_CHECKS } from "../checks";
 import { LabHost } from "../host";
 import type { KernelLab } from "./kernel-lab";
@@ -68,31 +69,24 @@ export async function runKernelChecks(layout: LabLayout, hosts: ReadonlyMap<Role
   const fip = layout.addrs.floatingIp;
   const wgIf = layout.wg?.interface ?? "wg0";
 
-  // The gateway's service manager and dataplane.
-  const units = await out(
+  // The gateway's dataplane (its units are doctor's: the units check below).
+  const dataplane = await out(
     gw,
-    "systemctl is-active strongswan bird nftables; systemctl is-enabled strongswan-starter; swanctl --stats | grep -m1 'loaded plugins'; ip -br link show ipsec0 2>&1 | head -1; ip -d link show " +
+    "swanctl --stats | grep -m1 'loaded plugins'; ip -br link show ipsec0 2>&1 | head -1; ip -d link show " +
       wgIf +
       " | grep -o 'wireguard' | head -1; [ -d /sys/module/wireguard ] && echo module:wireguard; [ -d /sys/module/esp4 ] && echo module:esp4",
   );
-  const [active, masked] = [units.split("\n").slice(0, 3), units.split("\n")[3]];
-  add(
-    "gw: systemctl is-active strongswan bird nftables",
-    active.every((l) => l === "active"),
-    active.join(" "),
-  );
-  add("gw: strongswan-starter masked", masked === "masked", `is-enabled: ${masked}`);
-  const plugins = units.split("\n").find((l) => l.includes("loaded plugins")) ?? "";
+  const plugins = dataplane.split("\n").find((l) => l.includes("loaded plugins")) ?? "";
   add(
     "gw: kernel IPsec dataplane (kernel-netlink, no kernel-libipsec, no ipsec0, esp4 loaded)",
-    / kernel-netlink /.test(plugins) && !plugins.includes("kernel-libipsec") && /does not exist/.test(units) && units.includes("module:esp4"),
+    / kernel-netlink /.test(plugins) && !plugins.includes("kernel-libipsec") && /does not exist/.test(dataplane) && dataplane.includes("module:esp4"),
     plugins.replace(/.*loaded plugins: /, "plugins: ").slice(0, 160) + " ...",
   );
   add(
     "gw: WireGuard on the kernel module",
     // wireguard-go would show a tun device here instead.
-    units.includes("\nwireguard\n") && units.includes("module:wireguard"),
-    `${wgIf}: ${units.includes("\nwireguard\n") ? "type wireguard" : "not a wireguard link"}, /sys/module/wireguard ${units.includes("module:wireguard") ? "present" : "absent"}`,
+    dataplane.includes("\nwireguard\n") && dataplane.includes("module:wireguard"),
+    `${wgIf}: ${dataplane.includes("\nwireguard\n") ? "type wireguard" : "not a wireguard link"}, /sys/module/wireguard ${dataplane.includes("module:wireguard") ? "present" : "absent"}`,
   );
 
   // The road warrior's tunnel in the kernel's XFRM.
@@ -167,7 +161,7 @@ export async function runKernelChecks(layout: LabLayout, hosts: ReadonlyMap<Role
 
   // The gateway side as doctor sees it (XFRM states and policies, table 220, BIRD's exports, the pools), after the
   // peers' traffic above: one implementation for doctor and both labs.
-  for (const f of await runDoctor(GATEWAY_CHECKS, doctor))
+  for (const f of await runDoctor([unitsCheck, ...GATEWAY_CHECKS], doctor))
     add(`gw: doctor ${f.check} ${f.subject ?? ""}`.trim(), f.status === "ok", `${f.status.toUpperCase()} ${f.what}${f.fix ? `; fix: ${f.fix}` : ""}`);
   return results;
 }

@@ -203,12 +203,17 @@ describe("stage2 doctor in the namespace lab: green when healthy, each classic f
     // The lab stack's classes use PSKs: a certificate class is added with a CA and a gateway certificate of 10 days.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "s2doc-pki-"));
     try {
-      const pki = (args: string) => runOk(["bash", "-c", `cd ${dir} && ${args}`]);
-      await pki("pki --gen --type ecdsa --size 256 --outform pem > ca.key");
-      await pki("pki --self --ca --lifetime 60 --in ca.key --type ecdsa --dn 'CN=doctor test CA' --outform pem > ca.pem");
-      await pki("pki --gen --type ecdsa --size 256 --outform pem > gw.key");
+      // pki itself, no shell between (a shell on this machine may run its owner's startup files).
+      const pki = async (out: string, ...args: string[]) => fs.writeFileSync(path.join(dir, out), await runOk(["pki", ...args]));
+      const at = (f: string) => path.join(dir, f);
+      await pki("ca.key", "--gen", "--type", "ecdsa", "--size", "256", "--outform", "pem");
+      await pki("ca.pem", "--self", "--ca", "--lifetime", "60", "--in", at("ca.key"), "--type", "ecdsa", "--dn", "CN=doctor test CA", "--outform", "pem");
+      await pki("gw.key", "--gen", "--type", "ecdsa", "--size", "256", "--outform", "pem");
+      await pki("gw.pub", "--pub", "--in", at("gw.key"), "--type", "ecdsa", "--outform", "pem");
       await pki(
-        "pki --pub --in gw.key --type ecdsa | pki --issue --lifetime 10 --cacert ca.pem --cakey ca.key --dn 'CN=certs.lab.example' --san certs.lab.example --flag serverAuth --outform pem > gw.pem",
+        "gw.pem",
+        ...["--issue", "--lifetime", "10", "--in", at("gw.pub"), "--type", "pub", "--cacert", at("ca.pem"), "--cakey", at("ca.key")],
+        ...["--dn", "CN=certs.lab.example", "--san", "certs.lab.example", "--flag", "serverAuth", "--outform", "pem"],
       );
       const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
       const certs = RoadWarrior.parse({
