@@ -1,6 +1,7 @@
 import type { Policies } from "@pulumi/policy";
 import { Check, notesPolicy, toPolicy } from "./rules/check";
 import { legacyStarterEnabled, missingMssClamp, roadWarriorWithoutDpd, startActionStart, weakCrypto } from "./rules/advisories";
+import { clientCompatibility } from "./rules/client-compatibility";
 import { floatingIpOnHost } from "./rules/floating-ip-on-host";
 import { gatewayCommandsReadable } from "./rules/gateway-commands-readable";
 import { wireguardClosedToInternet } from "./rules/wireguard-closed-to-internet";
@@ -25,6 +26,7 @@ export const checks: readonly Check[] = [
   roadWarriorWithoutDpd,
   missingMssClamp,
   legacyStarterEnabled,
+  clientCompatibility,
 ];
 
 /**

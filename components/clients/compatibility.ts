@@ -20,11 +20,14 @@ export interface Verdict {
 const WINDOWS_CERT_KEYS = /^(rsa-|ecdsa-prime256v1|ecdsa-secp384r1)/; // IKEEXT_CERTIFICATE, _ECDSA_P256, _ECDSA_P384
 const APPLE_CERT_KEYS = /^(rsa-|ecdsa-|ed25519)/; // NEVPNIKEv2CertificateType: RSA, ECDSA256/384/521, ed25519 (iOS 13, macOS 10.15)
 
-function trustNote(p: ClientProfile): string[] {
+function trustNote(p: CompatibilityInput): string[] {
   return p.trust?.kind === "gateway-cert" ? ["the model holds no CA for this class: install the gateway certificate's issuing CA as trusted"] : [];
 }
 
-export function verdicts(p: ClientProfile): Verdict[] {
+/** What a class's verdicts depend on: a profile has it, and so has the policy pack's reading of swanctl.conf. */
+export type CompatibilityInput = Pick<ClientProfile, "auth" | "ike" | "esp" | "serverId" | "trust" | "gatewayKeyType">;
+
+export function verdicts(p: CompatibilityInput): Verdict[] {
   const key = p.gatewayKeyType;
   const dnId = /^[A-Z]+=/.test(p.serverId) ? ["the gateway's identity is its certificate's DN: set local.id to the DNS name in its SAN"] : [];
   const windows = (): Verdict => {

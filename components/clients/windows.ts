@@ -14,7 +14,7 @@ export interface WindowsPlan {
   readonly esp: NonNullable<ReturnType<typeof windowsEsp>>;
 }
 
-export function windowsPlan(p: ClientProfile): WindowsPlan | string {
+export function windowsPlan(p: Pick<ClientProfile, "auth" | "ike" | "esp">): WindowsPlan | string {
   if (p.auth === "psk") return "Windows' IKEv2 client (Add-VpnConnection) has no pre-shared key method";
   const ike = firstExpressible(p.ike, windowsIke);
   if (!ike) return "no IKE proposal Set-VpnConnectionIPsecConfiguration can express (AES-CBC/GCM, SHA1/256/384, Group2/14/24 or ECP256/384)";

@@ -18,7 +18,17 @@ export interface SwanConnection {
   readonly pools: string[];
   readonly proposals: string[];
   readonly dpdDelay?: string;
+  /** The authentication rounds, in the file's order: `local*` and `remote*` sections. */
+  readonly local: SwanAuth[];
+  readonly remote: SwanAuth[];
   readonly children: SwanChild[];
+}
+
+export interface SwanAuth {
+  readonly auth?: string;
+  readonly id?: string;
+  readonly certs: string[];
+  readonly cacerts: string[];
 }
 
 export interface SwanSecret {
@@ -50,6 +60,11 @@ const child = ([name, c]: [string, SwanctlDocument]): SwanChild => ({
   ahProposals: list(c.ah_proposals),
 });
 
+const rounds = (c: SwanctlDocument, side: "local" | "remote"): SwanAuth[] =>
+  Object.entries(c)
+    .filter((e): e is [string, SwanctlDocument] => (e[0] === side || e[0].startsWith(`${side}-`)) && isDocSection(e[1]))
+    .map(([, a]) => ({ auth: text(a.auth), id: text(a.id), certs: list(a.certs), cacerts: list(a.cacerts) }));
+
 const connection = ([name, c]: [string, SwanctlDocument]): SwanConnection => ({
   name,
   localAddrs: c.local_addrs === undefined ? undefined : list(c.local_addrs),
@@ -57,6 +72,8 @@ const connection = ([name, c]: [string, SwanctlDocument]): SwanConnection => ({
   pools: list(c.pools),
   proposals: list(c.proposals),
   dpdDelay: text(c.dpd_delay),
+  local: rounds(c, "local"),
+  remote: rounds(c, "remote"),
   children: sections(c.children).map(child),
 });
 

@@ -29,13 +29,13 @@ describe("stage2 policy", () => {
       out.every((l) => !l.startsWith("[mandatory]")),
       out.join("\n"),
     );
-    assert.match(out[out.length - 1], /^stack dev: \d+ resources, 14 policies, 0 mandatory and \d+ advisory finding\(s\)$/);
+    assert.match(out[out.length - 1], /^stack dev: \d+ resources, 15 policies, 0 mandatory and \d+ advisory finding\(s\)$/);
   });
 
   it("--stack prod: no mandatory violation, exit 0", async () => {
     const { code, out } = await policy("--stack", "prod");
     assert.strictEqual(code, 0);
-    assert.match(out[out.length - 1], /^stack prod: \d+ resources, 14 policies, 0 mandatory and \d+ advisory finding\(s\)$/);
+    assert.match(out[out.length - 1], /^stack prod: \d+ resources, 15 policies, 0 mandatory and \d+ advisory finding\(s\)$/);
   });
 
   it("--program with a foreign stack that binds IKE to the WireGuard address: exit 1, naming the policy and the resource", async () => {
@@ -64,7 +64,7 @@ describe("stage2 policy", () => {
       assert.strictEqual(code, 1);
       assert.deepStrictEqual(out, [
         '[mandatory] ipsec-binds-floating-ip: gateways[0].ipsec.roadWarriors[0].localAddrs: must be exactly the floating IP [203.0.113.100] (IKE must bind the public floating IP, never %any or the WireGuard tunnel); leave it out (got ["10.8.0.1"]); the stage2 model rejects it before any resource exists.',
-        "stack wg-local-addrs: config rejected, nothing previewed, 14 policies, 1 mandatory and 0 advisory finding(s)",
+        "stack wg-local-addrs: config rejected, nothing previewed, 15 policies, 1 mandatory and 0 advisory finding(s)",
       ]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
