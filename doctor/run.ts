@@ -1,5 +1,6 @@
 import { ReadError } from "./probe";
 import { redactFinding } from "./redact";
+import { limitedShell } from "./shell-limit";
 import { Check, DoctorContext, Finding, Status } from "./types";
 
 const SEVERITY: Record<Status, number> = { fail: 0, warn: 1, ok: 2 };
@@ -24,11 +25,12 @@ function wellFormed(check: Check, f: Finding): Finding {
 }
 
 /**
- * Runs every check against one gateway, all at once (each only reads). A check that throws is a failing finding
+ * Runs every check against one gateway, all at once (each only reads), at most MAX_PROBES_AT_ONCE commands at a time. A check that throws is a failing finding
  * naming what it could not read; a check that finds nothing is one too. Every secret value is redacted from all
  * findings. Order: the checks' order, then fail, warn, ok, then subject.
  */
-export async function runChecks(checks: readonly Check[], ctx: DoctorContext): Promise<Finding[]> {
+export async function runChecks(checks: readonly Check[], given: DoctorContext): Promise<Finding[]> {
+  const ctx = { ...given, shell: limitedShell(given.shell) };
   const perCheck = await Promise.all(
     checks.map(async (check): Promise<Finding[]> => {
       try {

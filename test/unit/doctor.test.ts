@@ -8,6 +8,7 @@ import { unifiedDiff } from "../../doctor/diff";
 import { parseAddresses } from "../../doctor/interfaces";
 import { redactText } from "../../doctor/redact";
 import { runChecks } from "../../doctor/run";
+import { MAX_PROBES_AT_ONCE } from "../../doctor/shell-limit";
 import { parseSecretsInput } from "../../doctor/secrets-input";
 import { Check, DoctorContext } from "../../doctor/types";
 
@@ -142,5 +143,39 @@ describe("doctor (pure parts)", () => {
     assert.match(found[2].what, /reads b: boom/);
     assert.ok(!JSON.stringify(found).includes("top-secret-psk"));
     assert.ok(found.every((f) => f.status === "ok" || f.fix));
+  });
+});
+
+describe("doctor's shell: at most MAX_PROBES_AT_ONCE commands at a time (sshd's MaxSessions over one connection)", () => {
+  it("runs 21 probes of 11 checks at once through 4 slots, each answer to its own probe", async () => {
+    let now = 0;
+    let most = 0;
+    const shell = {
+      run: async (script: string) => {
+        most = Math.max(most, ++now);
+        await new Promise((r) => setTimeout(r, 5 + (script.length % 3)));
+        now--;
+        return { code: 0, stdout: `${script}\n`, stderr: "" };
+      },
+    };
+    const checks: Check[] = Array.from({ length: 11 }, (_, i) => ({
+      id: `c${i}`,
+      title: `check ${i}`,
+      run: async (ctx: DoctorContext) => {
+        const outs = await Promise.all([0, 1, 2].slice(0, 1 + (i % 3)).map((j) => ctx.shell.run(`echo ${i}-${j}`)));
+        return [{ check: `c${i}`, status: "ok" as const, what: outs.map((o) => o.stdout.trim()).join(" "), evidence: [] }];
+      },
+    }));
+    const found = await runChecks(checks, { shell, secrets: [] } as unknown as DoctorContext);
+    assert.equal(most, MAX_PROBES_AT_ONCE);
+    assert.deepEqual(
+      found.map((f) => f.what),
+      checks.map((_, i) =>
+        [0, 1, 2]
+          .slice(0, 1 + (i % 3))
+          .map((j) => `echo ${i}-${j}`)
+          .join(" "),
+      ),
+    );
   });
 });
