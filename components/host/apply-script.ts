@@ -129,14 +129,17 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
   }
   lines.push(...READ_PAYLOAD, ...TAKE_LOCK, ...RESTORE);
   lines.push(
-    // Staging lives under the lock: what a killed run left is its own (SIGKILL runs no trap), never a live run's.
+    // Staging lives under the host's lock: what a killed run left is its own (SIGKILL runs no trap), never a live
+    // run's. Every concern's, not only this one's: concerns that share a daemon (swanctl and swanctl-secrets both
+    // reload charon) must not activate on top of another's half-swapped files.
     'mkdir -p "$state"; chmod 0700 "$state"',
-    'if [ -f "$state/pending" ]; then',
-    '  read -r _ dead < "$state/pending" || true',
-    '  case "$dead" in stage.*) restore "$state/$dead"; say "an interrupted run left a change half-done: its previous files are back, this run activates";; esac',
-    '  rm -f "$state/pending" "$state/active"',
-    "fi",
-    'rm -rf "$state"/stage.*',
+    `for p in ${STATE_ROOT}/*/pending; do`,
+    '  [ -f "$p" ] || continue',
+    '  d=${p%/pending}; dead=""; read -r _ dead < "$p" || true',
+    '  case "$dead" in stage.*) restore "$d/$dead"; [ "$d" = "$state" ] && say "an interrupted run left a change half-done: its previous files are back, this run activates" || say "an interrupted run of ${d##*/} left a change half-done: its previous files are back (its next run activates)";; esac',
+    '  rm -f "$p" "$d/active"',
+    "done",
+    `rm -rf ${STATE_ROOT}/*/stage.*`,
     'active=""; [ -f "$state/active" ] && read -r active < "$state/active" || true',
     "phase=stage",
     'stage=$(mktemp -d "$state/stage.XXXXXX")',

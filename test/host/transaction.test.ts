@@ -121,6 +121,25 @@ describe("apply script: transactional apply (lock, checked payload, journal, sta
     assert.equal(daemon(), "loaded v3 v3");
   });
 
+  it("a concern sharing the daemon runs first: it puts the other's half-swapped files back before it reloads, and that one's next run activates", () => {
+    // swanctl-secrets reloads charon too, and runs before swanctl: charon must never load swanctl's half-swap.
+    const other = { ...version("v1"), name: "other", files: version("v1").files.map((f) => ({ ...f, path: f.path.replace(".conf", ".other") })) };
+    const otherV2 = { ...other, files: other.files.map((f) => ({ ...f, content: "v2\n" })) };
+    const read = () => ["a.other", "b.other"].map((f) => fs.readFileSync(path.join(dir, "etc", f), "utf8").trim());
+    assert.equal(apply(version("v1")).code, 0);
+    assert.equal(applySync(dir, script(other), encodePayload(other.files)).code, 0);
+    applySync(dir, interruptedScript(script(otherV2), "swapping", "kill"), encodePayload(otherV2.files));
+    assert.deepEqual(read(), ["v2", "v1"]);
+    const mine = apply(version("v2"));
+    assert.equal(mine.code, 0, mine.err);
+    assert.match(mine.out, /^stage2: demo: an interrupted run of other left a change half-done: its previous files are back \(its next run activates\)$/m);
+    assert.deepEqual(read(), ["v1", "v1"]);
+    assert.deepEqual(fs.readdirSync(stateDir(dir, "other")).sort(), ["files"]);
+    const again = applySync(dir, script(otherV2), encodePayload(otherV2.files));
+    assert.match(again.out, /stage2: other: activated/);
+    assert.deepEqual(read(), ["v2", "v2"]);
+  });
+
   it("files equal but never activated (killed after the swap): the next run activates instead of saying unchanged", () => {
     assert.equal(apply(version("v1")).code, 0);
     applySync(dir, interruptedScript(script(version("v2")), "swapped", "kill"), encodePayload(version("v2").files));
