@@ -141,8 +141,8 @@ describe("lab: a certificate user added by `stage2 users`, connected with the Li
     assert.equal(await sh(lab!.host("gw"), `cat ${crlFile(CLASS)}`), fs.readFileSync(path.join(caDir, "crl.pem"), "utf8"));
     assert.match(await sh(lab!.host("gw"), "swanctl --list-certs --type x509crl"), /^ {2}1 revoked certificate:$/m);
     await sh(client(), `swanctl --terminate --ike ${CLASS} --timeout 5`);
-    const refused = await initiate(10);
-    const log = (await lab!.host("gw").exec("tail -n 40 /var/log/charon.log")).stdout;
+    const refused = await initiate(30);
+    const log = (await lab!.host("gw").exec("tail -n 400 /var/log/charon.log")).stdout;
     const why = `client:\n${refused.stdout}${refused.stderr}\ngateway's log:\n${log}`;
     assert.notEqual(refused.code, 0, `carol reconnected after the revocation; ${why}`);
     assert.match(refused.stdout + refused.stderr, /AUTHENTICATION_FAILED/, why);
