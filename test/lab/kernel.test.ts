@@ -112,6 +112,7 @@ describe("kernel lab: the gateway on Debian's kernel with systemd (one boot)", f
     // Warnings the lab causes itself: the spoofed pool packets its checks send, and charon's errors while peers dialled.
     const expectedWarning = /^warn (firewall pool without ipsec[^:]*: "stage2: pool without ipsec[^"]*" dropped [1-9]\d* packet|errors )/;
     const before = await doctor();
+    for (const l of notOk(before)) console.log(`      ${l}`);
     assert.deepStrictEqual(failed(before), []);
     assert.deepStrictEqual(
       notOk(before).filter((l) => !expectedWarning.test(l)),
@@ -126,9 +127,12 @@ describe("kernel lab: the gateway on Debian's kernel with systemd (one boot)", f
 
     await sh(lab.hosts.get("gw") as LabHost, `systemctl unmask --quiet ${starter} && systemctl start ${starter}`);
     const found = await doctor();
-    assert.deepStrictEqual(
-      failed(found).map((l) => l.split(":")[0]),
-      [`fail units ${starter}`],
+    for (const l of failed(found)) console.log(`      ${l}`);
+    // The cause, with its fix. Its symptoms may fail beside it: the starter's own charon can take the VICI socket, so
+    // swanctl then asks a charon without the stack's pools.
+    assert.ok(
+      failed(found).some((l) => l.startsWith(`fail units ${starter}:`)),
+      failed(found).join("\n"),
     );
     const f = found.find((x) => x.check === "units" && x.subject === starter);
     assert.match(
