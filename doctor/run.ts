@@ -25,9 +25,9 @@ function wellFormed(check: Check, f: Finding): Finding {
 }
 
 /**
- * Runs every check against one gateway, all at once (each only reads), at most MAX_PROBES_AT_ONCE commands at a time. A check that throws is a failing finding
- * naming what it could not read; a check that finds nothing is one too. Every secret value is redacted from all
- * findings. Order: the checks' order, then fail, warn, ok, then subject.
+ * Runs every check against one gateway, all at once (each only reads), at most MAX_PROBES_AT_ONCE commands at a
+ * time. A check that throws is a failing finding naming what it could not read; a check that finds nothing is one
+ * too. Every secret value is redacted from all findings. Order: the checks' order, then fail, warn, ok, then subject.
  */
 export async function runChecks(checks: readonly Check[], given: DoctorContext): Promise<Finding[]> {
   const ctx = { ...given, shell: limitedShell(given.shell) };

@@ -25,7 +25,9 @@ function trustNote(p: CompatibilityInput): string[] {
 }
 
 /** What a class's verdicts depend on: a profile has it, and so has the policy pack's reading of swanctl.conf. */
-export type CompatibilityInput = Pick<ClientProfile, "auth" | "ike" | "esp" | "serverId" | "trust" | "gatewayKeyType">;
+export type CompatibilityInput = Pick<ClientProfile, "auth" | "ike" | "esp" | "serverId" | "gatewayKeyType"> & {
+  readonly trust?: Pick<NonNullable<ClientProfile["trust"]>, "kind">;
+};
 
 export function verdicts(p: CompatibilityInput): Verdict[] {
   const key = p.gatewayKeyType;

@@ -205,7 +205,7 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
     '  if [ -f "$path" ]; then mkdir -p "$stage/old$(dirname "$path")"; cp -p "$path" "$stage/old$path"; fi',
     "done",
     // From here a killed run is finished by the next: `changed` names what to put back, `pending` says it is due.
-    '[ ${#changed[@]} -eq 0 ] && [ ${#removed[@]} -eq 0 ] || printf "%s\\n" "${changed[@]}" "${removed[@]}" | grep -v "^$" > "$stage/changed"',
+    '[ ${#changed[@]} -eq 0 ] && [ ${#removed[@]} -eq 0 ] || printf "%s\\n" "${changed[@]}" "${removed[@]}" > "$stage/changed"',
     'printf "%s %s\\n" "$digest" "${stage##*/}" > "$state/pending.tmp"; mv -f "$state/pending.tmp" "$state/pending"',
     'rm -f "$state/active"; phase=swap',
     'for i in "${!changed[@]}"; do',

@@ -34,14 +34,17 @@ function inputOf(gw: GatewayView, conn: SwanConnection, swanctlPath: string): Co
       return `its gateway certificate ${file.path} is not a readable certificate`;
     }
   }
+  // Without proposals charon offers its compiled-in defaults, which the table does not describe.
+  const esp = conn.children[0]?.espProposals ?? [];
+  if (conn.proposals.length === 0 || esp.length === 0) return "its IKE or ESP proposals are not set (charon's defaults)";
   const cacerts = conn.remote[0]?.cacerts ?? [];
   return {
     auth,
-    ike: conn.proposals.length ? conn.proposals : ["default"],
-    esp: conn.children[0]?.espProposals.length ? conn.children[0].espProposals : ["default"],
+    ike: conn.proposals,
+    esp,
     serverId: local?.id ?? subject ?? conn.localAddrs?.[0] ?? "",
     gatewayKeyType,
-    ...(cert !== undefined ? { trust: { pem: "", kind: cacerts.length ? ("ca" as const) : ("gateway-cert" as const) } } : {}),
+    ...(cert !== undefined ? { trust: { kind: cacerts.length ? ("ca" as const) : ("gateway-cert" as const) } } : {}),
   };
 }
 

@@ -176,50 +176,39 @@ describe("apply script: transactional apply (lock, checked payload, journal, sta
     assert.equal(apply(version("v1")).code, 0);
     assert.deepEqual(state(), ["active", "files"]);
   });
-});
 
-describe("apply script: files a concern no longer carries", function () {
-  let dir: string;
-  const owner = `${os.userInfo().username}:${spawnSync("id", ["-gn"]).stdout.toString().trim()}`;
-  const at = (f: string) => path.join(dir, "etc", f);
-  const concern = (names: string[], reload?: string): Concern => ({
-    name: "demo",
-    packages: [],
-    files: names.map((f) => ({ path: at(f), content: `${f}\n`, mode: "0600", owner, secret: f.endsWith(".key") })),
-    services: [{ unit: "demo", onChange: "reload", direct: { running: "true", start: "true", reload: reload ?? `ls ${dir}/etc >> ${dir}/log` } }],
-  });
-  const apply = (c: Concern) => applySync(dir, renderApplyScript(c, "direct"), encodePayload(c.files));
-  const present = () => fs.readdirSync(path.join(dir, "etc")).sort();
+  describe("files a concern no longer carries", () => {
+    const at = (f: string) => path.join(dir, "etc", f);
+    const concern = (names: string[], reload?: string): Concern => ({
+      name: "demo",
+      packages: [],
+      files: names.map((f) => ({ path: at(f), content: `${f}\n`, mode: "0600", owner, secret: f.endsWith(".key") })),
+      services: [{ unit: "demo", onChange: "reload", direct: { running: "true", start: "true", reload: reload ?? `ls ${dir}/etc >> ${dir}/log` } }],
+    });
+    const present = () => fs.readdirSync(path.join(dir, "etc")).sort();
 
-  before(function () {
-    requireRoot(this);
-  });
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "stage2-txn-"));
-  });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    it("removes what an earlier run wrote and the stack dropped (a site's certificate and key), never a file it did not write", () => {
+      fs.mkdirSync(path.join(dir, "etc"));
+      fs.writeFileSync(at("operator.conf"), "the operator's own\n");
+      assert.equal(apply(concern(["swanctl.conf", "site.pem", "site.key"])).code, 0);
+      const r = apply(concern(["swanctl.conf"]));
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, new RegExp(`removed 2 file\\(s\\) it wrote before, no longer in the stack: ${at("site.pem")} ${at("site.key")}\n`));
+      assert.deepEqual(present(), ["operator.conf", "swanctl.conf"]);
+      assert.equal(fs.readFileSync(at("operator.conf"), "utf8"), "the operator's own\n");
+      assert.equal(apply(concern(["swanctl.conf"])).out.trim(), "stage2: demo: unchanged");
+    });
 
-  it("removes what an earlier run wrote and the stack dropped (a site's certificate and key), never a file it did not write", () => {
-    fs.mkdirSync(path.join(dir, "etc"));
-    fs.writeFileSync(at("operator.conf"), "the operator's own\n");
-    assert.equal(apply(concern(["swanctl.conf", "site.pem", "site.key"])).code, 0);
-    const r = apply(concern(["swanctl.conf"]));
-    assert.equal(r.code, 0, r.err);
-    assert.match(r.out, new RegExp(`removed 2 file\\(s\\) it wrote before, no longer in the stack: ${at("site.pem")} ${at("site.key")}\n`));
-    assert.deepEqual(present(), ["operator.conf", "swanctl.conf"]);
-    assert.equal(fs.readFileSync(at("operator.conf"), "utf8"), "the operator's own\n");
-    assert.equal(apply(concern(["swanctl.conf"])).out.trim(), "stage2: demo: unchanged");
-  });
-
-  it("a refused activation puts the removed files back", () => {
-    assert.equal(apply(concern(["swanctl.conf", "site.key"])).code, 0);
-    const r = apply(concern(["swanctl.conf"], "false"));
-    assert.equal(r.code, 1);
-    assert.deepEqual(present(), ["site.key", "swanctl.conf"]);
-    assert.equal(fs.readFileSync(at("site.key"), "utf8"), "site.key\n");
-    // The next run still knows it wrote site.key.
-    assert.match(apply(concern(["swanctl.conf"])).out, /removed 1 file\(s\)/);
-    assert.deepEqual(present(), ["swanctl.conf"]);
+    it("a refused activation puts the removed files back", () => {
+      assert.equal(apply(concern(["swanctl.conf", "site.key"])).code, 0);
+      const r = apply(concern(["swanctl.conf"], "false"));
+      assert.equal(r.code, 1);
+      assert.deepEqual(present(), ["site.key", "swanctl.conf"]);
+      assert.equal(fs.readFileSync(at("site.key"), "utf8"), "site.key\n");
+      // The next run still knows it wrote site.key.
+      assert.match(apply(concern(["swanctl.conf"])).out, /removed 1 file\(s\)/);
+      assert.deepEqual(present(), ["swanctl.conf"]);
+    });
   });
 });
 

@@ -2,7 +2,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import { requireTools } from "../helpers/env";
 import { requireVm } from "../helpers/vm";
-import { concurrentRuns, FaultLab, Flip, flipDir, interruptSuite, KERNEL_CASES, makeFlip, truncatedPayload } from "../../lab/interrupt";
+import { FaultLab, Flip, flipDir, KERNEL_CASES, makeFlip } from "../../lab/interrupt";
+import { faultSuiteTests } from "../helpers/fault-suite";
 import { kernelFaultLab } from "../../lab/kernel/interrupt";
 import { CheckResult } from "../../lab/kernel/checks";
 import { faultChecks, hitlessChecks, kernelChecks } from "../../lab/kernel";
@@ -192,28 +193,14 @@ describe("kernel lab: the gateway on Debian's kernel with systemd (one boot)", f
       fl = kernelFaultLab(lab, flip);
     });
 
-    it("killed (SIGKILL) or cut off (SSH closed) at every step once (swanctl, WireGuard); an ordinary converge then activates the new configuration", async function () {
-      this.timeout(1_800_000);
-      const outcomes = await interruptSuite(fl, flip, KERNEL_CASES, (o) => console.log(`      ${o.concern} ${o.how} at ${o.at}: ${o.ms} ms`));
-      const failed = outcomes.filter((o) => o.problems.length).map((o) => `${o.concern} ${o.how} at ${o.at} (${o.interrupted}): ${o.problems.join("; ")}`);
-      assert.deepEqual(failed, []);
-      assert.equal(outcomes.length, KERNEL_CASES.length);
-      for (const o of outcomes) assert.doesNotMatch(o.interrupted, /^exit 0:/, `${o.concern} ${o.how} at ${o.at} was not interrupted`);
-    });
-
-    it("a swanctl payload cut short is refused whole: no file, no connection changes", async () => {
-      const t = await truncatedPayload(fl, flip.to(fl.model, 1), "swanctl");
-      assert.equal(t.code, 1);
-      assert.match(t.stderr, /payload incomplete: \d+ of \d+ bytes arrived, nothing changed/);
-      assert.deepEqual(t.problems, []);
-    });
-
-    it("two swanctl runs at once: the second waits naming the holder, then applies whole; files and charon end on it, never a mix", async () => {
-      const c = await concurrentRuns(fl, flip.to(fl.model, 1), fl.model, "swanctl", 8);
-      assert.equal(c.first.code, 0, c.first.stderr);
-      assert.equal(c.second.code, 0, c.second.stderr);
-      assert.match(c.second.stdout, /waiting up to 300s for the converge holding this host: pid \d+, started \d{4}-/);
-      assert.deepEqual(c.problems, []);
+    faultSuiteTests({
+      lab: () => ({ fl, flip }),
+      cases: KERNEL_CASES,
+      covers: "every step once (swanctl, WireGuard)",
+      concern: "swanctl",
+      holdS: 8,
+      // Six interrupted runs and six whole converges on TCG.
+      timeoutMs: 1_800_000,
     });
   });
 });

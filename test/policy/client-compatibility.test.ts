@@ -8,7 +8,7 @@ import { GatewayInput, parseGateway } from "../../components/model/gateway";
 import { runOk } from "../../lab/exec";
 import { requireTools } from "../helpers/env";
 import { fixtureGateway } from "../fixtures/gateway";
-import { foreignStack, GOOD_FILES, MASK_STARTER, rows, stage2Stack } from "./helpers/stacks";
+import { foreignStack, GOOD_FILES, MASK_STARTER, rows, stage2Stack, withFile } from "./helpers/stacks";
 
 const POLICY = "client-compatibility";
 const FILE = "/etc/swanctl/swanctl.conf";
@@ -103,6 +103,20 @@ describe("advisory policy client-compatibility: which native clients cannot conn
       row[2],
       /^\/etc\/swanctl\/swanctl\.conf: road-warrior class "acme-rw" \(eap-mschapv2, gateway key ecdsa-prime256v1\): windows cannot connect \(no IKE proposal Set-VpnConnectionIPsecConfiguration can express/,
     );
+  });
+
+  it("fails closed: a class without proposals (charon's compiled-in defaults) is reported as not judged", async () => {
+    const files = withFile(FILE, (c) =>
+      c.replace("        proposals = aes256gcm16-prfsha384-ecp384\n", "").replace("auth = pubkey\n            certs = gw.pem", "auth = psk"),
+    );
+    const v = await foreignStack({ files, extra: [MASK_STARTER], floatingIp: { assigned: true } });
+    assert.deepStrictEqual(rows(v, POLICY), [
+      [
+        "advisory",
+        "vpn-config",
+        `${FILE}: road-warrior class "home": client compatibility not judged: its IKE or ESP proposals are not set (charon's defaults).`,
+      ],
+    ]);
   });
 
   it("fails closed: a class whose gateway certificate the pack cannot read is reported as not judged", async () => {
