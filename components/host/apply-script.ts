@@ -176,17 +176,19 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
     '  if [ "$validate" != - ]; then checks+=("$path"$\'\\t\'"$(printf %s "$validate" | base64 -d)"); fi',
     'done < <(printf %s "$body")',
     "unset payload body",
-    // A file an earlier run of this concern wrote (its `files` record) that the payload no longer carries: a
-    // removed site's certificate and key. Nothing else is ever removed.
+    // A file an earlier run of this concern wrote (its `files` record: digest and path) that the payload no longer
+    // carries: a removed site's certificate and key. Only while it still holds what stage2 wrote: a file changed
+    // since, or a record line without a digest, is left alone and named.
     "removed=()",
     'if [ -f "$state/files" ]; then',
-    "  while IFS= read -r path; do",
+    "  while read -r sum path; do",
     '    [ -n "$path" ] && [ -f "$path" ] || continue',
     '    keep=0; for w in "${wrote[@]}"; do [ "$w" = "$path" ] && { keep=1; break; }; done',
-    '    [ $keep = 1 ] || removed+=("$path")',
+    "    [ $keep = 0 ] || continue",
+    '    if [ "$(sha256sum < "$path" | cut -d" " -f1)" = "$sum" ]; then removed+=("$path"); else say "left $path: no longer in the stack, but not what stage2 wrote there"; fi',
     '  done < "$state/files"',
     "fi",
-    'record_files() { printf "%s\\n" "${wrote[@]}" > "$state/files.tmp"; mv -f "$state/files.tmp" "$state/files"; }',
+    'record_files() { if [ ${#wrote[@]} -gt 0 ]; then sha256sum "${wrote[@]}"; fi > "$state/files.tmp"; mv -f "$state/files.tmp" "$state/files"; }',
     "step staged",
     "started=0",
     // Services start after the swap: a unit whose config this concern creates (wg-quick@wg0) cannot start before.

@@ -199,6 +199,19 @@ describe("apply script: transactional apply (lock, checked payload, journal, sta
       assert.equal(apply(concern(["swanctl.conf"])).out.trim(), "stage2: demo: unchanged");
     });
 
+    it("leaves a dropped file someone changed since stage2 wrote it, and a record line without a digest, naming the first", () => {
+      assert.equal(apply(concern(["swanctl.conf", "site.pem", "site.key"])).code, 0);
+      fs.writeFileSync(at("site.pem"), "replaced by the operator\n");
+      const record = path.join(stateDir(dir, "demo"), "files");
+      fs.appendFileSync(record, `${at("planted.conf")}\n`);
+      fs.writeFileSync(at("planted.conf"), "not stage2's\n");
+      const r = apply(concern(["swanctl.conf"]));
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, new RegExp(`left ${at("site.pem")}: no longer in the stack, but not what stage2 wrote there\n`));
+      assert.match(r.out, new RegExp(`removed 1 file\\(s\\) it wrote before, no longer in the stack: ${at("site.key")}\n`));
+      assert.deepEqual(present(), ["planted.conf", "site.pem", "swanctl.conf"]);
+    });
+
     it("a refused activation puts the removed files back", () => {
       assert.equal(apply(concern(["swanctl.conf", "site.key"])).code, 0);
       const r = apply(concern(["swanctl.conf"], "false"));
