@@ -166,6 +166,9 @@ export async function runKernelChecks(layout: LabLayout, hosts: ReadonlyMap<Role
   return results;
 }
 
+/** How much longer a probe may take in the emulated VM than on a gateway. */
+const EMULATION_SLOWDOWN = 6;
+
 /** What doctor needs to judge the kernel lab's gateway: its model as converged, the plan, a shell over the VM's SSH. */
 export function kernelDoctorContext(lab: KernelLab): DoctorContext {
   const plan = lab.plan();
@@ -175,7 +178,8 @@ export function kernelDoctorContext(lab: KernelLab): DoctorContext {
     gateway: lab.gateway,
     render: { floatingIp: lab.layout.addrs.floatingIp },
     plan,
-    shell: labShell(host),
+    // TCG emulates every instruction, and runs several times slower again while CI's other tests share the 2 cores.
+    shell: labShell(host, EMULATION_SLOWDOWN),
     secrets: plan.concerns.flatMap((c) => c.files.filter((f) => f.secret).map((f) => f.content)),
     now: new Date(),
   };

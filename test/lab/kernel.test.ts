@@ -144,8 +144,15 @@ describe("kernel lab: the gateway on Debian's kernel with systemd (one boot)", f
     const failed = (found: Finding[]) => notOk(found).filter((l) => l.startsWith("fail "));
     // Warnings the lab causes itself: the spoofed pool packets its checks send, and charon's errors while peers dialled.
     const expectedWarning = /^warn (firewall pool without ipsec[^:]*: "stage2: pool without ipsec[^"]*" dropped [1-9]\d* packet|errors )/;
+    // A failing finding shows its evidence here: the command and what it printed (a timeout says so).
+    const show = (found: Finding[]) => {
+      for (const f of found.filter((x) => x.status !== "ok")) {
+        console.log(`      ${f.status} ${f.check} ${f.subject ?? ""}: ${f.what}`);
+        if (f.status === "fail") for (const e of f.evidence) console.log(`        $ ${e.command}\n${e.output.replace(/^/gm, "          ")}`);
+      }
+    };
     const before = await doctor();
-    for (const l of notOk(before)) console.log(`      ${l}`);
+    show(before);
     assert.deepStrictEqual(failed(before), []);
     assert.deepStrictEqual(
       notOk(before).filter((l) => !expectedWarning.test(l)),
@@ -160,7 +167,7 @@ describe("kernel lab: the gateway on Debian's kernel with systemd (one boot)", f
 
     await sh(lab.hosts.get("gw") as LabHost, `systemctl unmask --quiet ${starter} && systemctl start ${starter}`);
     const found = await doctor();
-    for (const l of failed(found)) console.log(`      ${l}`);
+    show(found);
     // The cause, with its fix. Its symptoms may fail beside it: the starter's own charon can take the VICI socket, so
     // swanctl then asks a charon without the stack's pools.
     assert.ok(
@@ -179,7 +186,9 @@ describe("kernel lab: the gateway on Debian's kernel with systemd (one boot)", f
     // Masking restarted charon-systemd: the peers dial again.
     await dial(lab.hosts.get("rw") as LabHost, lab.layout.rw.conn, 30);
     if (lab.layout.site) await dial(lab.hosts.get("site") as LabHost, lab.layout.site.conn, 30);
-    assert.deepStrictEqual(failed(await doctor()), []);
+    const after = await doctor();
+    show(after);
+    assert.deepStrictEqual(failed(after), []);
   });
 
   // Last in the boot: these leave the gateway on either side of the flip.
