@@ -7,7 +7,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { main } from "../../cli/main";
 import { stackFilePath } from "../../stacks/load";
-import { requireRoot } from "../helpers/env";
+import { requireRoot, requireTools } from "../helpers/env";
 
 /**
  * The canary: a distinct marker in every secret slot, every command run on it (and on broken inputs that make it
@@ -94,9 +94,14 @@ function forms(text: string): string[] {
   return out;
 }
 
+interface Marker {
+  readonly name: string;
+  readonly marker: string;
+}
+
 /** The slots whose marker shows in `text`. */
-function leaks(text: string): string[] {
-  return ALL.filter((s) => forms(s.marker).some((f) => text.includes(f))).map((s) => s.name);
+function leaks(text: string, markers: readonly Marker[] = ALL): string[] {
+  return markers.filter((s) => forms(s.marker).some((f) => text.includes(f))).map((s) => s.name);
 }
 
 /** The canary stack: the dev stack's gateway with every stack slot planted, every secret a plain value. */
@@ -129,10 +134,16 @@ interface Result {
   readonly err: string;
 }
 
-/** Runs the CLI in-process (as bin/stage2 does) and captures everything it writes. */
+/** Runs the CLI in-process (as bin/stage2 does) and captures everything it writes; `env` is set for the run only. */
 async function stage2(...argv: string[]): Promise<Result> {
+  return stage2With({}, ...argv);
+}
+
+async function stage2With(env: Record<string, string>, ...argv: string[]): Promise<Result> {
   let out = "";
   let err = "";
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
   const stdout = process.stdout.write.bind(process.stdout);
   const stderr = process.stderr.write.bind(process.stderr);
   (process.stdout as { write: unknown }).write = (chunk: string | Uint8Array) => ((out += String(chunk)), true);
@@ -143,6 +154,9 @@ async function stage2(...argv: string[]): Promise<Result> {
   } finally {
     process.stdout.write = stdout;
     process.stderr.write = stderr;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   }
 }
 
@@ -154,12 +168,12 @@ function filesUnder(dir: string): string[] {
 }
 
 /** Fails naming the slots whose marker shows in a command's output or a file it wrote outside the 0600 secret files. */
-function assertNoLeak(what: string, r: Result, dirs: string[] = []): void {
-  assert.deepEqual(leaks(r.out), [], `${what}: a secret in stdout`);
-  assert.deepEqual(leaks(r.err), [], `${what}: a secret in stderr:\n${r.err}`);
+function assertNoLeak(what: string, r: Result, dirs: string[] = [], markers: readonly Marker[] = ALL): void {
+  assert.deepEqual(leaks(r.out, markers), [], `${what}: a secret in stdout`);
+  assert.deepEqual(leaks(r.err, markers), [], `${what}: a secret in stderr:\n${r.err}`);
   for (const dir of dirs) {
     for (const file of filesUnder(dir)) {
-      const found = leaks(fs.readFileSync(file, "utf8"));
+      const found = leaks(fs.readFileSync(file, "latin1"), markers);
       if (found.length) assert.equal((fs.statSync(file).mode & 0o777).toString(8), "600", `${what}: ${file} holds ${found.join(", ")} but is not 0600`);
     }
   }
@@ -286,6 +300,101 @@ describe("canary: no secret in any output (every secret slot, every command)", f
         assertNoLeak(argv.slice(0, 2).join(" "), r, [outDir]);
         assert.match(r.err, names);
       }
+    }
+  });
+
+  describe("the environment's CA: pki, users and clients (the CA's, gateways' and users' keys, PKCS#12 passphrases)", function () {
+    const passEnv = marker("p12-env");
+    const passFile = marker("p12-file");
+    const PASS: readonly Marker[] = [
+      { name: "$STAGE2_P12_PASSPHRASE", marker: passEnv },
+      { name: "--passphrase-file", marker: passFile },
+    ];
+    let caDir: string;
+    let stack: string;
+    const results: { what: string; r: Result }[] = [];
+    /**
+     * Every private key the CA directory holds or held: each line of its body is a marker of its own, except the
+     * lines its certificate holds too (an RSA key file carries the public modulus, at the same base64 alignment).
+     */
+    const keyLines = new Map<string, string>();
+    let publicB64 = "";
+    const collectKeys = () => {
+      for (const f of filesUnder(caDir)) {
+        const text = fs.readFileSync(f, "latin1");
+        const body = text.split("\n").filter((l) => l.length >= 40 && !l.startsWith("-----"));
+        if (text.includes("PRIVATE KEY")) for (const line of body) keyLines.set(line, path.relative(caDir, f));
+        else if (text.includes("-----BEGIN")) publicB64 += `${body.join("")}\n`;
+      }
+    };
+    const markers = (): Marker[] => [
+      ...PASS,
+      ...[...keyLines].filter(([line]) => !publicB64.includes(line)).map(([line, file]) => ({ name: `a line of ${file}`, marker: line })),
+    ];
+    const cmd = async (env: Record<string, string>, ...argv: string[]): Promise<Result> => {
+      const r = await stage2With({ STAGE2_CA_DIR: caDir, ...env }, ...argv);
+      results.push({ what: argv.slice(0, 2).join(" "), r });
+      collectKeys();
+      return r;
+    };
+    const ok = async (env: Record<string, string>, ...argv: string[]): Promise<Result> => {
+      const r = await cmd(env, ...argv);
+      assert.equal(r.code, 0, `${argv.join(" ")}: ${r.err}`);
+      return r;
+    };
+
+    before(function () {
+      requireTools(this, "pki", "openssl");
+      caDir = path.join(tmp, "ca");
+      stack = path.join(tmp, "in", "Pulumi.prod.yaml");
+      fs.copyFileSync(stackFilePath("prod"), stack);
+      fs.writeFileSync(path.join(tmp, "in", "pass"), `${passFile}\n`, { mode: 0o600 });
+    });
+
+    it("every command, with the passphrases from the environment and from a file: no key line or passphrase in any output, the stack, or a file not 0600", async () => {
+      await ok({}, "pki", "init", "--name", "canary CA");
+      await ok({}, "pki", "gateway", "--config-file", stack, "--gateway", "gw-nbg1");
+      await ok({ STAGE2_P12_PASSPHRASE: passEnv }, "users", "add", "carol");
+      await ok({}, "users", "add", "dave", "--passphrase-file", path.join(tmp, "in", "pass"));
+      await ok({}, "users", "revoke", "dave", "--config-file", stack);
+      await ok({ STAGE2_P12_PASSPHRASE: passEnv }, "users", "add", "dave");
+      await ok({}, "users", "list");
+      await ok({}, "pki", "list");
+      await ok({}, "pki", "crl", "--config-file", stack);
+      await ok({}, "clients", "--config-file", stack, "--gateway", "gw-nbg1", "--out", path.join(outDir, "ca-clients"));
+      // A lab-style stack holding the gateway's key as a plain value: the key reaches only the gateway's 0600 file.
+      const withKey = path.join(tmp, "in", "Pulumi.prod-key.yaml");
+      const doc = YAML.parse(fs.readFileSync(stack, "utf8"));
+      doc.config["stage2:gw-nbg1-cert-key"] = fs.readFileSync(path.join(caDir, "gateways", "gw-nbg1", "gw-nbg1.key"), "utf8");
+      fs.writeFileSync(withKey, YAML.stringify(doc, { lineWidth: 0 }));
+      await ok({}, "preview", "--json", "--config-file", withKey);
+      await ok({}, "policy", "--config-file", withKey);
+      await ok({}, "users", "remove", "carol", "--config-file", stack);
+
+      const all = markers();
+      assert.ok(all.length > 60, `${all.length} key lines (the CA's, the gateway's, carol's and dave's twice)`);
+      for (const { what, r } of results) assertNoLeak(what, r, [], all);
+      assertNoLeak("the CA directory and the profiles", { code: 0, out: "", err: "" }, [caDir, outDir], all);
+      assert.deepEqual(leaks(fs.readFileSync(stack, "utf8"), all), [], "the stack file holds a key or a passphrase");
+      const p12 = filesUnder(caDir).filter((f) => f.endsWith(".p12"));
+      assert.equal(p12.length, 2, "dave's two bundles (carol's are removed)");
+      for (const f of p12) assert.equal((fs.statSync(f).mode & 0o777).toString(8), "600", f);
+    });
+
+    const badPass: [string, string, RegExp][] = [
+      ["with a newline", `${passEnv}\nsecond line`, /STAGE2_P12_PASSPHRASE holds a line break/],
+      ["too short", passEnv.slice(0, 7), /STAGE2_P12_PASSPHRASE is shorter than 8 characters/],
+    ];
+    for (const [name, value, says] of badPass) {
+      it(`users add with a passphrase ${name}: refused naming where it came from, not the value, and nothing issued`, async () => {
+        const before = filesUnder(caDir).length;
+        const r = await cmd({ STAGE2_P12_PASSPHRASE: value }, "users", "add", "erin");
+        assert.equal(r.code, 1);
+        assert.match(r.err, says);
+        assertNoLeak(`users add with a passphrase ${name}`, r, [caDir], markers());
+        assert.ok(!r.err.includes(value.slice(0, 7)), "a part of the passphrase is in the error");
+        assert.equal(filesUnder(caDir).length, before, "a file was written");
+      });
     }
   });
 
