@@ -115,6 +115,8 @@ async function unreachable(host: LabHost<string>, sources: readonly string[], to
 }
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The least time between two full listings of the gateway's SAs while waiting (see waitForAll). */
+const CENSUS_EVERY_MS = 5_000;
 
 export class LoadLab {
   readonly sites: readonly LoadSite[];
@@ -231,18 +233,32 @@ export class LoadLab {
     return { clients: vips.length, sites: lans.length, lost: [...a, ...b] };
   }
 
-  /** Waits until the gateway holds every client's and every site's SA; the time it took. */
+  /** charon's count of IKE_SAs (`swanctl --stats`): cheap, where listing them is not. */
+  private async ikeSaCount(): Promise<number> {
+    return Number(/IKE_SAs: (\d+) total/.exec(await sh(this.gateway, "swanctl --stats"))?.[1] ?? 0);
+  }
+
+  /**
+   * Waits until the gateway holds every client's and every site's SA; the time it took. A full census lists every
+   * SA, and charon checks each one out to report it: asked twice a second on a gateway of 611 SAs, it starved the
+   * peers' IKE setups (after a restart, 432 of 510 clients and 0 of 101 sites back in 5 minutes, against all in 48 s
+   * when listed every 5 s). So the count comes from --stats each second, and the census only once the count is there.
+   */
   async waitForAll(timeoutMs: number, since = Date.now()): Promise<number> {
     const want = { clients: this.clients.length, sites: this.siteNames.size };
     let last: SaCensus | undefined;
+    let listed = 0;
     while (Date.now() - since < timeoutMs) {
-      last = await this.census();
-      if (last.clients >= want.clients && last.sites >= want.sites) return Date.now() - since;
-      await delay(500);
+      if ((await this.ikeSaCount()) >= want.clients + want.sites && Date.now() - listed >= CENSUS_EVERY_MS) {
+        listed = Date.now();
+        last = await this.census();
+        if (last.clients >= want.clients && last.sites >= want.sites) return Date.now() - since;
+      }
+      await delay(1000);
     }
-    throw new Error(
-      `after ${timeoutMs} ms the gateway holds ${last?.clients ?? 0} of ${want.clients} clients' and ${last?.sites ?? 0} of ${want.sites} sites' SAs`,
-    );
+    last = await this.census();
+    if (last.clients >= want.clients && last.sites >= want.sites) return Date.now() - since;
+    throw new Error(`after ${timeoutMs} ms the gateway holds ${last.clients} of ${want.clients} clients' and ${last.sites} of ${want.sites} sites' SAs`);
   }
 
   /**

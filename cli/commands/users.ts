@@ -15,8 +15,8 @@ export const usage = `usage: stage2 users <add|revoke|remove|list> [<name>] --ca
                 users/<name>/<name>.p12 (Windows, Android, NetworkManager) and <name>-apple.p12 (macOS/iOS:
                 legacy encryption, the only kind their import takes), both 0600. A revoked name can be added again.
   revoke <name> (--stack <env> | --config-file <path>)
-                put <name>'s certificates on the CRL and the CRL into the stack; the next converge loads it
-                (swanctl --load-creds) and charon refuses the user from then on
+                put <name>'s certificates on the CRL, and the CRL and <name>'s identities into the stack; the next
+                converge loads the CRL (charon refuses the user from then on) and closes <name>'s live tunnels
   remove <name> (--stack <env> | --config-file <path>)   revoke, then delete the user's key and bundles
   list          every user certificate, with its serial and state
 
@@ -24,6 +24,9 @@ export const usage = `usage: stage2 users <add|revoke|remove|list> [<name>] --ca
 give the passphrase over another channel.`;
 
 const USER_DAYS = 365;
+
+/** A user's certificate names it twice: subject CN=<name> and SAN <name>; a client may present either. */
+const userIdentities = (name: string) => ({ subject: `CN=${name}`, sans: [name] });
 
 export async function run(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, { values: [...STACK_FLAGS, "ca-dir", "days", "passphrase-file"], booleans: ["passphrase-stdin"] });
@@ -45,7 +48,8 @@ export async function run(argv: string[]): Promise<number> {
     const daysFlag = flags["days"];
     if (daysFlag !== undefined && (typeof daysFlag !== "string" || !/^[1-9][0-9]{0,4}$/.test(daysFlag)))
       throw new UsageError("--days must be a number of days");
-    const issued = await issue(ca, { kind: "user", name, subject: `CN=${name}`, sans: [name], lifetimeDays: daysFlag ? Number(daysFlag) : USER_DAYS });
+    const ids = userIdentities(name);
+    const issued = await issue(ca, { kind: "user", name, subject: ids.subject, sans: ids.sans, lifetimeDays: daysFlag ? Number(daysFlag) : USER_DAYS });
     const p12 = await writePkcs12(ca, name, passphrase);
     process.stdout.write(
       `issued ${name}'s certificate: serial ${issued.record.serial}, until ${issued.record.notAfter.slice(0, 10)}\n` +
@@ -58,13 +62,16 @@ export async function run(argv: string[]): Promise<number> {
   if (!certRecords(ca).some((r) => r.kind === "user" && r.name === name)) throw new Error(`no user named ${name} in ${ca.dir}`);
   const serials = activeCerts(ca, "user", name).length ? await revoke(ca, "user", name) : [];
   if (sub === "revoke" && !serials.length) throw new Error(`user ${name} holds no valid certificate (already revoked)`);
-  const changed = writeStackPki(stackFile, { ca: caCert(ca), crl: currentCrl(ca) });
+  const { subject, sans } = userIdentities(name);
+  // The identities a client of this certificate can present; their tunnels established before now are closed.
+  const revoked = serials.length ? { ids: [subject, ...sans], at: new Date().toISOString().replace(/\.\d{3}Z$/, "Z") } : undefined;
+  const changed = writeStackPki(stackFile, { ca: caCert(ca), crl: currentCrl(ca), revoked });
   if (sub === "remove") fs.rmSync(certDir(ca, "user", name), { recursive: true, force: true });
   process.stdout.write(
     (serials.length ? `revoked ${name}: serial ${serials.join(", ")} is on the CRL\n` : `${name} was already revoked\n`) +
       (sub === "remove" ? `removed ${name}'s key and bundles\n` : "") +
       changed.map((c) => `  set ${c}\n`).join("") +
-      (changed.length ? "converge the gateways (pulumi up) to load the CRL\n" : "the stack already holds this CRL\n"),
+      (changed.length ? "converge the gateways (pulumi up): they load the CRL and close the user's live tunnels\n" : "the stack already holds this CRL\n"),
   );
   return 0;
 }

@@ -70,6 +70,14 @@ export const EapUser = z
   })
   .strict();
 
+export const RevokedIdentity = z
+  .object({
+    id: identity,
+    /** When the certificate was revoked (ISO 8601, UTC). */
+    at: z.string().datetime({ message: "must be an ISO 8601 UTC time like 2026-11-28T05:40:00Z" }),
+  })
+  .strict();
+
 /** How road-warrior clients authenticate. */
 export const ClientAuth = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("eap-mschapv2"), users: z.array(EapUser).min(1) }).strict(),
@@ -91,6 +99,11 @@ export const ClientAuth = z.discriminatedUnion("kind", [
       ca: pem,
       /** The CA's revocation list (PEM, `stage2 users revoke` writes it): charon refuses a client it lists. */
       crl: pem.optional(),
+      /**
+       * The identities of revoked certificates and when they were revoked (`stage2 users revoke` writes them): a
+       * converge closes their tunnels established before that time. A name issued again connects afterwards.
+       */
+      revoked: z.array(RevokedIdentity).default([]),
       /** Accepted identities; default any certificate from the CA. */
       id: identity.optional(),
     })

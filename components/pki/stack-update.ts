@@ -15,6 +15,8 @@ export interface StackPki {
   readonly gatewayCerts?: Readonly<Record<string, string>>;
   readonly ca: string;
   readonly crl: string;
+  /** Identities whose certificates were just revoked, and when: their live tunnels close on the next converge. */
+  readonly revoked?: { readonly ids: readonly string[]; readonly at: string };
 }
 
 export interface GatewayFacts {
@@ -76,6 +78,16 @@ function dnsNames(pem: string): string[] {
   }
 }
 
+/** One entry per identity; an identity revoked again (a name issued anew, then revoked) keeps only its latest time. */
+function addRevoked(doc: Doc, rw: YAML.YAMLMap, revoked: NonNullable<StackPki["revoked"]>, what: string, changed: string[]): void {
+  const list = rw.getIn(["clients", "revoked"]);
+  const seq = YAML.isSeq(list) ? list : doc.createNode([]);
+  if (!YAML.isSeq(list)) rw.setIn(["clients", "revoked"], seq);
+  seq.items = seq.items.filter((i) => !(YAML.isMap(i) && revoked.ids.includes(String(i.get("id")))));
+  for (const id of revoked.ids) seq.items.push(doc.createNode({ id, at: revoked.at }));
+  changed.push(`${what} ${revoked.ids.join(", ")}`);
+}
+
 /** Returns the new text and one line per value set ("gw-fsn1/acme-rw local.cert"). */
 export function updateStackPki(text: string, update: StackPki): { text: string; changed: string[] } {
   const doc = YAML.parseDocument(text);
@@ -97,6 +109,7 @@ export function updateStackPki(text: string, update: StackPki): { text: string; 
       if (rw.getIn(["clients", "kind"]) === "pubkey") {
         set(rw, ["clients", "ca"], update.ca, `${where} clients.ca`);
         set(rw, ["clients", "crl"], update.crl, `${where} clients.crl`);
+        if (update.revoked) addRevoked(doc, rw, update.revoked, `${where} clients.revoked`, changed);
       }
     }
   }

@@ -2,6 +2,7 @@ import { Concern, HostFile, ServiceUnit } from "../host/types";
 import { GatewayModel } from "../model/gateway";
 import { RenderContext } from "../model/context";
 import { renderStrongswanDropIn, STRONGSWAN_DROP_IN } from "./drop-in";
+import { ADMITTED_FILE, CLOSE_NOT_ADMITTED, closesTunnels, renderAdmitted, renderRevoked, REVOKED_FILE } from "./admitted";
 import { renderGatewaySwanctl, renderSwanctlSecrets, SecretValues, SWANCTL_CONF, SWANCTL_SECRETS, swanctlPemFiles } from "./gateway-swanctl";
 
 /**
@@ -58,14 +59,23 @@ export function swanctlConcern(gw: GatewayModel, ctx: RenderContext): Concern {
     .filter((f) => !f.secret)
     .map((f) => ({ path: f.path, content: f.content, mode: "0644" }));
   const crls = gw.ipsec.roadWarriors.some((rw) => rw.clients.kind === "pubkey" && rw.clients.crl);
+  const revoked = renderRevoked(gw);
+  const activate = [
+    // charon caches a CRL it has verified, and its revocation check takes the first valid CRL it finds: without
+    // the flush, the cached older CRL keeps admitting a user the newly loaded one revokes.
+    ...(crls ? ["swanctl --flush-certs --type x509_crl"] : []),
+    ...(closesTunnels(gw) ? [CLOSE_NOT_ADMITTED] : []),
+  ];
   return {
     name: "swanctl",
     packages: [],
-    files: [{ path: SWANCTL_CONF, content: renderGatewaySwanctl(gw, ctx), mode: "0644", validate: SETTINGS_VALIDATE }, ...pems],
+    files: [
+      { path: SWANCTL_CONF, content: renderGatewaySwanctl(gw, ctx), mode: "0644", validate: SETTINGS_VALIDATE },
+      ...pems,
+      ...(revoked ? [{ path: REVOKED_FILE, content: revoked, mode: "0644" }] : []),
+    ],
     services: [strongswanService],
-    // charon caches a CRL it has verified, and its revocation check takes the first valid CRL it finds: without
-    // the flush, the cached older CRL keeps admitting a user the newly loaded one revokes.
-    activate: crls ? ["swanctl --flush-certs --type x509_crl"] : undefined,
+    activate: activate.length ? activate : undefined,
   };
 }
 
@@ -74,10 +84,17 @@ export function swanctlSecretsConcern(gw: GatewayModel, ctx: RenderContext, secr
   const keys: HostFile[] = swanctlPemFiles(gw, secrets, { publicOnly: false })
     .filter((f) => f.secret)
     .map((f) => ({ path: f.path, content: f.content, mode: "0600", secret: true }));
+  const admitted = renderAdmitted(gw);
   return {
     name: "swanctl-secrets",
     packages: [],
-    files: [{ path: SWANCTL_SECRETS, content: renderSwanctlSecrets(gw, ctx, secrets), mode: "0600", secret: true, validate: SETTINGS_VALIDATE }, ...keys],
+    files: [
+      { path: SWANCTL_SECRETS, content: renderSwanctlSecrets(gw, ctx, secrets), mode: "0600", secret: true, validate: SETTINGS_VALIDATE },
+      ...keys,
+      ...(admitted ? [{ path: ADMITTED_FILE, content: admitted, mode: "0600" }] : []),
+    ],
     services: [strongswanService],
+    // After the reload, when a removed user's password is gone: a tunnel it holds (or re-opened) is closed for good.
+    activate: closesTunnels(gw) ? [CLOSE_NOT_ADMITTED] : undefined,
   };
 }

@@ -33,8 +33,11 @@ export function renderStrongswanDropIn(gw: GatewayModel): string {
       // kernel-libipsec: ESP in userspace on a TUN device, for kernels without ESP (the namespace lab).
       "kernel-libipsec": section({ load: libipsec }),
     }),
+    // flush_line: a refusal's last line is in the file when someone reads it, not in charon's buffer until more is logged.
     filelog: gw.ipsec.logFile
-      ? section({ stage2: section({ path: gw.ipsec.logFile, time_format: "%b %e %T", ike_name: true, append: true, ...levels(gw) }) })
+      ? section({
+          stage2: section({ path: gw.ipsec.logFile, time_format: "%b %e %T", ike_name: true, append: true, flush_line: true, ...levels(gw) }),
+        })
       : undefined,
   };
   return renderSettings(

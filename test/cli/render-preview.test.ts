@@ -30,7 +30,7 @@ describe("stage2 render / preview (the CLI, as a user runs it)", function () {
   it("render writes every file at <host>/<absolute path> and a manifest of validate/activate commands", () => {
     const r = stage2("render", "--stack", "dev", "--out", path.join(tmp, "a"));
     assert.equal(r.code, 0, r.err);
-    assert.equal(r.out.split("\n")[0], "gw-dev: 9 concerns, 17 files");
+    assert.equal(r.out.split("\n")[0], "gw-dev: 9 concerns, 18 files");
     const files = listFiles(path.join(tmp, "a"));
     for (const f of [
       "gw-dev/etc/swanctl/swanctl.conf",
@@ -106,7 +106,7 @@ describe("stage2 render / preview (the CLI, as a user runs it)", function () {
     assert.match(r.out, /\+ hcloud:index\/floatingIp:FloatingIp {2}gw-dev-fip\n\s+type=ipv4 homeLocation=fsn1 import=1100001 protected/);
     assert.match(
       r.out,
-      /\+ command:remote:Command {2}gw-dev-swanctl-secrets\n\s+root@203\.0\.113\.10:22 hostKey pinned .*\n\s+files: \/etc\/swanctl\/conf\.d\/stage2-secrets\.conf 0600 secret, \/etc\/swanctl\/private\/acme-rw\.pem 0600 secret\n\s+secret inputs: stdin/,
+      /\+ command:remote:Command {2}gw-dev-swanctl-secrets\n\s+root@203\.0\.113\.10:22 hostKey pinned .*\n\s+files: \/etc\/swanctl\/conf\.d\/stage2-secrets\.conf 0600 secret, \/etc\/swanctl\/private\/acme-rw\.pem 0600 secret, \/etc\/swanctl\/stage2-admitted\.tsv 0600\n\s+secret inputs: stdin/,
     );
     assert.doesNotMatch(r.out, /NOT PINNED/);
   });

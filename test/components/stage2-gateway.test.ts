@@ -90,6 +90,8 @@ describe("Stage2Gateway under mocks", function () {
       [
         ["/etc/swanctl/conf.d/stage2-secrets.conf", "0600", true],
         ["/etc/swanctl/private/acme-rw.pem", "0600", true],
+        // Who keeps a tunnel: identities, no secret, but they come and go with the users' passwords.
+        ["/etc/swanctl/stage2-admitted.tsv", "0600", false],
       ],
     );
     const config = byName("gw-test-swanctl");

@@ -29,12 +29,19 @@ async function eapStack(dir: string): Promise<string> {
       name: "staff",
       pool: "10.3.0.0/24",
       local: { kind: "pubkey", cert, keySecret: "lab-gw-cert-key", id: "vpn.lab.example" },
-      clients: { kind: "eap-mschapv2", users: [{ id: "alice@lab.example", passwordSecret: "lab-eap-alice" }] },
+      clients: {
+        kind: "eap-mschapv2",
+        users: [
+          { id: "alice@lab.example", passwordSecret: "lab-eap-alice" },
+          { id: "bob@lab.example", passwordSecret: "lab-eap-bob" },
+        ],
+      },
       dpdDelay: "10s",
     },
   ];
   delete doc.config["stage2:lab-rw-psk"];
   doc.config["stage2:lab-eap-alice"] = "correct horse battery staple";
+  doc.config["stage2:lab-eap-bob"] = "another horse battery staple";
   const file = path.join(dir, "Pulumi.lab-eap.yaml");
   fs.writeFileSync(file, stringify(doc));
   return file;
@@ -83,6 +90,34 @@ describe("lab on a custom stack: an EAP-MSCHAPv2 road warrior (certificate issue
     const certs = (await lab!.host("gw").exec("swanctl --list-certs --subject CN=vpn.lab.example")).stdout;
     assert.match(certs, /^ {2}issuer: {3}"CN=stage2 lab CA"$/m);
     assert.match(certs, /^ {2}pubkey: {4}ECDSA 256 bits, has private key$/m);
+  });
+
+  it("alice removed from the class and converged: the converge closes her live tunnel, and her reconnection is refused", async () => {
+    const withoutAlice = lab!.model((gw) => ({
+      ...gw,
+      ipsec: {
+        ...gw.ipsec,
+        roadWarriors: gw.ipsec.roadWarriors.map((rw) =>
+          rw.clients.kind === "eap-mschapv2" ? { ...rw, clients: { ...rw.clients, users: rw.clients.users.filter((u) => u.id !== "alice@lab.example") } } : rw,
+        ),
+      },
+    }));
+    const converged = await lab!.converge(withoutAlice);
+    const output = converged.results.map((r) => r.output).join("\n");
+    // Closed by the converge; the client did nothing, and charon's DELETE reached it.
+    assert.match(output, /^closed staff IKE_SA #\d+ \(alice@lab\.example\): no longer an EAP user of staff$/m);
+    // The lab's client dials again at once (close_action restart): that attempt may show as CONNECTING, never established.
+    assert.doesNotMatch((await lab!.host("gw").exec("swanctl --list-sas --raw --ike staff")).stdout, /state=ESTABLISHED [^}]*remote-id=alice@lab\.example /);
+    const client = lab!.host("rw-staff");
+    assert.doesNotMatch((await client.exec("swanctl --list-sas --ike staff")).stdout, /ESTABLISHED/);
+    const again = await client.exec("swanctl --initiate --child staff --timeout 20 --loglevel 1", { timeoutMs: 30_000 });
+    assert.notEqual(again.code, 0, `alice reconnected after her removal:\n${again.stdout}${again.stderr}`);
+    assert.match(again.stdout + again.stderr, /EAP-MS-CHAPv2 failed with error ERROR_AUTHENTICATION_FAILURE/);
+    // Put back: alice connects again, and the next converge closes nothing.
+    const back = await lab!.converge();
+    assert.doesNotMatch(back.results.map((r) => r.output).join("\n"), /^closed /m);
+    const r = await client.exec("swanctl --initiate --child staff --timeout 20", { timeoutMs: 30_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
   it("down leaves nothing", async () => {

@@ -11,6 +11,7 @@ import { gatewayProfiles } from "../../components/clients/profile";
 import { verdicts } from "../../components/clients/compatibility";
 import { swanctlConcern } from "../../components/strongswan/concerns";
 import { crlFile } from "../../components/strongswan/gateway-swanctl";
+import { CLOSE_NOT_ADMITTED, REVOKED_FILE } from "../../components/strongswan/admitted";
 import { requireTools } from "../helpers/env";
 
 /**
@@ -191,8 +192,9 @@ describe("stage2 pki and stage2 users (the environment's CA)", function () {
     const before = Number(crlNumber());
     assert.match(
       await ok(["users", "revoke", "dave", "--config-file", stack]),
-      /revoked dave: serial \w+ is on the CRL\n {2}set gw-nbg1\/initech-rw clients\.crl\n/,
+      /revoked dave: serial \w+ is on the CRL\n {2}set gw-nbg1\/initech-rw clients\.crl\n {2}set gw-nbg1\/initech-rw clients\.revoked CN=dave, dave\n/,
     );
+    const revokedAt = Date.now();
     assert.equal(Number(crlNumber()), before + 1, "charon replaces a loaded CRL only by a higher CRL number");
     const refused = verify(userCert("dave"), true);
     assert.notEqual(refused.status, 0);
@@ -209,7 +211,22 @@ describe("stage2 pki and stage2 users (the environment's CA)", function () {
     const concern = swanctlConcern(gw, { floatingIp: "203.0.113.130" });
     const files = concern.files;
     // The cached older CRL would otherwise keep admitting the user (test/pki/lab-revoke.test.ts shows it).
-    assert.deepEqual(concern.activate, ["swanctl --flush-certs --type x509_crl"]);
+    assert.deepEqual(concern.activate, ["swanctl --flush-certs --type x509_crl", CLOSE_NOT_ADMITTED]);
+    // dave's identities, with the time of the revocation: the converge closes his tunnels established before it.
+    const revoked = rw.clients.kind === "pubkey" ? rw.clients.revoked : [];
+    assert.deepEqual(
+      revoked.map((r) => r.id),
+      ["CN=dave", "dave"],
+    );
+    for (const r of revoked) assert.ok(Math.abs(Date.parse(r.at) - revokedAt) < 5_000, r.at);
+    const at = Math.floor(Date.parse(revoked[0].at) / 1000);
+    assert.deepEqual(
+      files
+        .find((f) => f.path === REVOKED_FILE)
+        ?.content.split("\n")
+        .filter((l) => l.startsWith("initech-rw\t")),
+      [`initech-rw\trevoked\tCN=dave\t${at}`, `initech-rw\trevoked\tdave\t${at}`],
+    );
     assert.deepEqual(
       files.filter((f) => f.path === crlFile("initech-rw")).map((f) => [f.content, f.mode]),
       [[crl, "0644"]],

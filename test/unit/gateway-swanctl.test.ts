@@ -108,7 +108,7 @@ describe("strongswan.d drop-in", () => {
     assert.match(text, /\n\t\tkernel-libipsec \{\n\t\t\tload = yes\n\t\t\}/);
     assert.match(
       text,
-      /\tfilelog \{\n\t\tstage2 \{\n\t\t\tpath = \/var\/log\/charon.log\n\t\t\ttime_format = "%b %e %T"\n\t\t\tike_name = yes\n\t\t\tappend = yes\n\t\t\tdefault = 1\n\t\t\tike = 3\n/,
+      /\tfilelog \{\n\t\tstage2 \{\n\t\t\tpath = \/var\/log\/charon.log\n\t\t\ttime_format = "%b %e %T"\n\t\t\tike_name = yes\n\t\t\tappend = yes\n\t\t\tflush_line = yes\n\t\t\tdefault = 1\n\t\t\tike = 3\n/,
     );
     assert.match(text, /charon-systemd \{\n\tjournal \{\n\t\tdefault = 1\n\t\tike = 3\n\t\}\n\}/);
     assert.match(renderStrongswanDropIn(Gateway.parse(input)), /kernel-libipsec \{\n\t\t\tload = no/);
