@@ -50,7 +50,7 @@ export const LIST_SEPARATOR = "-- swanctl --list-sas";
 export const SELECT_TO_CLOSE = String.raw`
 BEGIN { FS = "\t" }
 !listing && $0 == SEP { listing = 1; next }
-!listing { k = $1 SUBSEP $2; n[k]++; id[k, n[k]] = $3; at[k, n[k]] = $4; has[$1] = has[$1] $2 " "; next }
+!listing { k = $1 SUBSEP $2; n[k]++; id[k, n[k]] = $3; at[k, n[k]] = $4; has[$1] = has[$1] $2 " "; kept[k, $3] = 1; next }
 function isRemote(x) { return index(remote, "  remote '" x "' @ ") == 1 }
 # swanctl shows the EAP identity only where it differs from the IKE identity.
 function isEap(x) { return eap ? index(remote " ", " EAP: '" x "' ") > 0 : isRemote(x) }
@@ -61,12 +61,13 @@ function decide(   i, k, ok, who) {
   if (eap) { sub(/^.* EAP: '/, "", who); sub(/' .*$|'$/, "", who) }
   else { sub(/^  remote '/, "", who); sub(/' @ [^ ]*$|' @ [^ ]* .*$/, "", who) }
   if (index(has[conn], "eap ")) {
-    k = conn SUBSEP "eap"; ok = 0
-    for (i = 1; i <= n[k]; i++) if (isEap(id[k, i])) ok = 1
+    # The lookup settles the usual case; the scan only an identity the extraction could have cut (a quote in it).
+    k = conn SUBSEP "eap"; ok = ((k, who) in kept) && isEap(who)
+    for (i = 1; !ok && i <= n[k]; i++) if (isEap(id[k, i])) ok = 1
     if (!ok) print uid "\t" conn "\t" who "\tno longer an EAP user of " conn
   } else if (index(has[conn], "psk ")) {
-    k = conn SUBSEP "psk"; ok = 0
-    for (i = 1; i <= n[k]; i++) if (isRemote(id[k, i])) ok = 1
+    k = conn SUBSEP "psk"; ok = ((k, who) in kept) && isRemote(who)
+    for (i = 1; !ok && i <= n[k]; i++) if (isRemote(id[k, i])) ok = 1
     if (!ok) print uid "\t" conn "\t" who "\tno longer a PSK identity of " conn
   }
   if (index(has[conn], "revoked ")) {

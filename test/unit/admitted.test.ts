@@ -116,15 +116,13 @@ describe("closing the tunnels of removed and revoked users", () => {
     const input = `${renderAdmitted(gw)}${renderRevoked(gw)}${LIST_SEPARATOR}\n${sas}\n`;
     const r = spawnSync("awk", ["-v", `now=${now}`, "-v", `SEP=${LIST_SEPARATOR}`, SELECT_TO_CLOSE], { input, encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
-    {
-      assert.deepEqual(r.stdout.trim().split("\n"), [
-        "2\tacme-rw\tbob@acme.example\tno longer an EAP user of acme-rw",
-        "4\tacme-rw\talice@acme.example.evil\tno longer an EAP user of acme-rw",
-        "13\tacme-rw\tcarl@acme.example\tno longer an EAP user of acme-rw",
-        "6\tlaptops\tl2@acme.example\tno longer a PSK identity of laptops",
-        "7\tstaff\tCN=dave\tits certificate was revoked after this tunnel was established",
-      ]);
-    }
+    assert.deepEqual(r.stdout.trim().split("\n"), [
+      "2\tacme-rw\tbob@acme.example\tno longer an EAP user of acme-rw",
+      "4\tacme-rw\talice@acme.example.evil\tno longer an EAP user of acme-rw",
+      "13\tacme-rw\tcarl@acme.example\tno longer an EAP user of acme-rw",
+      "6\tlaptops\tl2@acme.example\tno longer a PSK identity of laptops",
+      "7\tstaff\tCN=dave\tits certificate was revoked after this tunnel was established",
+    ]);
   });
 
   it("a gateway without road warriors has neither file nor a closing step", () => {
