@@ -17,13 +17,13 @@ const INTERVAL_S = 0.05;
 /** Echo requests sent in the last 200 ms before the stop may legitimately still be in flight. */
 const IN_FLIGHT = 4;
 
-/** Parses ping's per-packet lines: the replied sequence numbers and the highest one sent. */
-export function pingLoss(text: string): { sent: number; lost: number[] } {
+/** Parses ping's per-packet lines: the replied sequence numbers and the highest one sent; the last `inFlight` are not judged. */
+export function pingLoss(text: string, inFlight = IN_FLIGHT): { sent: number; lost: number[] } {
   const replied = new Set<number>();
   for (const m of text.matchAll(/bytes from [^:]+: icmp_seq=(\d+)/g)) replied.add(Number(m[1]));
   const sent = Number(/(\d+) packets transmitted/.exec(text)?.[1] ?? 0);
   const lost: number[] = [];
-  for (let seq = 1; seq <= sent - IN_FLIGHT; seq++) if (!replied.has(seq)) lost.push(seq);
+  for (let seq = 1; seq <= sent - inFlight; seq++) if (!replied.has(seq)) lost.push(seq);
   return { sent, lost };
 }
 

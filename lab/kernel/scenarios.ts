@@ -1,3 +1,4 @@
+import { pingLoss } from "../hitless";
 import * as crypto from "crypto";
 import * as net from "net";
 import { HostPlan } from "../../components/host/types";
@@ -113,11 +114,9 @@ const IN_FLIGHT = 10;
 
 /** From a ping log: the pings sent before the last `inFlight`, and how many of those got a reply. */
 export function settledPings(log: string, inFlight: number): { transmitted: number; received: number } {
-  const m = /(\d+) packets transmitted/.exec(log);
-  if (!m) return { transmitted: 0, received: -1 };
-  const settled = Number(m[1]) - inFlight;
-  const replied = new Set([...log.matchAll(/icmp_seq=(\d+) ttl=/g)].map((r) => Number(r[1])).filter((seq) => seq <= settled));
-  return { transmitted: Math.max(settled, 0), received: replied.size };
+  const { sent, lost } = pingLoss(log, inFlight);
+  const settled = Math.max(sent - inFlight, 0);
+  return { transmitted: settled, received: settled - lost.length };
 }
 
 export interface FaultResult {
