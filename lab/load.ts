@@ -258,7 +258,23 @@ export class LoadLab {
     }
     last = await this.census();
     if (last.clients >= want.clients && last.sites >= want.sites) return Date.now() - since;
-    throw new Error(`after ${timeoutMs} ms the gateway holds ${last.clients} of ${want.clients} clients' and ${last.sites} of ${want.sites} sites' SAs`);
+    throw new Error(
+      `after ${timeoutMs} ms the gateway holds ${last.clients} of ${want.clients} clients' and ${last.sites} of ${want.sites} sites' SAs; ${await this.notBack()}`,
+    );
+  }
+
+  /** The clients without a tunnel, as their own charon sees them, and the gateway's pool: why a wait fell short. */
+  async notBack(): Promise<string> {
+    const sas = await listSas(this.lab.host(this.lab.topology.clients[0].role));
+    const state = (conn: string): string => {
+      const mine = sas.filter((s) => s.name === conn);
+      if (mine.length === 0) return "no IKE_SA";
+      return mine.map((s) => `${s.state}${s.children.length ? ` ${s.children.map((c) => c.state).join("+")}` : " no CHILD_SA"}`).join(", ");
+    };
+    const missing = this.clients.filter((c) => state(c.conn) !== "ESTABLISHED INSTALLED").map((c) => `${c.conn} ${c.id}: ${state(c.conn)}`);
+    const extra = state(this.oneTooMany.conn);
+    const pools = (await sh(this.gateway, "swanctl --list-pools")).trim().split("\n").slice(-1)[0];
+    return `clients without a tunnel (their charon): ${missing.slice(0, 20).join("; ") || "none"}${missing.length > 20 ? ` and ${missing.length - 20} more` : ""}; the one too many: ${extra}; pool: ${pools}`;
   }
 
   /**
