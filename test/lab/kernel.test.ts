@@ -16,7 +16,11 @@ import { CHECKS } from "../../doctor/checks";
 import { runChecks as runDoctor } from "../../doctor/run";
 import { Finding } from "../../doctor/types";
 import { LabHost, sh } from "../../lab/host";
-import { dial } from "../../lab/peer-hosts";
+import { dial, startPeerCharon } from "../../lab/peer-hosts";
+import { ikedLog, renderIkedConf, startIked, stopIked } from "../../lab/kernel/iked";
+import { listSas, pingCounts } from "../../lab/checks";
+import { renderRoadWarriorSwanctl } from "../../lab/peers";
+import { contains } from "../../components/model/net";
 
 /**
  * The kernel lab in one boot: Debian's kernel and systemd in qemu (TCG), the gateway converged over SSH with the
@@ -114,6 +118,52 @@ describe("kernel lab: the gateway on Debian's kernel with systemd (one boot)", f
       [],
     );
     assert.strictEqual(results.length, 5);
+  });
+
+  it("a client that is not strongSwan: OpenIKED (PF_KEY, its own defaults) joins the PSK class, gets a virtual IP and passes traffic both ways", async () => {
+    assert.ok(lab);
+    const { layout, stack } = lab;
+    const rw = lab.hosts.get("rw") as LabHost;
+    const gw = lab.hosts.get("gw") as LabHost;
+    const node = lab.hosts.get("node") as LabHost;
+    const psk = stack.secrets[layout.rw.auth.secretKey];
+    const evidence: string[] = [];
+    try {
+      // openiked is installed on the machine whose root the VM boots: the gateway must not run it (UDP 500/4500 are charon's)
+      assert.equal((await gw.exec("systemctl is-enabled openiked.service")).stdout.trim(), "masked");
+      assert.match(await sh(gw, "ss -H -ulpn 'sport = :500'"), /charon/);
+      await startIked(rw, renderIkedConf(layout, psk));
+      let sa: Awaited<ReturnType<typeof listSas>>[number] | undefined;
+      for (let i = 0; i < 60 && !sa; i++) {
+        await new Promise((r) => setTimeout(r, 2000));
+        sa = (await listSas(gw)).find((s) => s.remoteId === layout.rw.auth.id && s.state === "ESTABLISHED" && s.children.some((c) => c.state === "INSTALLED"));
+      }
+      assert.ok(sa, `the gateway holds no CHILD_SA of OpenIKED's identity ${layout.rw.auth.id}`);
+      const vip = sa.remoteVips[0];
+      assert.ok(vip, "OpenIKED got no virtual IP");
+      assert.ok(contains(layout.rw.pool, vip), `${vip} is not in ${layout.rw.pool}`);
+      assert.ok(sa.natRemote, "the gateway sees OpenIKED behind NAT");
+      // iked's SAs are the kernel's (PF_KEY): ESP in UDP, both directions, and iked put the address on eth0
+      // `ip xfrm state` prints the keys: only the redacted text goes into a message
+      const states = (await sh(rw, "ip xfrm state")).replace(/\b(enc|auth-trunc|auth|aead) (\S+) 0x[0-9a-f]+/g, "$1 $2 <key>");
+      evidence.push(states);
+      assert.strictEqual((states.match(/^src /gm) ?? []).length, 2, states);
+      assert.strictEqual((states.match(/encap type espinudp/g) ?? []).length, 2, states);
+      assert.match(await sh(rw, "ip -4 -o addr show dev eth0"), new RegExp(`inet ${vip.replace(/\./g, "\\.")}/`));
+      const out = await sh(rw, `ping -n -c 3 -i 0.3 -W 3 -I ${vip} ${layout.addrs.node}`);
+      assert.deepStrictEqual(pingCounts(out), [3, 3], out);
+      const back = await sh(node, `ping -n -c 3 -i 0.3 -W 3 ${vip}`);
+      assert.deepStrictEqual(pingCounts(back), [3, 3], back);
+      console.log(`      OpenIKED: ${vip} from the pool, NAT-T; 3/3 pings rw → node and node → rw`);
+    } catch (err) {
+      (err as Error).message += `\n${evidence.join("\n")}\niked said:\n${await ikedLog(rw)}`;
+      throw err;
+    } finally {
+      // The road warrior as the later tests know it: its charon back and dialled.
+      await stopIked(rw);
+      await startPeerCharon(rw, renderRoadWarriorSwanctl(layout, psk));
+      await dial(rw, layout.rw.conn, 30);
+    }
   });
 
   it("hitless: re-converges through systemctl reload lose no packet and keep the SPIs", async () => {

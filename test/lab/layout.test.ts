@@ -76,7 +76,7 @@ describe("lab layout of one gateway (pure; the kernel lab builds it around its V
       auth: { kind: "psk", id: "laptop@lab.example", secretKey: "lab-rw-psk" },
       gatewayId: "vpn.lab.example",
       ike: ["aes256gcm16-prfsha384-ecp384", "aes256-sha256-modp2048"],
-      esp: ["aes256gcm16-ecp384", "aes256-sha256"],
+      esp: ["aes256gcm16-ecp384", "aes256-sha256", "aes256-sha384"],
     });
     assert.deepEqual(l.site?.localTs, ["10.20.0.0/24"]);
     assert.deepEqual(l.site?.remoteTs, ["10.0.0.0/16"]);

@@ -31,7 +31,7 @@ describe("lab peers (rendered with the strongSwan settings serializer) and the l
       "\t\tchildren {",
       "\t\t\tlaptops {",
       "\t\t\t\tremote_ts = 10.0.0.0/16",
-      "\t\t\t\tesp_proposals = aes256gcm16-ecp384,aes256-sha256",
+      "\t\t\t\tesp_proposals = aes256gcm16-ecp384,aes256-sha256,aes256-sha384",
       "\t\t\t\tdpd_action = restart",
       "\t\t\t\tclose_action = restart",
       "\t\t\t\tstart_action = none",
