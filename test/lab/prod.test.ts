@@ -12,7 +12,7 @@ import { childSpis, pingWhile } from "../../lab/hitless";
 import { putFile, sh } from "../../lab/host";
 import { defaultStateDir, Lab, sitePeerSpec } from "../../lab/lab";
 import { destroyLab } from "../../lab/netns";
-import { initiate } from "../../lab/peer-hosts";
+import { dial, initiate } from "../../lab/peer-hosts";
 import { renderSitePeerSwanctl } from "../../lab/peers";
 import { stackFilePath } from "../../lab/stack";
 
@@ -119,6 +119,80 @@ describe("lab: the whole prod stack (stacks/Pulumi.prod.yaml unchanged: both gat
     const back = await pingWhile(lab, () => lab.converge(lab.model(undefined, "gw-nbg1")));
     assert.deepEqual(back.lost, []);
     assert.deepEqual(await childSpis(lab), spis);
+  });
+
+  it("a user of each kind removed or revoked under traffic: the converges close their tunnels; every other tunnel loses 0 packets and keeps its SPIs", async () => {
+    const t = lab.topology;
+    // The lab's first client of each auth kind: its own identity leaves its class.
+    const targets = (["psk", "eap-mschapv2", "pubkey"] as const).map((kind) => {
+      const c = t.clients.find((x) => x.auth.kind === kind);
+      assert.ok(c, `the prod stack has no ${kind} class`);
+      return c;
+    });
+    const at = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    const without = (gw: GatewayModel): GatewayModel => ({
+      ...gw,
+      ipsec: {
+        ...gw.ipsec,
+        roadWarriors: gw.ipsec.roadWarriors.map((rw) => {
+          const c = targets.find((x) => x.gateway === gw.name && x.conn === rw.name);
+          if (!c) return rw;
+          const id = c.auth.id;
+          switch (rw.clients.kind) {
+            case "psk":
+              return { ...rw, clients: { ...rw.clients, ids: rw.clients.ids.filter((x) => x !== id) } };
+            case "eap-mschapv2":
+              return { ...rw, clients: { ...rw.clients, users: rw.clients.users.filter((u) => u.id !== id) } };
+            case "pubkey":
+              // The model's half of `stage2 users revoke` (the CRL's half is test/pki/lab-revoke.test.ts).
+              return { ...rw, clients: { ...rw.clients, revoked: [...rw.clients.revoked, { id, at }] } };
+          }
+        }),
+      },
+    });
+    const gateways = [...new Set(targets.map((c) => c.gateway))];
+    const key = (c: { gateway: string; conn: string }) => `${c.gateway}/${c.conn}`;
+    const closed = new Set(targets.map(key));
+    const spis = await childSpis(lab);
+    const window = await pingWhile(lab, async () => {
+      const out: string[] = [];
+      for (const g of gateways) out.push(...(await lab.converge(lab.model(without, g))).results.map((r) => r.output));
+      return out.join("\n");
+    });
+    for (const c of targets)
+      assert.match(window.result, new RegExp(`^closed ${c.conn} IKE_SA #\\d+ \\(${c.auth.id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\): `, "m"), key(c));
+    const others = Object.entries(window.tunnels).filter(([tunnel]) => !closed.has(tunnel));
+    assert.ok(
+      others.some(([tunnel]) => t.clients.some((c) => key(c) === tunnel)),
+      `no other client's tunnel was watched: ${others.map(([k]) => k).join(", ")}`,
+    );
+    for (const [tunnel, w] of others) {
+      assert.ok(w.sent >= 20, `${tunnel}: only ${w.sent} pings`);
+      assert.deepEqual(w.lost, [], `${tunnel} lost ${w.lost.join(",")} of ${w.sent}`);
+    }
+    const after = await childSpis(lab);
+    for (const [tunnel] of others) assert.equal(after[tunnel], spis[tunnel], `${tunnel}'s CHILD_SA was replaced`);
+    console.log(`      closed: ${[...closed].join(", ")}; ${others.length} other tunnels: ${others.map(([k, w]) => `${k} 0/${w.sent} lost`).join(", ")}`);
+
+    // A new connection of a removed user is refused, with charon's reason as the client hears it. (The certificate's
+    // refusal needs the CRL: test/pki/lab-revoke.test.ts.)
+    const refusal: Partial<Record<string, RegExp>> = {
+      psk: /received AUTHENTICATION_FAILED notify error/,
+      "eap-mschapv2": /EAP-MS-CHAPv2 failed with error ERROR_AUTHENTICATION_FAILURE/,
+    };
+    for (const c of targets) {
+      const why = refusal[c.auth.kind];
+      if (!why) continue;
+      const again = await lab.host(c.role).exec(`swanctl --initiate --child ${c.conn} --timeout 20 --loglevel 1`, { timeoutMs: 30_000 });
+      assert.notEqual(again.code, 0, `${key(c)} reconnected after its user was removed`);
+      assert.match(again.stdout + again.stderr, why, key(c));
+    }
+
+    // Put back: the users belong to their classes again and dial again.
+    for (const g of gateways) await lab.converge(lab.model(undefined, g));
+    for (const c of targets) await dial(lab.host(c.role), c.conn, 30);
+    const back = await childSpis(lab);
+    for (const c of targets) assert.notEqual(back[key(c)], "none", `${key(c)} did not come back`);
   });
 
   it("fault: a customer's pool removed from BIRD's export fails its BGP facts on every node; the converge restores it", async () => {
