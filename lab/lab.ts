@@ -12,7 +12,9 @@ import { NamespaceHost, sh } from "./host";
 import { applyLabOverrides, LabOverrides } from "./model";
 import { createLab, destroyLab, namespaceHosts } from "./netns";
 import { dial, startGobgpd, startPeerCharon, startWgClient, wgpeerKey } from "./peer-hosts";
-import { PEER_CA_FILE, PEER_CERT_FILE, PEER_KEY_FILE, renderClientSwanctl, renderNodeGobgpd, renderSitePeerSwanctl } from "./peers";
+import { CLIENT_LAB_DROP_IN, renderClientLabDropIn, renderNodeGobgpd, renderSitePeerSwanctl } from "./peers";
+import { classProfiles } from "../components/clients/profile";
+import { clientCertName, clientTrustFile, renderClientSecrets, renderClientSwanctl } from "../components/clients/swanctl-client";
 import { issueLabPki, LabPki, readLabPki } from "./pki";
 import { labSecrets, pkiRequest } from "./secrets";
 import { openMaster, operatorKey, SshClient, sshRun, SshTarget, startSshd, writeKnownHosts } from "./ssh";
@@ -243,19 +245,31 @@ export class Lab implements CheckContext {
     ]);
   }
 
+  /**
+   * A client loads the Linux profile `stage2 clients` writes for its user (swanctl.conf, the trust anchor, the
+   * secrets file), from the gateway's model as the lab converged it, plus the lab's drop-in (renderClientLabDropIn).
+   */
   private startClient(c: ClientLab, pki: LabPki | undefined): Promise<void> {
-    const files: { path: string; content: string }[] = [];
-    if (c.gatewayCert || c.auth.kind === "pubkey") {
-      if (!pki) throw new Error(`${c.role}: the run has no lab CA`);
-      files.push({ path: PEER_CA_FILE, content: pki.caCert });
-    }
+    const gw = this.model(undefined, c.gateway);
+    const rw = gw.ipsec.roadWarriors.find((r) => r.name === c.conn);
+    if (!rw) throw new Error(`${c.gateway} has no road-warrior class ${c.conn}`);
+    const profiles = classProfiles(gw, rw, c.floatingIp);
+    const p = c.auth.kind === "pubkey" ? profiles[0] : profiles.find((x) => x.user === c.auth.id);
+    if (!p) throw new Error(`${c.gateway}/${c.conn}: stage2 clients writes no profile for ${c.auth.id}`);
+    const files: { path: string; content: string; mode?: string }[] = [{ path: CLIENT_LAB_DROP_IN, content: renderClientLabDropIn(c.conn) }];
+    const trust = clientTrustFile(p);
+    if (trust && p.trust) files.push({ path: `/etc/swanctl/${trust.dir}/${trust.name}`, content: p.trust.pem });
     if (c.auth.kind === "pubkey") {
       const mine = pki?.clients[c.role];
       if (!mine) throw new Error(`${c.role}: the lab CA issued no certificate for it`);
-      files.push({ path: PEER_CERT_FILE, content: mine.cert }, { path: PEER_KEY_FILE, content: mine.key });
+      files.push(
+        { path: `/etc/swanctl/x509/${clientCertName(p)}`, content: mine.cert },
+        { path: `/etc/swanctl/private/${clientCertName(p)}`, content: mine.key, mode: "0600" },
+      );
+    } else {
+      files.push({ path: "/etc/swanctl/conf.d/stage2-secrets.conf", content: renderClientSecrets(p, this.secret(c.auth.secretKey)), mode: "0600" });
     }
-    const secret = c.auth.kind === "pubkey" ? undefined : this.secret(c.auth.secretKey);
-    return startPeerCharon(this.host(c.role), renderClientSwanctl(clientPeerSpec(c), secret), files);
+    return startPeerCharon(this.host(c.role), renderClientSwanctl(p), files);
   }
 
   /**

@@ -10,10 +10,14 @@ import { renderGobgpdConfig, renderPeerStrongswanConf, ROUTE_POLLER } from "./pe
 const detach = (cmd: string): string => `setsid ${cmd} </dev/null >/dev/null 2>&1 &`;
 
 /** `extra` files (a CA certificate) are written before charon starts. */
-export async function startPeerCharon(host: LabHost<string>, swanctl: string, extra: readonly { path: string; content: string }[] = []): Promise<void> {
+export async function startPeerCharon(
+  host: LabHost<string>,
+  swanctl: string,
+  extra: readonly { path: string; content: string; mode?: string }[] = [],
+): Promise<void> {
   await putFile(host, "/etc/strongswan.d/zz-stage2-lab.conf", renderPeerStrongswanConf());
   await putFile(host, "/etc/swanctl/swanctl.conf", swanctl, "0600");
-  for (const f of extra) await putFile(host, f.path, f.content);
+  for (const f of extra) await putFile(host, f.path, f.content, f.mode);
   await sh(
     host,
     [

@@ -36,12 +36,8 @@ export function renderPeerStrongswanConf(): string {
   );
 }
 
-/** Where a lab peer keeps the CA that signed the gateway's certificate (swanctl loads x509ca/ as trust anchors). */
-export const PEER_CA_FILE = "/etc/swanctl/x509ca/stage2-lab-ca.pem";
-/** A certificate client's own certificate and key. */
+/** A certificate client's own certificate (in x509/). */
 const CLIENT_CERT = "stage2-lab-client.pem";
-export const PEER_CERT_FILE = `/etc/swanctl/x509/${CLIENT_CERT}`;
-export const PEER_KEY_FILE = "/etc/swanctl/private/stage2-lab-client.pem";
 
 /** A road-warrior client as the lab configures it. */
 export interface ClientPeerSpec {
@@ -88,6 +84,28 @@ export function renderClientSwanctl(c: ClientPeerSpec, secret?: string): string 
         }),
       }),
       ...(Object.keys(secrets).length ? { secrets: section(secrets) } : {}),
+    }),
+    PEER_HEADER,
+  );
+}
+
+/** Where the lab adds to a client's profile: after the profile's own conf.d/stage2-secrets.conf. */
+export const CLIENT_LAB_DROP_IN = "/etc/swanctl/conf.d/zz-stage2-lab.conf";
+
+/**
+ * What the lab adds to the Linux profile `stage2 clients` writes (swanctl merges it into the profile's connection):
+ * an always-on client (DPD every 2 s, redial when the gateway deletes the SA) and a request for every destination,
+ * so the checks see the gateway narrow it to what the class offers.
+ */
+export function renderClientLabDropIn(conn: string): string {
+  return renderSettings(
+    section({
+      connections: section({
+        [conn]: section({
+          dpd_delay: "2s",
+          children: section({ [conn]: section({ remote_ts: ["0.0.0.0/0"], close_action: "restart" }) }),
+        }),
+      }),
     }),
     PEER_HEADER,
   );

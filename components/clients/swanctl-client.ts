@@ -5,7 +5,8 @@ import { ClientProfile, fileStem } from "./profile";
  * A Linux road warrior's swanctl.conf (strongSwan 5.9.8), laid out like /etc/swanctl: the connection asks for a
  * virtual IP, proposes the gateway's proposals and routes the gateway's split-tunnel networks. The trust anchor is
  * x509ca/<class>-ca.pem, or the gateway certificate pinned as x509/<class>-gateway.pem when the model has no CA.
- * Secrets live in conf.d/stage2-secrets.conf (mode 0600), written only when the secret's value is at hand.
+ * Secrets live in conf.d/stage2-secrets.conf (mode 0600), written only when the secret's value is at hand, and
+ * loaded by the include at the end.
  */
 
 export const CLIENT_HEADER = "# Written by stage2 clients from the gateway's model; re-run it after the gateway changes.";
@@ -39,14 +40,21 @@ export function renderClientSwanctl(p: ClientProfile): string {
     remote_addrs: [p.floatingIp],
     vips: ["0.0.0.0"],
     proposals: p.ike,
+    // A gateway whose certificate class shares its address with another class picks the other one first, and moves
+    // to the certificate class only on a certificate sent unasked (found by the whole-stack lab, docs/lab.md).
+    ...(p.auth === "pubkey" ? { send_cert: "always" } : {}),
     local,
     remote,
     children: section({
       [p.connection]: section({ remote_ts: p.routes, esp_proposals: p.esp, start_action: "none", dpd_action: "restart" }),
     }),
   });
-  return renderSettings(section({ connections: section({ [p.connection]: conn }) }), CLIENT_HEADER);
+  // The profile replaces Debian's swanctl.conf, whose last line loads conf.d/: the secrets file lives there.
+  return `${renderSettings(section({ connections: section({ [p.connection]: conn }) }), CLIENT_HEADER)}\n${CLIENT_INCLUDE}\n`;
 }
+
+/** What the profile's swanctl.conf loads after its connection: the secrets file and any local drop-in. */
+export const CLIENT_INCLUDE = "include conf.d/*.conf";
 
 /** conf.d/stage2-secrets.conf for this user: only with the secret's value, which the caller holds and writes 0600. */
 export function renderClientSecrets(p: ClientProfile, value: string): string {

@@ -47,6 +47,14 @@ export const closesTunnels = (gw: GatewayModel): boolean => gw.ipsec.roadWarrior
  */
 export const LIST_SEPARATOR = "-- swanctl --list-sas";
 
+/**
+ * Seconds after a revocation within which a tunnel still counts as established before it. swanctl reports "established
+ * Ns ago" in whole seconds and the revocation time is kept to the second, so the two can disagree by up to 2 s; the
+ * step errs towards closing (a name issued again within 2 s of its revocation dials once more), never towards
+ * sparing a tunnel of the revoked certificate.
+ */
+export const REVOCATION_SLACK_S = 2;
+
 export const SELECT_TO_CLOSE = String.raw`
 BEGIN { FS = "\t" }
 !listing && $0 == SEP { listing = 1; next }
@@ -73,7 +81,7 @@ function decide(   i, k, ok, who) {
   if (index(has[conn], "revoked ")) {
     k = conn SUBSEP "revoked"
     for (i = 1; i <= n[k]; i++)
-      if (isRemote(id[k, i]) && now - ago < at[k, i] + 0) {
+      if (isRemote(id[k, i]) && now - ago <= at[k, i] + slack) {
         print uid "\t" conn "\t" id[k, i] "\tits certificate was revoked after this tunnel was established"
         break
       }
@@ -91,7 +99,7 @@ export const CLOSE_NOT_ADMITTED = [
   `if [ -s ${ADMITTED_FILE} ] || [ -s ${REVOKED_FILE} ]; then`,
   `  sas=$(swanctl --list-sas) || { echo "cannot list charon's SAs: the tunnels of removed or revoked users stay open" >&2; false; } || return`,
   `  { for f in ${ADMITTED_FILE} ${REVOKED_FILE}; do if [ -s "$f" ]; then cat "$f"; fi; done; echo ${shWord(LIST_SEPARATOR)}; printf '%s\\n' "$sas"; } |`,
-  `  awk -v now="$(date +%s)" -v SEP=${shWord(LIST_SEPARATOR)} ${shWord(SELECT_TO_CLOSE.trim())} |`,
+  `  awk -v now="$(date +%s)" -v slack=${REVOCATION_SLACK_S} -v SEP=${shWord(LIST_SEPARATOR)} ${shWord(SELECT_TO_CLOSE.trim())} |`,
   `  while IFS=$'\\t' read -r sa conn who why; do`,
   `    swanctl --terminate --ike-id "$sa" --force --timeout 10 >/dev/null 2>&1 && echo "closed $conn IKE_SA #$sa ($who): $why" || echo "could not close $conn IKE_SA #$sa ($who): $why"`,
   "  done",

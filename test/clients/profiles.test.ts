@@ -167,6 +167,8 @@ describe("client profiles (stage2 clients)", () => {
       const conn = renderClientSwanctl(p);
       assert.ok(conn.includes(`proposals = ${p.ike.join(",")}`) && conn.includes(`esp_proposals = ${p.esp.join(",")}`));
       assert.ok(conn.includes(`remote_ts = ${p.routes.join(",")}`));
+      // A certificate user sends the certificate unasked: gw-nbg1 picks its EAP class first otherwise (docs/lab.md)
+      assert.equal(/^\t\tsend_cert = always$/m.test(conn), p.auth === "pubkey", `${p.connection} ${p.user}`);
       if (p.secretRef) assert.deepEqual(errorsOf(readSwanctlText(renderClientSecrets(p, "s3cret"))).map(formatLocatedProblem), []);
     }
   });
@@ -216,6 +218,9 @@ describe("client profiles (stage2 clients)", () => {
       const check = spawnSync(BIN, ["swanctl", "check", "--charon", conf], { encoding: "utf8" });
       assert.equal(check.status, 0, check.stdout + check.stderr);
       assert.match(check.stdout + check.stderr, /charon 5\.9\.8: loaded 1 connection/);
+      // The profile replaces Debian's swanctl.conf: its own include loads the secrets file next to it.
+      assert.match(check.stdout + check.stderr, /swanctl\.conf: ok \(1 connection, 2 files read\)/);
+      assert.match(fs.readFileSync(conf, "utf8"), /\ninclude conf\.d\/\*\.conf\n$/);
       // The prod stack: its Ed25519 classes get no Windows or Apple file, only the reason.
       const prodOut = path.join(out, "prod");
       const prod = spawnSync(BIN, ["clients", "--stack", "prod", "--gateway", "gw-nbg1", "--user", "alice@acme.example", "--out", prodOut], {

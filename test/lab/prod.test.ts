@@ -144,8 +144,9 @@ describe("lab: the whole prod stack (stacks/Pulumi.prod.yaml unchanged: both gat
             case "eap-mschapv2":
               return { ...rw, clients: { ...rw.clients, users: rw.clients.users.filter((u) => u.id !== id) } };
             case "pubkey":
-              // The model's half of `stage2 users revoke` (the CRL's half is test/pki/lab-revoke.test.ts).
-              return { ...rw, clients: { ...rw.clients, revoked: [...rw.clients.revoked, { id, at }] } };
+              // The model's half of `stage2 users revoke`: the certificate's subject and its name (the CRL's half is
+              // test/pki/lab-revoke.test.ts). The client's profile leaves its identity to the certificate: the subject.
+              return { ...rw, clients: { ...rw.clients, revoked: [...rw.clients.revoked, { id: `CN=${id}`, at }, { id, at }] } };
           }
         }),
       },
@@ -159,8 +160,17 @@ describe("lab: the whole prod stack (stacks/Pulumi.prod.yaml unchanged: both gat
       for (const g of gateways) out.push(...(await lab.converge(lab.model(without, g))).results.map((r) => r.output));
       return out.join("\n");
     });
-    for (const c of targets)
-      assert.match(window.result, new RegExp(`^closed ${c.conn} IKE_SA #\\d+ \\(${c.auth.id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\): `, "m"), key(c));
+    for (const c of targets) {
+      const who = (c.auth.kind === "pubkey" ? `CN=${c.auth.id}` : c.auth.id).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      assert.match(
+        window.result,
+        new RegExp(`^closed ${c.conn} IKE_SA #\\d+ \\(${who}\\): `, "m"),
+        `${key(c)}:\n${window.result
+          .split("\n")
+          .filter((l) => /clos/.test(l))
+          .join("\n")}`,
+      );
+    }
     const others = Object.entries(window.tunnels).filter(([tunnel]) => !closed.has(tunnel));
     assert.ok(
       others.some(([tunnel]) => t.clients.some((c) => key(c) === tunnel)),

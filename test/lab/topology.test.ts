@@ -4,10 +4,9 @@ import * as path from "path";
 import { GatewayModel } from "../../components/model/gateway";
 import { swanctlSecretRefs } from "../../components/strongswan/gateway-swanctl";
 import { coveredBy } from "../../lab/checks";
-import { clientPeerSpec } from "../../lab/lab";
 import { LayoutError } from "../../lab/layout";
 import { applyLabOverrides } from "../../lab/model";
-import { renderClientSwanctl, renderNodeGobgpd } from "../../lab/peers";
+import { PEER_HEADER, renderClientLabDropIn, renderNodeGobgpd } from "../../lab/peers";
 import { labSecrets, pkiRequest } from "../../lab/secrets";
 import { loadStackGateways, stackFilePath } from "../../lab/stack";
 import { certSans, certSubject, labTopology, selectorSources } from "../../lab/topology";
@@ -153,16 +152,24 @@ describe("lab topology of a whole stack (pure: every gateway, every connection o
     assert.equal(o.wireguard.peers[0].publicKey, "WG");
   });
 
-  it("a client asks for everything (the gateway must narrow it); a certificate client sends its certificate unasked", () => {
+  it("a client loads its Linux profile plus the lab's drop-in: asks for everything (the gateway must narrow it), DPD every 2 s, redials", () => {
     const t = labTopology(prod(), "s2x");
-    const text = renderClientSwanctl(clientPeerSpec(t.clients[3]));
-    assert.match(
-      text,
-      /\t\tsend_cert = always\n\t\tlocal \{\n\t\t\tauth = pubkey\n\t\t\tid = initech-rw@gw-nbg1\.lab\.example\n\t\t\tcerts = stage2-lab-client\.pem\n/,
-    );
-    assert.match(text, /\t\tremote \{\n\t\t\tauth = pubkey\n\t\t\tid = "C=DE, O=Example Platform, CN=vpn-nbg1\.example\.com"\n/);
-    assert.match(text, /\t\t\t\tremote_ts = 0\.0\.0\.0\/0\n/);
-    assert.ok(!text.includes("secrets"));
+    assert.deepEqual(renderClientLabDropIn(t.clients[3].conn).split("\n"), [
+      PEER_HEADER,
+      "",
+      "connections {",
+      "\tinitech-rw {",
+      "\t\tdpd_delay = 2s",
+      "\t\tchildren {",
+      "\t\t\tinitech-rw {",
+      "\t\t\t\tremote_ts = 0.0.0.0/0",
+      "\t\t\t\tclose_action = restart",
+      "\t\t\t}",
+      "\t\t}",
+      "\t}",
+      "}",
+      "",
+    ]);
     assert.match(
       renderNodeGobgpd(t.nodes[0]),
       /neighbor-address = "10\.0\.0\.2"\n {4}peer-as = 64512\n[^]*neighbor-address = "10\.0\.0\.3"\n {4}peer-as = 64512\n/,

@@ -8,6 +8,7 @@ import {
   renderAdmitted,
   renderRevoked,
   REVOKED_FILE,
+  REVOCATION_SLACK_S,
   SELECT_TO_CLOSE,
 } from "../../components/strongswan/admitted";
 import { swanctlConcern, swanctlSecretsConcern } from "../../components/strongswan/concerns";
@@ -109,12 +110,20 @@ describe("closing the tunnels of removed and revoked users", () => {
       sa("laptops", 6, "'l2@acme.example' @ 198.51.100.3[4500] [10.4.0.2]", 500),
       sa("staff", 7, "'CN=dave' @ 198.51.100.3[4500] [10.5.0.1]", 500),
       sa("staff", 8, "'CN=dave' @ 198.51.100.3[4500] [10.5.0.2]", 50),
+      // At the edge (whole seconds on both sides): established in the revocation's second or up to 2 s after is closed;
+      // 3 s after is a name issued again.
+      sa("staff", 14, "'CN=dave' @ 198.51.100.3[4500] [10.5.0.4]", 100),
+      sa("staff", 15, "'CN=dave' @ 198.51.100.3[4500] [10.5.0.5]", 98),
+      sa("staff", 16, "'CN=dave' @ 198.51.100.3[4500] [10.5.0.6]", 97),
       sa("staff", 9, "'CN=erin' @ 198.51.100.3[4500] [10.5.0.3]", 500),
       sa("branch", 10, "'198.51.100.18' @ 198.51.100.18[4500]", 500),
       sa("laptops", 11, "'l3@acme.example' @ 198.51.100.3[4500]", 0, "CONNECTING"),
     ].join("\n");
     const input = `${renderAdmitted(gw)}${renderRevoked(gw)}${LIST_SEPARATOR}\n${sas}\n`;
-    const r = spawnSync("awk", ["-v", `now=${now}`, "-v", `SEP=${LIST_SEPARATOR}`, SELECT_TO_CLOSE], { input, encoding: "utf8" });
+    const r = spawnSync("awk", ["-v", `now=${now}`, "-v", `slack=${REVOCATION_SLACK_S}`, "-v", `SEP=${LIST_SEPARATOR}`, SELECT_TO_CLOSE], {
+      input,
+      encoding: "utf8",
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split("\n"), [
       "2\tacme-rw\tbob@acme.example\tno longer an EAP user of acme-rw",
@@ -122,6 +131,8 @@ describe("closing the tunnels of removed and revoked users", () => {
       "13\tacme-rw\tcarl@acme.example\tno longer an EAP user of acme-rw",
       "6\tlaptops\tl2@acme.example\tno longer a PSK identity of laptops",
       "7\tstaff\tCN=dave\tits certificate was revoked after this tunnel was established",
+      "14\tstaff\tCN=dave\tits certificate was revoked after this tunnel was established",
+      "15\tstaff\tCN=dave\tits certificate was revoked after this tunnel was established",
     ]);
   });
 
