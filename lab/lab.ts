@@ -14,7 +14,7 @@ import { createLab, destroyLab, namespaceHosts } from "./netns";
 import { dial, startGobgpd, startPeerCharon, startWgClient, wgpeerKey } from "./peer-hosts";
 import { CLIENT_LAB_DROP_IN, renderClientLabDropIn, renderNodeGobgpd, renderSitePeerSwanctl } from "./peers";
 import { classProfiles } from "../components/clients/profile";
-import { clientCertName, clientTrustFile, renderClientSecrets, renderClientSwanctl } from "../components/clients/swanctl-client";
+import { CLIENT_SECRETS_FILE, clientCertName, clientTrustFile, renderClientSecrets, renderClientSwanctl } from "../components/clients/swanctl-client";
 import { issueLabPki, LabPki, readLabPki } from "./pki";
 import { labSecrets, pkiRequest } from "./secrets";
 import { openMaster, operatorKey, SshClient, sshRun, SshTarget, startSshd, writeKnownHosts } from "./ssh";
@@ -267,7 +267,7 @@ export class Lab implements CheckContext {
         { path: `/etc/swanctl/private/${clientCertName(p)}`, content: mine.key, mode: "0600" },
       );
     } else {
-      files.push({ path: "/etc/swanctl/conf.d/stage2-secrets.conf", content: renderClientSecrets(p, this.secret(c.auth.secretKey)), mode: "0600" });
+      files.push({ path: `/etc/swanctl/${CLIENT_SECRETS_FILE}`, content: renderClientSecrets(p, this.secret(c.auth.secretKey)), mode: "0600" });
     }
     return startPeerCharon(this.host(c.role), renderClientSwanctl(p), files);
   }

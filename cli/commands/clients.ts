@@ -7,7 +7,7 @@ import { renderMobileconfig } from "../../components/clients/mobileconfig";
 import { renderSswan } from "../../components/clients/sswan";
 import { renderWindowsScript } from "../../components/clients/windows";
 import { renderNmKeyfile } from "../../components/clients/networkmanager";
-import { clientTrustFile, renderClientSecrets, renderClientSwanctl } from "../../components/clients/swanctl-client";
+import { CLIENT_SECRETS_FILE, clientTrustFile, renderClientSecrets, renderClientSwanctl } from "../../components/clients/swanctl-client";
 import { formatVerdicts, Platform, Verdict, verdicts } from "../../components/clients/compatibility";
 
 export const summary = "write every road-warrior user's client profiles (Apple, Android, Windows, NetworkManager, Linux)";
@@ -97,9 +97,9 @@ export async function run(argv: string[]): Promise<number> {
     const trust = clientTrustFile(p);
     if (trust && p.trust) put(path.join(dir, "linux", trust.dir, trust.name), p.trust.pem);
     if (plainSecret !== undefined) {
-      put(path.join(dir, "linux", "conf.d", "stage2-secrets.conf"), renderClientSecrets(p, plainSecret), 0o600);
+      put(path.join(dir, "linux", CLIENT_SECRETS_FILE), renderClientSecrets(p, plainSecret), 0o600);
     } else if (p.secretRef !== undefined) {
-      skipped.push(`${classKey} ${p.user} linux/conf.d/stage2-secrets.conf: stage2:${p.secretRef} is a secure value; hand it over separately`);
+      skipped.push(`${classKey} ${p.user} linux/${CLIENT_SECRETS_FILE}: stage2:${p.secretRef} is a secure value; hand it over separately`);
     }
   }
   for (const line of skipped) process.stdout.write(`skipped ${line}\n`);

@@ -54,7 +54,10 @@ export function renderClientSwanctl(p: ClientProfile): string {
 }
 
 /** What the profile's swanctl.conf loads after its connection: the secrets file and any local drop-in. */
-export const CLIENT_INCLUDE = "include conf.d/*.conf";
+const CLIENT_INCLUDE = "include conf.d/*.conf";
+
+/** The user's secrets file, relative to the profile's swanctl.conf (/etc/swanctl on the client). */
+export const CLIENT_SECRETS_FILE = "conf.d/stage2-secrets.conf";
 
 /** conf.d/stage2-secrets.conf for this user: only with the secret's value, which the caller holds and writes 0600. */
 export function renderClientSecrets(p: ClientProfile, value: string): string {
