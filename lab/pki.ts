@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Ca, caCert, currentCrl, initCa, issue, openCa } from "../components/pki/ca";
+import { userIdentities } from "../components/pki/user-identities";
 
 /**
  * A run's certificates, issued by stage2's own CA code (components/pki, as `stage2 pki` and `stage2 users` issue
@@ -48,7 +49,12 @@ export async function issueLabPki(dir: string, req: PkiRequest): Promise<LabPki>
     return { cert: made.cert, key: fs.readFileSync(made.keyFile, "utf8") };
   };
   const gateways = await Promise.all(req.gateways.map(async (g) => [g.keySecret, await labCert("gateway", g.keySecret, g.subject, g.sans)] as const));
-  const clients = await Promise.all(req.clients.map(async (c) => [c.role, await labCert("user", c.role, `CN=${c.id}`, [c.id])] as const));
+  const clients = await Promise.all(
+    req.clients.map(async (c) => {
+      const ids = userIdentities(c.id);
+      return [c.role, await labCert("user", c.role, ids.subject, ids.sans)] as const;
+    }),
+  );
   const stored = { caDir: ca.dir, caCert: caCert(ca), gateways: Object.fromEntries(gateways), clients: Object.fromEntries(clients) };
   fs.writeFileSync(path.join(dir, "pki.json"), JSON.stringify(stored), { mode: 0o600 });
   return { ...stored, crl: currentCrl(ca) };

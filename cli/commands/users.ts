@@ -5,6 +5,7 @@ import { stackFileFromFlags, STACK_FLAGS } from "../stack-source";
 import { formatRecords } from "./pki";
 import { activeCerts, caCert, certDir, certRecords, checkName, currentCrl, issue, openCa, revoke } from "../../components/pki/ca";
 import { writePkcs12 } from "../../components/pki/pkcs12";
+import { userIdentities } from "../../components/pki/user-identities";
 
 export const summary = "certificate users of the environment's CA: add (certificate + PKCS#12), revoke, remove, list";
 export const usage = `usage: stage2 users <add|revoke|remove|list> [<name>] --ca-dir <dir> ...
@@ -24,9 +25,6 @@ export const usage = `usage: stage2 users <add|revoke|remove|list> [<name>] --ca
 give the passphrase over another channel.`;
 
 const USER_DAYS = 365;
-
-/** A user's certificate names it twice: subject CN=<name> and SAN <name>; a client may present either. */
-const userIdentities = (name: string) => ({ subject: `CN=${name}`, sans: [name] });
 
 export async function run(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, { values: [...STACK_FLAGS, "ca-dir", "days", "passphrase-file"], booleans: ["passphrase-stdin"] });

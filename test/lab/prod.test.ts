@@ -15,6 +15,7 @@ import { destroyLab } from "../../lab/netns";
 import { dial, initiate } from "../../lab/peer-hosts";
 import { renderSitePeerSwanctl } from "../../lab/peers";
 import { stackFilePath } from "../../lab/stack";
+import { userIdentities } from "../../components/pki/user-identities";
 
 const PREFIX = "s2prod";
 const CLI = path.resolve(__dirname, "..", "..", "bin", "stage2");
@@ -143,10 +144,12 @@ describe("lab: the whole prod stack (stacks/Pulumi.prod.yaml unchanged: both gat
               return { ...rw, clients: { ...rw.clients, ids: rw.clients.ids.filter((x) => x !== id) } };
             case "eap-mschapv2":
               return { ...rw, clients: { ...rw.clients, users: rw.clients.users.filter((u) => u.id !== id) } };
-            case "pubkey":
-              // The model's half of `stage2 users revoke`: the certificate's subject and its name (the CRL's half is
+            case "pubkey": {
+              // The model's half of `stage2 users revoke`: every identity of the certificate (the CRL's half is
               // test/pki/lab-revoke.test.ts). The client's profile leaves its identity to the certificate: the subject.
-              return { ...rw, clients: { ...rw.clients, revoked: [...rw.clients.revoked, { id: `CN=${id}`, at }, { id, at }] } };
+              const ids = userIdentities(id);
+              return { ...rw, clients: { ...rw.clients, revoked: [...rw.clients.revoked, ...[ids.subject, ...ids.sans].map((x) => ({ id: x, at }))] } };
+            }
           }
         }),
       },
@@ -161,7 +164,7 @@ describe("lab: the whole prod stack (stacks/Pulumi.prod.yaml unchanged: both gat
       return out.join("\n");
     });
     for (const c of targets) {
-      const who = (c.auth.kind === "pubkey" ? `CN=${c.auth.id}` : c.auth.id).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const who = (c.auth.kind === "pubkey" ? userIdentities(c.auth.id).subject : c.auth.id).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
       assert.match(
         window.result,
         new RegExp(`^closed ${c.conn} IKE_SA #\\d+ \\(${who}\\): `, "m"),
