@@ -1,5 +1,6 @@
 import { benchInterrupt } from "./interrupt";
 import { bench as benchKernel } from "./kernel";
+import { benchKernelStack } from "./kernel-stack";
 import { bench as benchLab, LabFigures } from "./lab";
 import { benchLoad } from "./load";
 import { benchPreview } from "./preview";
@@ -7,7 +8,7 @@ import { benchScale } from "./scale";
 
 /**
  * `npm run bench`: the figures the issues name, measured here (never asserted by a timed test).
- * The labs run when we are root; `--only preview|lab|kernel` picks one.
+ * The labs run when we are root; `--only preview|scale|lab|kernel|kernel-stack|interrupt|load` picks one.
  */
 async function main(): Promise<void> {
   const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
     if (part === "lab") namespace = await benchLab();
     else await benchKernel(namespace);
   }
+  if (want("kernel-stack") && process.getuid?.() === 0) await benchKernelStack();
   if (want("interrupt") && process.getuid?.() === 0) await benchInterrupt();
   if (want("load") && process.getuid?.() === 0) await benchLoad();
 }

@@ -6,25 +6,31 @@ import { GatewayShell } from "./types";
  */
 export const MAX_PROBES_AT_ONCE = 4;
 
-/** The same shell, running at most `max` scripts at a time; the rest wait their turn (a probe's timeout starts when it runs). */
-export function limitedShell(shell: GatewayShell, max = MAX_PROBES_AT_ONCE): GatewayShell {
+/** Runs what it is given at most `max` at a time; the rest wait their turn, in order (a timeout starts when it runs). */
+export type Limit = <T>(fn: () => Promise<T>) => Promise<T>;
+
+export function concurrencyLimit(max: number): Limit {
   let running = 0;
   const waiting: Array<() => void> = [];
-  // A finishing script hands its slot to the next in line, so `running` never exceeds `max`.
+  // A finishing call hands its slot to the next in line, so `running` never exceeds `max`.
   const take = (): Promise<void> => (running < max ? (running++, Promise.resolve()) : new Promise((resolve) => waiting.push(resolve)));
   const give = (): void => {
     const next = waiting.shift();
     if (next) next();
     else running--;
   };
-  return {
-    async run(script, opts) {
-      await take();
-      try {
-        return await shell.run(script, opts);
-      } finally {
-        give();
-      }
-    },
+  return async (fn) => {
+    await take();
+    try {
+      return await fn();
+    } finally {
+      give();
+    }
   };
+}
+
+/** The same shell, running at most `max` scripts at a time. */
+export function limitedShell(shell: GatewayShell, max = MAX_PROBES_AT_ONCE): GatewayShell {
+  const limit = concurrencyLimit(max);
+  return { run: (script, opts) => limit(() => shell.run(script, opts)) };
 }

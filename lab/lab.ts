@@ -3,22 +3,19 @@ import * as path from "path";
 import { HostPlan, ServiceManager } from "../components/host/types";
 import { RenderContext } from "../components/model/context";
 import { GatewayModel } from "../components/model/gateway";
-import { contains } from "../components/model/net";
 import { DoctorContext } from "../doctor/types";
 import { labShell } from "../doctor/lab-shell";
-import { CheckContext, Fact, listSas, runChecks } from "./checks";
+import { Fact, listSas, runChecks } from "./checks";
 import { converge, ConvergeResult } from "./converge";
-import { NamespaceHost, sh } from "./host";
+import { NamespaceHost } from "./host";
 import { applyLabOverrides, LabOverrides } from "./model";
 import { createLab, destroyLab, namespaceHosts } from "./netns";
-import { dial, startGobgpd, startPeerCharon, startWgClient, wgpeerKey } from "./peer-hosts";
-import { CLIENT_LAB_DROP_IN, renderClientLabDropIn, renderNodeGobgpd, renderSitePeerSwanctl } from "./peers";
-import { classProfiles } from "../components/clients/profile";
-import { CLIENT_SECRETS_FILE, clientCertName, clientTrustFile, renderClientSecrets, renderClientSwanctl } from "../components/clients/swanctl-client";
+import { dial, wgpeerKey } from "./peer-hosts";
 import { issueLabPki, LabPki, readLabPki } from "./pki";
 import { labSecrets, pkiRequest } from "./secrets";
 import { openMaster, operatorKey, SshClient, sshRun, SshTarget, startSshd, writeKnownHosts } from "./ssh";
 import { loadStackGateways } from "./stack";
+import { connectStackPeers, gatewayRole, pingThroughSite, siteTrigger, sitePeerSpec, StackLabContext, startStackPeers, waitForBgp } from "./stack-peers";
 import { ClientLab, labTopology, SiteLab, Topology } from "./topology";
 
 /** Renders what a gateway receives; planGateway in production, injectable for other labs. */
@@ -58,9 +55,7 @@ export interface UpTimings {
   readonly [step: string]: number;
 }
 
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export class Lab implements CheckContext {
+export class Lab implements StackLabContext {
   readonly topology: Topology;
   private readonly hosts: Map<string, NamespaceHost<string>>;
   private readonly mastered = new Set<string>();
@@ -235,71 +230,19 @@ export class Lab implements CheckContext {
     return Promise.all(models.map((m) => this.converge(m)));
   }
 
-  private async startPeers(): Promise<void> {
-    const t = this.topology;
-    const pki = this.pki();
-    await Promise.all([
-      ...t.clients.map((c) => this.startClient(c, pki)),
-      ...t.sites.map((s) => startPeerCharon(this.host(s.role), renderSitePeerSwanctl(sitePeerSpec(s), this.secret(s.auth.secretKey)))),
-      ...t.nodes.map((n) => startGobgpd(this.host(n.role), renderNodeGobgpd(n))),
-    ]);
+  private startPeers(): Promise<void> {
+    return startStackPeers(this);
   }
 
   /**
-   * A client loads the Linux profile `stage2 clients` writes for its user (swanctl.conf, the trust anchor, the
-   * secrets file), from the gateway's model as the lab converged it, plus the lab's drop-in (renderClientLabDropIn).
+   * Connects every peer (connectStackPeers); trap sites are brought up from the gateway's side by trapSite.
    */
-  private startClient(c: ClientLab, pki: LabPki | undefined): Promise<void> {
-    const gw = this.model(undefined, c.gateway);
-    const rw = gw.ipsec.roadWarriors.find((r) => r.name === c.conn);
-    if (!rw) throw new Error(`${c.gateway} has no road-warrior class ${c.conn}`);
-    const profiles = classProfiles(gw, rw, c.floatingIp);
-    const p = c.auth.kind === "pubkey" ? profiles[0] : profiles.find((x) => x.user === c.auth.id);
-    if (!p) throw new Error(`${c.gateway}/${c.conn}: stage2 clients writes no profile for ${c.auth.id}`);
-    const files: { path: string; content: string; mode?: string }[] = [{ path: CLIENT_LAB_DROP_IN, content: renderClientLabDropIn(c.conn) }];
-    const trust = clientTrustFile(p);
-    if (trust && p.trust) files.push({ path: `/etc/swanctl/${trust.dir}/${trust.name}`, content: p.trust.pem });
-    if (c.auth.kind === "pubkey") {
-      const mine = pki?.clients[c.role];
-      if (!mine) throw new Error(`${c.role}: the lab CA issued no certificate for it`);
-      files.push(
-        { path: `/etc/swanctl/x509/${clientCertName(p)}`, content: mine.cert },
-        { path: `/etc/swanctl/private/${clientCertName(p)}`, content: mine.key, mode: "0600" },
-      );
-    } else {
-      files.push({ path: `/etc/swanctl/${CLIENT_SECRETS_FILE}`, content: renderClientSecrets(p, this.secret(c.auth.secretKey)), mode: "0600" });
-    }
-    return startPeerCharon(this.host(c.role), renderClientSwanctl(p), files);
+  connectPeers(): Promise<void> {
+    return connectStackPeers(this, (s) => this.trapSite(s), this.progress);
   }
 
-  /**
-   * Connects every peer: clients and self-initiating sites dial, WireGuard peers point at their gateway; once the
-   * nodes have the gateways' routes, trap sites are brought up by traffic from a node (the gateway's side).
-   */
-  async connectPeers(): Promise<void> {
-    const t = this.topology;
-    const t0 = Date.now();
-    await Promise.all([
-      ...t.clients.map((c) => dial(this.host(c.role), c.conn)),
-      ...t.sites.filter((s) => s.startAction === "none").map((s) => dial(this.host(s.role), s.conn)),
-      ...t.wgPeers.map(async (p) => {
-        const gw = t.gateways.find((g) => g.name === p.gateway)!;
-        const key = (await sh(this.host(gw.role), `wg show ${gw.wgInterface} public-key`)).trim();
-        await startWgClient(this.host(p.role), p, key);
-      }),
-    ]);
-    const t1 = Date.now();
-    await this.waitForBgp();
-    const t2 = Date.now();
-    await Promise.all(t.sites.filter((s) => s.startAction !== "none").map((s) => this.trapSite(s)));
-    this.progress(`  tunnels: initiated in ${t1 - t0} ms, nodes had the BGP routes ${t2 - t1} ms later, trap sites up ${Date.now() - t2} ms later`);
-  }
-
-  /** The node a site's traffic comes from on the gateway's side: one inside the site's localTs. */
   siteTrigger(s: SiteLab): { role: string; addr: string } | undefined {
-    const gw = this.topology.gateways.find((g) => g.name === s.gateway)!;
-    const node = this.topology.nodes.find((n) => gw.nodes.includes(n.role) && s.gatewayTs.some((ts) => contains(ts, n.addr)));
-    return node ? { role: node.role, addr: node.addr } : undefined;
+    return siteTrigger(this.topology, s);
   }
 
   /**
@@ -308,22 +251,13 @@ export class Lab implements CheckContext {
    * initiates the CHILD_SA; then traffic from a node must cross it. The kernel lab proves the acquire itself.
    */
   async trapSite(s: SiteLab, timeoutMs = 20_000): Promise<void> {
-    const from = this.siteTrigger(s);
-    if (!from) throw new Error(`${s.conn}: no node lies in the site's localTs; nothing on the gateway's side can reach it`);
+    if (!this.siteTrigger(s)) throw new Error(`${s.conn}: no node lies in the site's localTs; nothing on the gateway's side can reach it`);
     await dial(this.host(this.gatewayRole(s.gateway)), s.conn);
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const r = await this.host(from.role).exec(`ping -n -c 1 -W 1 ${s.lans[0].hostAddr}`);
-      if (r.code === 0) return;
-      await delay(200);
-    }
-    throw new Error(`${s.conn}: ${from.role} does not reach ${s.lans[0].hostAddr} through the site's tunnel within ${timeoutMs} ms`);
+    await pingThroughSite(this, s, timeoutMs);
   }
 
   gatewayRole(name: string): string {
-    const g = this.topology.gateways.find((x) => x.name === name);
-    if (!g) throw new Error(`the lab has no gateway ${name}`);
-    return g.role;
+    return gatewayRole(this.topology, name);
   }
 
   /** A client's virtual IP, from its ESTABLISHED IKE SA. */
@@ -332,28 +266,8 @@ export class Lab implements CheckContext {
   }
 
   /** Waits until every node that peers with a client's gateway routes the client's virtual IP via that gateway. */
-  async waitForBgp(timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    const want = (
-      await Promise.all(
-        this.topology.clients.map(async (c) => {
-          const vip = await this.vip(c);
-          if (!vip) throw new Error(`${c.role} has no virtual IP after initiating`);
-          const gw = this.topology.gateways.find((g) => g.name === c.gateway)!;
-          return gw.nodes.map((node) => ({ node, vip, via: gw.privateAddr }));
-        }),
-      )
-    ).flat();
-    let missing = want;
-    while (Date.now() < deadline) {
-      const routed = await Promise.all(missing.map(async (w) => (await this.host(w.node).exec(`ip -4 route get ${w.vip}`)).stdout.includes(`via ${w.via} `)));
-      missing = missing.filter((_, i) => !routed[i]);
-      if (missing.length === 0) return;
-      await delay(200);
-    }
-    const m = missing[0];
-    const rib = await this.host(m.node).exec("gobgp neighbor; gobgp global rib -a ipv4");
-    throw new Error(`${m.node} has no BGP route to ${m.vip} via ${m.via} after ${timeoutMs} ms:\n${rib.stdout}${rib.stderr}`);
+  waitForBgp(timeoutMs = 20_000): Promise<void> {
+    return waitForBgp(this, timeoutMs);
   }
 
   /** What doctor needs to judge one gateway of the lab: its model, what stage2 renders for it, a shell inside it. */
@@ -384,14 +298,4 @@ export class Lab implements CheckContext {
 /** What a client asks for: everything; the gateway must narrow it to what the class offers. */
 export const clientPeerSpec = (c: ClientLab) => ({ ...c, requestTs: ["0.0.0.0/0"] });
 
-export const sitePeerSpec = (s: SiteLab) => ({
-  conn: s.conn,
-  localAddrs: s.addrs,
-  floatingIp: s.floatingIp,
-  localTs: s.lans.map((l) => l.net),
-  remoteTs: s.gatewayTs,
-  localId: s.auth.localId,
-  remoteId: s.auth.remoteId,
-  ike: s.ike,
-  esp: s.esp,
-});
+export { sitePeerSpec };

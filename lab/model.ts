@@ -5,7 +5,8 @@ import { LabPki } from "./pki";
  * The lab's only changes to a stack's gateway, made per run (listed in docs/lab.md): the SSH host key is the one
  * generated for the gateway namespace's sshd; WireGuard peers' public keys are those of the lab's peers; gateway
  * certificates are issued by the run's CA (same identities) and certificate clients' CA and CRL are that CA's; the dataplane
- * is strongSwan's userspace ESP (this machine's kernel has no ESP). Nothing else differs from what production renders.
+ * is strongSwan's userspace ESP (this machine's kernel has no ESP; the kernel lab's VM keeps the kernel's). Nothing else
+ * differs from what production renders.
  */
 export interface LabOverrides {
   readonly hostKey: string;
@@ -13,13 +14,13 @@ export interface LabOverrides {
   readonly wgKeys: Readonly<Record<string, string>>;
 }
 
-export function applyLabOverrides(gw: GatewayModel, o: LabOverrides, pki?: LabPki): GatewayModel {
+export function applyLabOverrides(gw: GatewayModel, o: LabOverrides, pki?: LabPki, dataplane: GatewayModel["ipsec"]["dataplane"] = "libipsec"): GatewayModel {
   return {
     ...gw,
     server: { ...gw.server, hostKey: o.hostKey },
     ipsec: {
       ...gw.ipsec,
-      dataplane: "libipsec",
+      dataplane,
       roadWarriors: gw.ipsec.roadWarriors.map((rw) => {
         const local = rw.local.kind === "pubkey" && pki?.gateways[rw.local.keySecret] ? { ...rw.local, cert: pki.gateways[rw.local.keySecret].cert } : rw.local;
         const clients = rw.clients.kind === "pubkey" && pki ? { ...rw.clients, ca: pki.caCert, crl: pki.crl } : rw.clients;

@@ -223,7 +223,7 @@ export function renderGobgpdConfig(layout: LabLayout): string {
  * so a poller mirrors the best paths of the RIB into the main table (proto bgp) and removes withdrawn ones.
  */
 export const ROUTE_POLLER = `#!/bin/bash
-# Managed by stage2 lab: mirrors gobgpd's best paths into the kernel, like kube-router.
+# Managed by stage2 lab: mirrors gobgpd's best paths into the kernel, like kube-router, every $1 s (default 0.3).
 while :; do
   want=$(gobgp global rib -a ipv4 2>/dev/null | awk '$1 == "*>" { print $2 " " $3 }')
   while read -r net via; do
@@ -233,6 +233,6 @@ while :; do
     case $net in */*) ;; *) net=$net/32 ;; esac
     grep -qF "$net " <<< "$want" || ip route del "$net" proto bgp 2>/dev/null
   done
-  sleep 0.3
+  sleep "\${1:-0.3}"
 done
 `;

@@ -169,7 +169,11 @@ export function selectorSources(gw: GatewayModel): string[] {
   return nets.map((n) => hostIn(n, 2 ** (32 - prefixLength(n)) - 2));
 }
 
-export function labTopology(gateways: readonly GatewayModel[], prefix: string): Topology {
+/**
+ * `dataplane` is the gateways' IPsec dataplane in this lab: the namespace lab's kernel-libipsec needs selectorSources,
+ * the kernel lab's XFRM does not (its gateways get only what the cloud gives a server).
+ */
+export function labTopology(gateways: readonly GatewayModel[], prefix: string, dataplane: "libipsec" | "xfrm" = "libipsec"): Topology {
   if (!/^[a-z][a-z0-9]{1,7}$/.test(prefix)) throw new LayoutError(`lab prefix ${JSON.stringify(prefix)} must be 2-8 lower-case letters/digits`);
   if (gateways.length === 0) throw new LayoutError("the stack has no gateway");
   const ns = (role: string) => `${prefix}-${role}`;
@@ -278,7 +282,7 @@ export function labTopology(gateways: readonly GatewayModel[], prefix: string): 
         [
           { name: gw.publicInterface, addrs: [`${gw.server.ipv4}/32`] },
           { name: gw.private.interface, addrs: [gw.private.address] },
-          { name: "lo", addrs: selectorSources(gw).map((a) => `${a}/32`) },
+          ...(dataplane === "libipsec" ? [{ name: "lo", addrs: selectorSources(gw).map((a) => `${a}/32`) }] : []),
         ],
         upstream(gw.publicInterface),
         { managed: true },

@@ -2,7 +2,8 @@ import { planGateway } from "../../components/plan";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { parseArgs, UsageError } from "../args";
-import { Fact, factCounts } from "../../lab/checks";
+import { Fact } from "../../lab/checks";
+import { reportFacts } from "../../lab/fact-report";
 import { interruptAll } from "../../lab/exec";
 import { DEFAULT_PREFIX, defaultStateDir, Lab } from "../../lab/lab";
 import { destroyLab, labNamespaces } from "../../lab/netns";
@@ -32,11 +33,6 @@ Needs root. The namespace lab makes every secret for the run (the stack's secure
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-
-export function formatFact(f: Fact): string {
-  const mark = f.ok === undefined ? "n/a " : f.ok ? "PASS" : "FAIL";
-  return `${mark} ${f.id.padEnd(16)} ${f.what} — ${f.evidence}`;
-}
 
 export async function run(argv: string[]): Promise<number> {
   if (argv[0] === "shell") return shell(argv.slice(1));
@@ -139,23 +135,9 @@ async function up(stackFile: string, gateway: string | undefined, prefix: string
 }
 
 function report(facts: readonly Fact[]): boolean {
-  let group = "";
-  for (const f of facts) {
-    const g = f.gateway ? `${f.gateway} / ${f.connection ?? ""}${f.auth ? ` (${f.auth})` : ""}` : "";
-    if (g !== group) out(g ? `${g}` : "");
-    group = g;
-    out(`${g ? "  " : ""}${formatFact(f)}`);
-  }
-  const failed = facts.filter((f) => f.ok === false);
-  const counts = factCounts(facts);
-  const show = (m: Map<string, number>) => [...m].map(([k, n]) => `${k} ${n}`).join(", ");
-  out(`lab: facts per gateway: ${show(counts.gateway)}`);
-  out(`lab: facts per connection: ${show(counts.connection)}`);
-  out(`lab: facts per auth kind: ${show(counts.auth)}`);
-  out(
-    `lab: ${facts.filter((f) => f.ok).length} passed, ${failed.length} failed${failed.length ? `: ${failed.map((f) => `${f.gateway ?? ""}/${f.connection ?? ""} ${f.id}`).join(", ")}` : ""}`,
-  );
-  return failed.length === 0;
+  const { lines, green } = reportFacts(facts);
+  lines.forEach(out);
+  return green;
 }
 
 async function runAll(stackFile: string, gateway: string | undefined, prefix: string, keep: boolean): Promise<number> {

@@ -167,7 +167,7 @@ export async function runKernelChecks(layout: LabLayout, hosts: ReadonlyMap<Role
 }
 
 /** How much longer a probe may take in the emulated VM than on a gateway. */
-const EMULATION_SLOWDOWN = 6;
+export const EMULATION_SLOWDOWN = 6;
 
 /** What doctor needs to judge the kernel lab's gateway: its model as converged, the plan, a shell over the VM's SSH. */
 export function kernelDoctorContext(lab: KernelLab): DoctorContext {

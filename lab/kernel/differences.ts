@@ -35,7 +35,7 @@ export const KERNEL_LAB_DIFFERENCES: readonly Difference[] = [
   },
   {
     what: "sshd",
-    lab: "a drop-in /etc/ssh/sshd_config.d/stage2-kernel-lab.conf: only the VM's own host key, key login only, no PAM session; root's authorized_keys holds the run's key; root's ~/.bashrc and ~/.profile are empty (this machine's dotfiles stay out)",
+    lab: "a drop-in /etc/ssh/sshd_config.d/stage2-kernel-lab.conf: only the VM's own host key, key login only, no PAM session, up to 100 sessions on one connection (the lab multiplexes every host's commands); root's authorized_keys holds the run's key; root's ~/.bashrc and ~/.profile are empty (this machine's dotfiles stay out)",
     production: "the server's own sshd configuration",
   },
   {
@@ -72,6 +72,16 @@ export const KERNEL_LAB_DIFFERENCES: readonly Difference[] = [
     what: "observation",
     lab: "a table `inet stage2-lab-observe` (a counter on `meta ipsec exists` in the forward hook, no verdicts) shows that decrypted packets carry a secpath",
     production: "none",
+  },
+  {
+    what: "several gateways",
+    lab: "a stack of several gateways runs in one VM: each gateway is a systemd-nspawn container booting systemd as its own PID 1, in its own network namespace, its root an overlay over the VM's (private upper layer, own /tmp, own machine-id and SSH host key), with CAP_NET_ADMIN and a writable /proc/sys/net; the gateways share the VM's kernel, whose modules (esp4, wireguard, nf_tables, ...) the VM loads; the VM's own systemd runs none of the gateway's units",
+    production: "one Hetzner Cloud server, one kernel, per gateway",
+  },
+  {
+    what: "whole-stack secrets",
+    lab: "a stack of several gateways runs from the real stack file, unchanged: every secret is a value made for the run, gateway and client certificates are issued by the run's CA (identities kept), as in the namespace lab; the dataplane stays xfrm",
+    production: "the stack's Pulumi secrets and certificates",
   },
 ];
 

@@ -113,6 +113,8 @@ export function systemdLayer(hostKey: { priv: string; pub: string }, authorizedK
         // No PAM session: pam_systemd would start a logind session and user@0.service for every command,
         // which costs seconds each under TCG.
         "UsePAM no",
+        // The lab runs every host's commands over one multiplexed connection, many at once (a stack's checks).
+        "MaxSessions 100",
         "",
       ].join("\n"),
       mode: 0o644,

@@ -4,7 +4,7 @@ import * as net from "net";
 import * as path from "path";
 import { VmMode, renderScriptInit } from "./init-script";
 import { buildInitramfs } from "./initramfs";
-import { LAB_DIR_IN_VM, LayerFile, systemdLayer, writeLayer } from "./layer";
+import { LAB_DIR_IN_VM, LayerFile, systemdLayer, unitsToMask, writeLayer } from "./layer";
 import { pickKernel } from "./modules";
 import { MGMT_IF, MgmtNet, pickMgmtNet, qemuArgs } from "./qemu";
 import { SshSession, thisMachine, writeKnownHosts } from "../ssh";
@@ -56,6 +56,8 @@ export interface VmOptions {
   readonly mgmt?: MgmtNet;
   /** Networks the management network must not overlap (the lab's). */
   readonly avoidNets?: readonly string[];
+  /** systemd mode: units masked in the VM's layer besides unitsToMask() (the gateways' own, when they run in containers). */
+  readonly rootMasks?: readonly string[];
   /** Progress lines for the terminal. */
   readonly log?: (line: string) => void;
   /** Called with every console line of the VM. */
@@ -154,7 +156,7 @@ export class KernelVm {
     if (mode === "systemd") {
       const keys = this.makeKeys();
       sshPort = await freePort();
-      layer = systemdLayer({ priv: keys.hostPriv, pub: keys.hostPub }, keys.clientPub);
+      layer = systemdLayer({ priv: keys.hostPriv, pub: keys.hostPub }, keys.clientPub, [...unitsToMask(), ...(this.opts.rootMasks ?? [])]);
       const client = { keyFile: path.join(this.runDir, "client_key"), knownHostsFile: path.join(this.runDir, "known_hosts"), from: thisMachine };
       const target = { host: "127.0.0.1", port: sshPort, user: "root", hostKey: keys.hostPub };
       writeKnownHosts(client.knownHostsFile, [target]);

@@ -5,6 +5,11 @@ import { cpioArchive } from "../../lab/kernel/cpio";
 import { KERNEL_LAB_DIFFERENCES, formatDifferences } from "../../lab/kernel/differences";
 import { renderInit, renderScriptInit } from "../../lab/kernel/init-script";
 import { loadOrder, moduleName } from "../../lab/kernel/modules";
+import { containerRoot, renderContainerRoot, renderContainerStart } from "../../lab/kernel/containers";
+import { concurrencyLimit } from "../../doctor/shell-limit";
+import { labTopology } from "../../lab/topology";
+import { loadStackGateways } from "../../lab/stack";
+import { STACKS_DIR } from "../../stacks/load";
 import { kernelCmdline, pickMgmtNet, qemuArgs } from "../../lab/kernel/qemu";
 import { renderVmTopology } from "../../lab/kernel/topology";
 import { counterOf, renderObserveTable } from "../../lab/kernel/checks";
@@ -117,6 +122,60 @@ describe("kernel lab: pure parts", () => {
     assert.ok(!script.some((l) => l.includes(layout.addrs.floatingIp) && l.startsWith("addr add")), "the floating IP is the converge's job");
   });
 
+  it("builds a whole stack's topology in the VM with each gateway in a bare namespace for its container", () => {
+    const t = labTopology(loadStackGateways(path.join(STACKS_DIR, "Pulumi.prod.yaml")), "ks", "xfrm");
+    const script = renderVmTopology(t, "container").split("\n");
+    for (const g of t.gateways) {
+      const host = t.hosts.find((h) => h.role === g.role)!;
+      assert.ok(script.includes(`ip netns add ${host.ns}`), `${g.name}: a network namespace for its container`);
+      assert.ok(!script.some((l) => l.includes(`mnt/${g.role}`)), `${g.name}: no lab mount namespace (the container has its own root)`);
+      assert.ok(script.includes(`ip -n ${host.ns} -batch - <<'EOF'`));
+      assert.ok(script.includes(`addr add ${g.publicAddr}/32 dev ${g.publicInterface}`));
+      assert.ok(!script.some((l) => l.startsWith("addr add") && l.includes(" dev lo")), "XFRM needs no selector sources on lo");
+      assert.ok(!script.some((l) => l.includes(`nsenter --net=/run/netns/${host.ns} -- sysctl`)), "forwarding is the converge's");
+    }
+    const sw = t.hosts.find((h) => h.bridge)!;
+    assert.ok(script.includes("link add br0 type bridge") && script.includes(`link set ${sw.bridge![0]} master br0`), "the private network's switch");
+    assert.ok(!renderVmTopology(t, "container").includes("ip -batch - <<'EOF'\naddr"), "nothing is configured in the VM's own namespace");
+  });
+
+  it("boots a gateway container with its own systemd, network namespace, /tmp and CAP_NET_ADMIN, its gateway units unmasked", () => {
+    const root = renderContainerRoot("gw-a", ["strongswan.service", "bird.service"]);
+    assert.ok(root.includes(`mount -t overlay stage2-gw -o lowerdir=/run/stage2-kernel-lab/lower,upperdir=/run/stage2-kernel-lab/containers/gw-a/up,`));
+    assert.ok(root.includes(`f=${containerRoot("gw-a")}/etc/systemd/system/strongswan.service; [ "$(readlink "$f")" != /dev/null ] || rm "$f"`));
+    assert.ok(root.includes("modprobe -a esp4 xfrm_user") && root.includes(" wireguard ") && root.includes(" nf_tables "));
+    const start = renderContainerStart("gw-a", "ks-gw-a", "gw-a");
+    assert.ok(start.includes("--setenv=SYSTEMD_NSPAWN_API_VFS_WRITABLE=network"));
+    assert.ok(start.includes("--boot --register=no"));
+    assert.ok(start.includes("--tmpfs=/tmp --tmpfs=/var/tmp"));
+    assert.ok(start.includes(`--capability=CAP_NET_ADMIN --directory=${containerRoot("gw-a")} --network-namespace-path=/run/netns/ks-gw-a --machine=gw-a`));
+    assert.ok(start.includes("ino=$(stat -L -c %i /run/netns/ks-gw-a)"), "its systemd is found by network namespace");
+  });
+
+  it("runs at most N commands at once over the management connection, in order of arrival", async () => {
+    const limit = concurrencyLimit(2);
+    let now = 0;
+    let peak = 0;
+    const order: number[] = [];
+    await Promise.all(
+      [0, 1, 2, 3, 4].map((i) =>
+        limit(async () => {
+          peak = Math.max(peak, ++now);
+          await new Promise((r) => setTimeout(r, 5));
+          order.push(i);
+          now--;
+        }),
+      ),
+    );
+    assert.strictEqual(peak, 2);
+    assert.deepStrictEqual(order, [0, 1, 2, 3, 4]);
+    await assert.rejects(
+      limit(() => Promise.reject(new Error("boom"))),
+      /boom/,
+    );
+    assert.strictEqual(await limit(async () => "freed"), "freed", "a failed command frees its place");
+  });
+
   it("counts packets by rule comment in nft's JSON", () => {
     const json = JSON.stringify({
       nftables: [
@@ -145,6 +204,8 @@ describe("kernel lab: pure parts", () => {
       "stack",
       "conntrack",
       "observation",
+      "several gateways",
+      "whole-stack secrets",
     ]);
     assert.ok(formatDifferences().includes("  - stack: stacks/Pulumi.lab.yaml with ipsec.dataplane = xfrm"));
     const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "kernel-lab.md"), "utf8");
