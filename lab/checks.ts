@@ -29,6 +29,11 @@ export interface CheckContext {
   host(role: string): LabHost<string>;
   /** What doctor needs to judge this gateway (its model, the rendered plan, a shell inside it). */
   doctor(gateway: string): DoctorContext;
+  /**
+   * How long a ping waits for every reply (s), for a lab whose hosts run emulated and late: a reply that comes later
+   * is lost, and a probe that must stay unanswered waits this long too. Default: 2 s per reply, 1 s for an isolation probe.
+   */
+  readonly replyDeadlineS?: number;
 }
 
 /** Doctor's checks of the gateway side: the lab runs these itself and adds only what needs the peers. */
@@ -74,8 +79,9 @@ export function pingCounts(text: string): [number, number] {
   return m ? [Number(m[1]), Number(m[2])] : [0, 0];
 }
 
-async function ping(h: LabHost<string>, to: string, from?: string, count = 3): Promise<{ ok: boolean; evidence: string }> {
-  const text = await out(h, `ping -n -c ${count} -i 0.2 -W 2 ${from ? `-I ${from} ` : ""}${to}`);
+async function ping(ctx: CheckContext, h: LabHost<string>, to: string, from?: string, count = 3): Promise<{ ok: boolean; evidence: string }> {
+  const wait = ctx.replyDeadlineS ? `-w ${ctx.replyDeadlineS}` : "-W 2";
+  const text = await out(h, `ping -n -c ${count} -i 0.2 ${wait} ${from ? `-I ${from} ` : ""}${to}`);
   const [sent, got] = pingCounts(text);
   return { ok: sent > 0 && got === sent, evidence: `${got}/${sent} echo replies` };
 }
@@ -211,7 +217,7 @@ async function clientFacts(ctx: CheckContext, c: ClientLab, vips: ReadonlyMap<st
   );
   const targets = hostsInside(t, c.localTs).filter((h) => (t.nodes.some((n) => n.role === h.role) ? g.nodes.includes(h.role) : true));
   const bare = c.localTs.filter((p) => !targets.some((h) => contains(p, h.addr)));
-  const reached = vip ? await Promise.all(targets.map(async (h) => ({ h, r: await ping(client, h.addr, vip) }))) : [];
+  const reached = vip ? await Promise.all(targets.map(async (h) => ({ h, r: await ping(ctx, client, h.addr, vip) }))) : [];
   facts.push(
     fact(
       "rw-reach",
@@ -227,7 +233,7 @@ async function clientFacts(ctx: CheckContext, c: ClientLab, vips: ReadonlyMap<st
         .replace(/\s+uid \d+\s*$/, "")
         .trim()
     : "";
-  const back = vip ? await ping(ctx.host(node), vip) : { ok: false, evidence: "no virtual IP" };
+  const back = vip ? await ping(ctx, ctx.host(node), vip) : { ok: false, evidence: "no virtual IP" };
   facts.push(
     fact(
       "rw-return",
@@ -252,7 +258,7 @@ async function isolation(ctx: CheckContext, c: ClientLab, vip: string | undefine
   const text = others.length
     ? await out(
         ctx.host(c.role),
-        others.map((o) => `ping -n -c 1 -W 1 -I ${vip} ${o.addr} >/dev/null 2>&1 && echo "REACHED ${o.addr}" &`).join("\n") + "\nwait",
+        others.map((o) => `ping -n -c 1 -W ${ctx.replyDeadlineS ?? 1} -I ${vip} ${o.addr} >/dev/null 2>&1 && echo "REACHED ${o.addr}" &`).join("\n") + "\nwait",
       )
     : "";
   const reached = others.filter((o) => text.includes(`REACHED ${o.addr}`));
@@ -289,7 +295,9 @@ async function siteFacts(ctx: CheckContext, s: SiteLab): Promise<Fact[]> {
     ),
   ];
   const reach = node
-    ? await Promise.all(s.lans.map(async (l) => ({ l, there: await ping(ctx.host(node.role), l.hostAddr), back: await ping(ctx.host(l.host), node.addr) })))
+    ? await Promise.all(
+        s.lans.map(async (l) => ({ l, there: await ping(ctx, ctx.host(node.role), l.hostAddr), back: await ping(ctx, ctx.host(l.host), node.addr) })),
+      )
     : [];
   facts.push(
     fact(
@@ -307,7 +315,7 @@ async function siteFacts(ctx: CheckContext, s: SiteLab): Promise<Fact[]> {
 async function wireguardFact(ctx: CheckContext, p: WgPeerLab): Promise<Fact> {
   const g = gatewayOf(ctx.topology, p.gateway);
   // The ping first: a peer that has sent nothing yet has had no handshake.
-  const reach = await ping(ctx.host(p.role), p.gatewayTunnel);
+  const reach = await ping(ctx, ctx.host(p.role), p.gatewayTunnel);
   const [key, allowed, hs] = await Promise.all([
     out(ctx.host(p.role), "wg show wg0 public-key"),
     out(ctx.host(g.role), `wg show ${g.wgInterface} allowed-ips`),
@@ -349,7 +357,7 @@ async function ipsecNotOnWireguard(ctx: CheckContext, g: GatewayLab, c: ClientLa
     ].join("\n"),
   );
   const node = ctx.topology.nodes.find((n) => n.role === g.nodes[0])!;
-  const pinged = vip ? await ping(ctx.host(c.role), node.addr, vip, 5) : { ok: false, evidence: "no virtual IP" };
+  const pinged = vip ? await ping(ctx, ctx.host(c.role), node.addr, vip, 5) : { ok: false, evidence: "no virtual IP" };
   const counted = await out(
     gw,
     [

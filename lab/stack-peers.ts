@@ -93,6 +93,9 @@ export async function connectStackPeers(
       const gw = t.gateways.find((g) => g.name === p.gateway)!;
       const key = (await sh(ctx.host(gw.role), `wg show ${gw.wgInterface} public-key`)).trim();
       await startWgClient(ctx.host(p.role), p, key);
+      // Connected means a handshake: the first packets wait for it, and a slow gateway's reply can outlast them.
+      // Its outcome is the wireguard fact's to judge.
+      await ctx.host(p.role).exec(`ping -n -c 1 -w ${ctx.replyDeadlineS ?? 5} ${p.gatewayTunnel}`, { timeoutMs: 60_000 });
     }),
   ]);
   const t1 = Date.now();

@@ -51,6 +51,9 @@ const HOST_SLOWDOWN = 4;
 /** The gateway's units, masked in the VM's layer and unmasked in each container's root. */
 export const VM_ONLY_MASKS = GATEWAY_UNITS.filter((u) => u !== "ssh.service");
 
+/** A container's systemd brings sshd up; under CI's load its boot took over 2 minutes. */
+const SSHD_WAIT_MS = 600_000;
+
 /** Commands at once over the management connection (the layer's sshd allows 100 sessions on it). */
 const SESSIONS = 24;
 
@@ -65,6 +68,9 @@ const secondsSince = (t0: number): number => Math.round((Date.now() - t0) / 100)
 export class KernelStackLab implements StackLabContext {
   /** Each poll starts the gobgp client, costly under TCG with a node per kube-router neighbour. */
   readonly routePollS = 2;
+
+  /** A reply may come seconds late while the whole stack runs on emulated CPUs. */
+  readonly replyDeadlineS = 10;
 
   private constructor(
     readonly vm: KernelVm,
@@ -228,8 +234,10 @@ export class KernelStackLab implements StackLabContext {
         targets.map((t) => t.target),
       );
       const sessions = new Map(targets.map((t) => [t.name, new SshSession(client, t.target)]));
-      // The containers' sshd comes up with their systemd.
-      await Promise.all([...sessions.values()].map((s) => s.open(120_000)));
+      // The containers' sshd comes up with their systemd: waited on inside each container first (a boot under
+      // load outlasts any fixed SSH retry), then the connection has a short wait of its own.
+      await Promise.all(topology.gateways.map((g) => waitForUnit(hosts.get(g.role)!, "ssh.service", SSHD_WAIT_MS)));
+      await Promise.all([...sessions.values()].map((s) => s.open(30_000)));
       const lab = new KernelStackLab(vm, topology, hosts, stack, overrides, pki, secrets, sessions, timings, log);
       timings.ssh = secondsSince(t0);
       log(`kernel lab: SSH to ${stack.map((g) => `${g.name} (${g.server.ipv4})`).join(", ")} from ops, host keys pinned (${timings.ssh} s)`);
@@ -253,6 +261,22 @@ export class KernelStackLab implements StackLabContext {
       (e as Error).message += `\n--- kernel lab diagnostics ---\n${evidence}`;
       throw e;
     }
+  }
+}
+
+/** Polls until `unit` is active inside the container; fails with its state and the container's failed units. */
+async function waitForUnit(host: LabHost<string>, unit: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await host.exec(`systemctl is-active ${unit}`, { timeoutMs: 30_000 });
+    if (r.code === 0) return;
+    if (Date.now() >= deadline) {
+      const failed = (await host.exec("systemctl --failed --no-legend --plain; systemctl list-jobs --no-legend | head", { timeoutMs: 30_000 })).stdout;
+      throw new Error(
+        `${host.role}: ${unit} not active after ${timeoutMs / 1000} s (${r.stdout.trim() || r.stderr.trim()}); failed units and jobs:\n${failed}`,
+      );
+    }
+    await new Promise((res) => setTimeout(res, 1000));
   }
 }
 
