@@ -59,6 +59,6 @@ export function renderContainerStart(role: string, ns: string, machine: string):
     `  systemctl -q is-active ${containerUnit(role)} || { journalctl -u ${containerUnit(role)} --no-pager -o cat -n 30 >&2; exit 1; }`,
     "  sleep 0.1",
     "done",
-    `echo "${machine}: no systemd in its network namespace after 60 s" >&2; exit 1`,
+    `echo "${machine}: no systemd in its network namespace after 600 polls (60 s or more)" >&2; exit 1`,
   ].join("\n");
 }

@@ -191,7 +191,8 @@ export class KernelStackLab implements StackLabContext {
       // At most SESSIONS commands at once over the management connection: sshd refuses sessions beyond its MaxSessions.
       const limit = concurrencyLimit(SESSIONS);
       const root: LabHost<string> = { role: "vm", exec: (script, o) => mgmt.run(`bash -c "$(echo ${Buffer.from(script).toString("base64")} | base64 -d)"`, o) };
-      await sh(root, renderVmTopology(topology, "container"), { timeoutMs: 300_000 });
+      // Some 400 short processes for a stack of 23 hosts: 20 s on a quiet machine, 2 minutes beside CI's other tests.
+      await sh(root, renderVmTopology(topology, "container"), { timeoutMs: 900_000 });
       for (const h of topology.hosts.filter((x) => !x.managed))
         hosts.set(h.role, new VmNamespaceHost<string>(h.role, h.ns, mountFileOf(h.role), mgmt, HOST_SLOWDOWN, limit));
       timings.topology = secondsSince(t0);
@@ -207,7 +208,7 @@ export class KernelStackLab implements StackLabContext {
           await putFile(root, `${rootDir}/etc/ssh/ssh_host_ed25519_key.pub`, key.pub);
           await putFile(root, `${rootDir}/etc/machine-id`, randomBytes(16).toString("hex") + "\n", "0444");
           await putFile(root, `${rootDir}/etc/hostname`, `${g.name}\n`);
-          const leader = Number((await sh(root, renderContainerStart(g.role, ns, g.name), { timeoutMs: 120_000 })).trim());
+          const leader = Number((await sh(root, renderContainerStart(g.role, ns, g.name), { timeoutMs: 600_000 })).trim());
           hosts.set(g.role, new VmContainerHost(g.role, leader, mgmt, HOST_SLOWDOWN, limit));
         }),
       );
