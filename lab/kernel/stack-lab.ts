@@ -238,7 +238,7 @@ export class KernelStackLab implements StackLabContext {
       // The containers' sshd comes up with their systemd: waited on inside each container first (a boot under
       // load outlasts any fixed SSH retry), then the connection has a short wait of its own.
       await Promise.all(topology.gateways.map((g) => waitForUnit(hosts.get(g.role)!, "ssh.service", SSHD_WAIT_MS)));
-      await Promise.all([...sessions.values()].map((s) => s.open(30_000)));
+      await Promise.all([...sessions.values()].map((s) => s.open(120_000)));
       const lab = new KernelStackLab(vm, topology, hosts, stack, overrides, pki, secrets, sessions, timings, log);
       timings.ssh = secondsSince(t0);
       log(`kernel lab: SSH to ${stack.map((g) => `${g.name} (${g.server.ipv4})`).join(", ")} from ops, host keys pinned (${timings.ssh} s)`);

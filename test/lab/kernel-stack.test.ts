@@ -25,12 +25,18 @@ describe("kernel lab: the prod stack whole, each gateway on systemd (one boot)",
     requireVm(this);
     requireTools(this, "systemd-nspawn");
     this.timeout(40 * 60_000);
-    lab = await KernelStackLab.up({
-      stackFile: path.join(STACKS_DIR, "Pulumi.prod.yaml"),
-      name: RUN,
-      log: (l) => process.env.STAGE2_LAB_VERBOSE && console.log(`      ${l}`),
-    });
-    facts = await lab.check();
+    try {
+      lab = await KernelStackLab.up({
+        stackFile: path.join(STACKS_DIR, "Pulumi.prod.yaml"),
+        name: RUN,
+        log: (l) => process.env.STAGE2_LAB_VERBOSE && console.log(`      ${l}`),
+      });
+      facts = await lab.check();
+    } catch (e) {
+      // Said at once, with its diagnostics: mocha reports a hook's failure only when the whole file has run.
+      console.log(`      kernel lab (prod stack) failed: ${e instanceof Error ? e.message : String(e)}`);
+      throw e;
+    }
   });
 
   after(async () => {
