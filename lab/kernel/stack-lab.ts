@@ -20,23 +20,16 @@ import { loadStackGateways } from "../stack";
 import { connectStackPeers, gatewayRole, pingThroughSite, StackLabContext, startStackPeers } from "../stack-peers";
 import { labTopology, Topology } from "../topology";
 import { EMULATION_SLOWDOWN } from "./checks";
+import type { KernelLabOptions } from "./kernel-lab";
 import { containerRoot, renderContainerRoot, renderContainerStart } from "./containers";
 import { GATEWAY_UNITS } from "./layer";
 import { mountFileOf, renderVmTopology } from "./topology";
 import { VmContainerHost, VmNamespaceHost } from "./vm-hosts";
 import { KernelVm } from "./vm";
 
-export interface KernelStackLabOptions {
+/** The single-gateway run's options (the run name defaults to "stack"), every gateway of `stackFile`. */
+export interface KernelStackLabOptions extends Omit<KernelLabOptions, "stackFile" | "gateway"> {
   readonly stackFile: string;
-  /** Run name: one VM per name (default "stack"). */
-  readonly name?: string;
-  /** Namespace name prefix inside the VM. */
-  readonly prefix?: string;
-  readonly cpus?: number;
-  readonly memoryMiB?: number;
-  readonly log?: (line: string) => void;
-  readonly console?: (line: string) => void;
-  readonly keepOnFailure?: boolean;
 }
 
 /** A converge over SSH to a systemd gateway under TCG: every apply script runs emulated. */
