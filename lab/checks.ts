@@ -79,8 +79,15 @@ export function pingCounts(text: string): [number, number] {
   return m ? [Number(m[1]), Number(m[2])] : [0, 0];
 }
 
-async function ping(ctx: CheckContext, h: LabHost<string>, to: string, from?: string, count = 3): Promise<{ ok: boolean; evidence: string }> {
-  const wait = ctx.replyDeadlineS ? `-w ${ctx.replyDeadlineS}` : "-W 2";
+async function ping(
+  ctx: CheckContext,
+  h: LabHost<string>,
+  to: string,
+  from?: string,
+  count = 3,
+  deadlineS = ctx.replyDeadlineS,
+): Promise<{ ok: boolean; evidence: string }> {
+  const wait = deadlineS ? `-w ${deadlineS}` : "-W 2";
   const text = await out(h, `ping -n -c ${count} -i 0.2 ${wait} ${from ? `-I ${from} ` : ""}${to}`);
   const [sent, got] = pingCounts(text);
   return { ok: sent > 0 && got === sent, evidence: `${got}/${sent} echo replies` };
@@ -315,7 +322,8 @@ async function siteFacts(ctx: CheckContext, s: SiteLab): Promise<Fact[]> {
 async function wireguardFact(ctx: CheckContext, p: WgPeerLab): Promise<Fact> {
   const g = gatewayOf(ctx.topology, p.gateway);
   // The ping first: a peer that has sent nothing yet has had no handshake.
-  const reach = await ping(ctx, ctx.host(p.role), p.gatewayTunnel);
+  // wireguard-go on both ends of a loaded machine answers late at times: every reply is waited for up to 5 s.
+  const reach = await ping(ctx, ctx.host(p.role), p.gatewayTunnel, undefined, 3, ctx.replyDeadlineS ?? 5);
   const [key, allowed, hs] = await Promise.all([
     out(ctx.host(p.role), "wg show wg0 public-key"),
     out(ctx.host(g.role), `wg show ${g.wgInterface} allowed-ips`),
