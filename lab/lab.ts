@@ -5,7 +5,7 @@ import { RenderContext } from "../components/model/context";
 import { GatewayModel } from "../components/model/gateway";
 import { DoctorContext } from "../doctor/types";
 import { labShell } from "../doctor/lab-shell";
-import { Fact, listSas, runChecks } from "./checks";
+import { clientVip, Fact, runChecks } from "./checks";
 import { converge, ConvergeResult } from "./converge";
 import { NamespaceHost } from "./host";
 import { applyLabOverrides, LabOverrides } from "./model";
@@ -261,8 +261,8 @@ export class Lab implements StackLabContext {
   }
 
   /** A client's virtual IP, from its ESTABLISHED IKE SA. */
-  async vip(c: ClientLab): Promise<string | undefined> {
-    return (await listSas(this.host(c.role), c.conn)).find((s) => s.state === "ESTABLISHED")?.localVips[0];
+  vip(c: ClientLab): Promise<string | undefined> {
+    return clientVip(this, c);
   }
 
   /** Waits until every node that peers with a client's gateway routes the client's virtual IP via that gateway. */

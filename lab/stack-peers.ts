@@ -2,7 +2,7 @@ import { classProfiles } from "../components/clients/profile";
 import { CLIENT_SECRETS_FILE, clientCertName, clientTrustFile, renderClientSecrets, renderClientSwanctl } from "../components/clients/swanctl-client";
 import { GatewayModel } from "../components/model/gateway";
 import { contains } from "../components/model/net";
-import { CheckContext, listSas } from "./checks";
+import { CheckContext, clientVip } from "./checks";
 import { sh } from "./host";
 import { dial, startGobgpd, startPeerCharon, startWgClient } from "./peer-hosts";
 import { CLIENT_LAB_DROP_IN, renderClientLabDropIn, renderNodeGobgpd, renderSitePeerSwanctl } from "./peers";
@@ -124,7 +124,7 @@ export async function waitForBgp(ctx: StackLabContext, timeoutMs = 20_000): Prom
   const want = (
     await Promise.all(
       ctx.topology.clients.map(async (c) => {
-        const vip = (await listSas(ctx.host(c.role), c.conn)).find((s) => s.state === "ESTABLISHED")?.localVips[0];
+        const vip = await clientVip(ctx, c);
         if (!vip) throw new Error(`${c.role} has no virtual IP after initiating`);
         const gw = ctx.topology.gateways.find((g) => g.name === c.gateway)!;
         return gw.nodes.map((node) => ({ node, vip, via: gw.privateAddr }));

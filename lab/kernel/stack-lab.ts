@@ -24,7 +24,7 @@ import type { KernelLabOptions } from "./kernel-lab";
 import { containerRoot, renderContainerRoot, renderContainerStart } from "./containers";
 import { GATEWAY_UNITS } from "./layer";
 import { mountFileOf, renderVmTopology } from "./topology";
-import { VmContainerHost, VmNamespaceHost } from "./vm-hosts";
+import { VmContainerHost, VmNamespaceHost, VmRootHost } from "./vm-hosts";
 import { KernelVm } from "./vm";
 
 /** The single-gateway run's options (the run name defaults to "stack"), every gateway of `stackFile`. */
@@ -183,7 +183,7 @@ export class KernelStackLab implements StackLabContext {
 
       // At most SESSIONS commands at once over the management connection: sshd refuses sessions beyond its MaxSessions.
       const limit = concurrencyLimit(SESSIONS);
-      const root: LabHost<string> = { role: "vm", exec: (script, o) => mgmt.run(`bash -c "$(echo ${Buffer.from(script).toString("base64")} | base64 -d)"`, o) };
+      const root = new VmRootHost<string>("vm", mgmt);
       // Some 400 short processes for a stack of 23 hosts: 20 s on a quiet machine, 2 minutes beside CI's other tests.
       await sh(root, renderVmTopology(topology, "container"), { timeoutMs: 900_000 });
       for (const h of topology.hosts.filter((x) => !x.managed))

@@ -13,9 +13,9 @@ const UNLIMITED: Limit = (fn) => fn();
 const asCommand = (prefix: string, script: string): string => `${prefix} bash -c "$(echo ${Buffer.from(script, "utf8").toString("base64")} | base64 -d)"`;
 
 /** The gateway: the VM itself (its root namespace, its systemd), reached over the management SSH connection. */
-export class VmRootHost implements LabHost {
+export class VmRootHost<R extends string = Role> implements LabHost<R> {
   constructor(
-    readonly role: Role,
+    readonly role: R,
     private readonly ssh: SshSession,
   ) {}
 

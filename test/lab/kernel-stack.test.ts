@@ -6,6 +6,7 @@ import { requireVm } from "../helpers/vm";
 import { Fact, factCounts, listSas } from "../../lab/checks";
 import { sh } from "../../lab/host";
 import { KernelStackLab } from "../../lab/kernel/stack-lab";
+import { VmRootHost } from "../../lab/kernel/vm-hosts";
 import { GATEWAY_UNITS } from "../../lab/kernel/layer";
 import { STACKS_DIR } from "../../stacks/load";
 
@@ -95,7 +96,7 @@ describe("kernel lab: the prod stack whole, each gateway on systemd (one boot)",
   });
 
   it("the VM's own systemd runs none of the gateway's units: only the containers do", async () => {
-    const root = { role: "vm", exec: (s: string, o = {}) => lab!.vm.ssh!.run(`bash -c "$(echo ${Buffer.from(s).toString("base64")} | base64 -d)"`, o) };
+    const root = new VmRootHost<string>("vm", lab!.vm.ssh!);
     const units = GATEWAY_UNITS.filter((u) => u !== "ssh.service");
     const states = (await sh(root, `systemctl is-enabled ${units.join(" ")} || true`, { timeoutMs: 60_000 })).trim().split("\n");
     assert.deepStrictEqual(
