@@ -22,7 +22,8 @@ export async function startPeerCharon(
     host,
     [
       detach("/usr/lib/ipsec/charon"),
-      "for i in $(seq 100); do swanctl --stats >/dev/null 2>&1 && break; sleep 0.05; done",
+      // Its VICI socket answers once charon has loaded its plugins: 60 s, for a peer among many on emulated CPUs.
+      "t=$((SECONDS + 60)); until swanctl --stats >/dev/null 2>&1 || [ $SECONDS -ge $t ]; do sleep 0.05; done",
       "swanctl --load-all --noprompt",
     ].join("\n"),
   );
@@ -66,7 +67,8 @@ export async function startGobgpd(host: LabHost<string>, config: string, pollS =
       "gobgpd -t toml -f /etc/gobgpd.toml --dry-run >/dev/null",
       `setsid gobgpd -t toml -f /etc/gobgpd.toml -l info --log-plain --pprof-disable --api-hosts 127.0.0.1:50051 </dev/null >/var/log/gobgpd.log 2>&1 &`,
       detach(`/etc/stage2-lab/bgp-routes ${pollS}`),
-      "for i in $(seq 100); do gobgp global >/dev/null 2>&1 && break; sleep 0.05; done",
+      // Its API answers once the daemon has started: 60 s, for a node among many on emulated CPUs.
+      "t=$((SECONDS + 60)); until gobgp global >/dev/null 2>&1 || [ $SECONDS -ge $t ]; do sleep 0.05; done",
       "gobgp global",
     ].join("\n"),
   );

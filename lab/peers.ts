@@ -224,15 +224,28 @@ export function renderGobgpdConfig(layout: LabLayout): string {
  */
 export const ROUTE_POLLER = `#!/bin/bash
 # Managed by stage2 lab: mirrors gobgpd's best paths into the kernel, like kube-router, every $1 s (default 0.3).
+# The kernel is touched only when the RIB changed, a route did not go in, or every 30th poll (a route removed
+# behind its back): under emulation every command is costly.
+last=""; n=0
 while :; do
-  want=$(gobgp global rib -a ipv4 2>/dev/null | awk '$1 == "*>" { print $2 " " $3 }')
-  while read -r net via; do
-    [ -n "$net" ] && ip route replace "$net" via "$via" proto bgp 2>/dev/null
-  done <<< "$want"
-  ip -4 route show proto bgp | while read -r net _; do
-    case $net in */*) ;; *) net=$net/32 ;; esac
-    grep -qF "$net " <<< "$want" || ip route del "$net" proto bgp 2>/dev/null
-  done
+  n=$(( (n + 1) % 30 )); [ $n -ne 0 ] || last=""
+  if rib=$(gobgp global rib -a ipv4 2>/dev/null); then
+    want=""
+    while read -r best net via _; do
+      [ "$best" = "*>" ] && want+="$net $via"$'\\n'
+    done <<< "$rib"
+    if [ "$want" != "$last" ]; then
+      ok=1
+      while read -r net via; do
+        [ -z "$net" ] || ip route replace "$net" via "$via" proto bgp 2>/dev/null || ok=0
+      done <<< "$want"
+      while read -r net _; do
+        case $net in */*) ;; *) net=$net/32 ;; esac
+        [[ $'\\n'$want == *$'\\n'"$net "* ]] || ip route del "$net" proto bgp 2>/dev/null
+      done < <(ip -4 route show proto bgp)
+      [ $ok = 0 ] || last=$want
+    fi
+  fi
   sleep "\${1:-0.3}"
 done
 `;

@@ -228,15 +228,18 @@ export class KernelStackLab implements StackLabContext {
         targets.map((t) => t.target),
       );
       const sessions = new Map(targets.map((t) => [t.name, new SshSession(client, t.target)]));
+      const lab = new KernelStackLab(vm, topology, hosts, stack, overrides, pki, secrets, sessions, timings, log);
+      // The peers need nothing of the gateways but their models: they start while the containers boot.
+      const peers = startStackPeers(lab);
+      peers.catch(() => undefined);
       // The containers' sshd comes up with their systemd: waited on inside each container first (a boot under
       // load outlasts any fixed SSH retry), then the connection has a short wait of its own.
       await Promise.all(topology.gateways.map((g) => waitForUnit(hosts.get(g.role)!, "ssh.service", SSHD_WAIT_MS)));
       await Promise.all([...sessions.values()].map((s) => s.open(120_000)));
-      const lab = new KernelStackLab(vm, topology, hosts, stack, overrides, pki, secrets, sessions, timings, log);
       timings.ssh = secondsSince(t0);
       log(`kernel lab: SSH to ${stack.map((g) => `${g.name} (${g.server.ipv4})`).join(", ")} from ops, host keys pinned (${timings.ssh} s)`);
 
-      const [results] = await Promise.all([Promise.all(lab.models().map((m) => lab.converge(m))), startStackPeers(lab)]);
+      const [results] = await Promise.all([Promise.all(lab.models().map((m) => lab.converge(m))), peers]);
       timings.converge = secondsSince(t0);
       log(
         `kernel lab: converged ${results.length} gateway(s), ${results.reduce((n, r) => n + r.activated, 0)} concern(s) activated; peers started (${timings.converge} s)`,

@@ -1,3 +1,4 @@
+import { shq } from "../../components/host/apply-script";
 import { Limit } from "../../doctor/shell-limit";
 import { RunOptions, RunResult } from "../exec";
 import { LabHost } from "../host";
@@ -9,8 +10,8 @@ const stretched = (opts: RunOptions, slowdown: number): RunOptions => (slowdown 
 
 const UNLIMITED: Limit = (fn) => fn();
 
-/** A script as one word for the remote shell: base64 survives any quoting. */
-const asCommand = (prefix: string, script: string): string => `${prefix} bash -c "$(echo ${Buffer.from(script, "utf8").toString("base64")} | base64 -d)"`;
+/** A script as one quoted word for the remote shell: one simple command, which the remote shell execs (no fork, no decoder). */
+const asCommand = (prefix: string, script: string): string => `${prefix} bash -c ${shq(script)}`;
 
 /** The gateway: the VM itself (its root namespace, its systemd), reached over the management SSH connection. */
 export class VmRootHost<R extends string = Role> implements LabHost<R> {

@@ -1,0 +1,60 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ROUTE_POLLER } from "../../lab/peers";
+import { requireRoot, requireTools } from "../helpers/env";
+
+/** The kube-router stand-in on the lab's nodes, run against a real gobgpd in a network namespace of its own. */
+describe("the nodes' route poller (gobgpd's best paths into the kernel)", function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(function () {
+    requireRoot(this);
+    requireTools(this, "unshare", "ip", "gobgpd", "gobgp");
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "stage2-poller-"));
+    fs.writeFileSync(path.join(dir, "poller"), ROUTE_POLLER, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "gobgpd.toml"), '[global.config]\n  as = 64512\n  router-id = "192.0.2.1"\n  port = -1\n');
+  });
+  after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("adds a best path, puts back a route removed behind its back, removes a withdrawn one", () => {
+    const script = [
+      "set -e",
+      "ip link set lo up",
+      "ip link add d0 type veth peer name d1; ip address add 192.0.2.1/24 dev d0; ip link set d1 up; ip link set d0 up",
+      `gobgpd -t toml -f ${dir}/gobgpd.toml --api-hosts 127.0.0.1:50051 --pprof-disable >/dev/null 2>&1 & g=$!`,
+      `${dir}/poller 0.1 & p=$!`,
+      'trap "kill $p $g" EXIT',
+      'wait_for() { for i in $(seq 300); do eval "$1" && return 0; sleep 0.05; done; echo "timed out: $1"; return 1; }',
+      "wait_for 'gobgp global >/dev/null 2>&1'",
+      "gobgp global rib -a ipv4 add 10.9.0.0/24 nexthop 192.0.2.9",
+      "gobgp global rib -a ipv4 add 10.9.1.0/24 nexthop 192.0.2.10",
+      "wait_for '[ $(ip -4 route show proto bgp | wc -l) = 2 ]'",
+      'echo "added:"; ip -4 route show proto bgp',
+      "ip route del 10.9.0.0/24 proto bgp",
+      "wait_for '[ $(ip -4 route show proto bgp | wc -l) = 2 ]'",
+      'echo "put back:"; ip -4 route show proto bgp',
+      "gobgp global rib -a ipv4 del 10.9.1.0/24",
+      "wait_for '[ $(ip -4 route show proto bgp | wc -l) = 1 ]'",
+      'echo "withdrawn:"; ip -4 route show proto bgp',
+    ].join("\n");
+    const r = spawnSync("unshare", ["--net", "bash", "-c", script], { encoding: "utf8", timeout: 50_000 });
+    const lines = `${r.stdout}${r.stderr}`
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
+    assert.equal(r.status, 0, lines.join("\n"));
+    assert.deepEqual(lines, [
+      "added:",
+      "10.9.0.0/24 via 192.0.2.9 dev d0",
+      "10.9.1.0/24 via 192.0.2.10 dev d0",
+      "put back:",
+      "10.9.0.0/24 via 192.0.2.9 dev d0",
+      "10.9.1.0/24 via 192.0.2.10 dev d0",
+      "withdrawn:",
+      "10.9.0.0/24 via 192.0.2.9 dev d0",
+    ]);
+  });
+});
