@@ -33,6 +33,10 @@ export function renderContainerRoot(role: string, unmask: readonly string[]): st
     `mkdir -p ${d}/up ${d}/work ${d}/root`,
     `mountpoint -q ${d}/root || mount -t overlay stage2-gw -o lowerdir=${LOWER},upperdir=${d}/up,workdir=${d}/work ${d}/root`,
     ...unmask.map((u) => `f=${d}/root/etc/systemd/system/${u}; [ "$(readlink "$f")" != /dev/null ] || rm "$f"`),
+    // No generator runs in the container: what they would add (units for this machine's fstab, init scripts and
+    // database clusters) is the machine's, not the gateway's, and each daemon-reload would run them all, emulated.
+    `mkdir -p ${d}/root/etc/systemd/system-generators`,
+    `for g in ${d}/root/lib/systemd/system-generators/* ${d}/root/usr/lib/systemd/system-generators/*; do if [ -e "$g" ]; then ln -sfn /dev/null ${d}/root/etc/systemd/system-generators/"\${g##*/}"; fi; done`,
     `modprobe -a ${GATEWAY_MODULES.join(" ")}`,
   ].join("\n");
 }

@@ -75,7 +75,7 @@ export const KERNEL_LAB_DIFFERENCES: readonly Difference[] = [
   },
   {
     what: "several gateways",
-    lab: "a stack of several gateways runs in one VM: each gateway is a systemd-nspawn container booting systemd as its own PID 1, in its own network namespace, its root an overlay over the VM's (private upper layer, own /tmp, own machine-id and SSH host key), with CAP_NET_ADMIN and a writable /proc/sys/net; the gateways share the VM's kernel, whose modules (esp4, wireguard, nf_tables, ...) the VM loads; the VM's own systemd runs none of the gateway's units",
+    lab: "a stack of several gateways runs in one VM: each gateway is a systemd-nspawn container booting systemd as its own PID 1, in its own network namespace, its root an overlay over the VM's (private upper layer, own /tmp, own machine-id and SSH host key), with CAP_NET_ADMIN and a writable /proc/sys/net, and no systemd generator (units this machine's fstab, init scripts or database clusters would add are the machine's); the gateways share the VM's kernel, whose modules (esp4, wireguard, nf_tables, ...) the VM loads; the VM's own systemd runs none of the gateway's units",
     production: "one Hetzner Cloud server, one kernel, per gateway",
   },
   {

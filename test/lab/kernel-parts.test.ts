@@ -143,6 +143,12 @@ describe("kernel lab: pure parts", () => {
     const root = renderContainerRoot("gw-a", ["strongswan.service", "bird.service"]);
     assert.ok(root.includes(`mount -t overlay stage2-gw -o lowerdir=/run/stage2-kernel-lab/lower,upperdir=/run/stage2-kernel-lab/containers/gw-a/up,`));
     assert.ok(root.includes(`f=${containerRoot("gw-a")}/etc/systemd/system/strongswan.service; [ "$(readlink "$f")" != /dev/null ] || rm "$f"`));
+    assert.ok(
+      root.includes(
+        `for g in ${containerRoot("gw-a")}/lib/systemd/system-generators/* ${containerRoot("gw-a")}/usr/lib/systemd/system-generators/*; do if [ -e "$g" ]; then ln -sfn /dev/null ${containerRoot("gw-a")}/etc/systemd/system-generators/"\${g##*/}"; fi; done`,
+      ),
+      "every generator masked in the container's own layer",
+    );
     assert.ok(root.includes("modprobe -a esp4 xfrm_user") && root.includes(" wireguard ") && root.includes(" nf_tables "));
     const start = renderContainerStart("gw-a", "ks-gw-a", "gw-a");
     assert.ok(start.includes("--setenv=SYSTEMD_NSPAWN_API_VFS_WRITABLE=network"));

@@ -82,16 +82,18 @@ describe("kernel lab: the prod stack whole, each gateway on systemd (one boot)",
           "ip -o xfrm state | grep -c 'proto esp'",
           "ip -d link show wg0 | grep -c 'wireguard'",
           "ip link show ipsec0 >/dev/null 2>&1 && echo ipsec0 || echo no-ipsec0",
+          "find /run/systemd/generator /run/systemd/generator.early /run/systemd/generator.late -mindepth 1 2>/dev/null | wc -l",
         ].join("\n"),
         { timeoutMs: 60_000 },
       );
-      const [virt, pid1, host, a1, a2, a3, a4, starter, esp, wg, ipsec0] = text.trim().split("\n");
+      const [virt, pid1, host, a1, a2, a3, a4, starter, esp, wg, ipsec0, generated] = text.trim().split("\n");
       assert.deepStrictEqual([virt, pid1, host], ["systemd-nspawn", "systemd", g.name], g.name);
       assert.deepStrictEqual([a1, a2, a3, a4], ["active", "active", "active", "active"], `${g.name}: strongswan bird nftables wg-quick`);
       assert.strictEqual(starter, "masked", `${g.name}: strongswan-starter`);
       assert.ok(Number(esp) >= 2, `${g.name}: ${esp} ESP states in its kernel XFRM`);
       assert.strictEqual(wg, "1", `${g.name}: wg0 is a kernel WireGuard link`);
       assert.strictEqual(ipsec0, "no-ipsec0", `${g.name}: no kernel-libipsec TUN`);
+      assert.strictEqual(generated, "0", `${g.name}: no unit made by a generator from this machine's files`);
     }
   });
 
