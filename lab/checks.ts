@@ -1,3 +1,4 @@
+import { PATIENT_GOBGP } from "./peers";
 import { contains } from "../components/model/net";
 import { hostIn, prefixLength } from "./address";
 import { birdCheck } from "../doctor/checks/bird";
@@ -161,7 +162,7 @@ export function coveredBy(prefix: string, nets: readonly string[], depth = 8): b
 async function gatewayFacts(ctx: CheckContext, g: GatewayLab): Promise<Fact[]> {
   return Promise.all(
     g.nodes.map(async (role) => {
-      const text = await out(ctx.host(role), `gobgp neighbor ${g.privateAddr} adj-in -a ipv4`);
+      const text = await out(ctx.host(role), `${PATIENT_GOBGP}\ngobgp neighbor ${g.privateAddr} adj-in -a ipv4`);
       const got = [...new Set([...text.matchAll(/\b(\d+\.\d+\.\d+\.\d+\/\d+)\b/g)].map((m) => m[1]))].sort();
       const extra = got.filter((p) => !coveredBy(p, g.exported));
       const missing = g.exported.filter((n) => !got.some((p) => contains(p, n.split("/")[0]) && prefixLength(p) <= prefixLength(n)));

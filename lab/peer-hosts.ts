@@ -2,7 +2,7 @@ import { shq } from "../components/host/apply-script";
 import { networkOf } from "../components/model/net";
 import { LabHost, putFile, sh } from "./host";
 import { LabLayout } from "./layout";
-import { renderGobgpdConfig, renderPeerStrongswanConf, ROUTE_POLLER } from "./peers";
+import { PATIENT_GOBGP, renderGobgpdConfig, renderPeerStrongswanConf, ROUTE_POLLER } from "./peers";
 
 /** Starts and drives the lab's peers (configured directly by the lab: they are not stage2 hosts). */
 
@@ -68,7 +68,8 @@ export async function startGobgpd(host: LabHost<string>, config: string, pollS =
       `setsid gobgpd -t toml -f /etc/gobgpd.toml -l info --log-plain --pprof-disable --api-hosts 127.0.0.1:50051 </dev/null >/var/log/gobgpd.log 2>&1 &`,
       detach(`/etc/stage2-lab/bgp-routes ${pollS}`),
       // Its API answers once the daemon has started: 60 s, for a node among many on emulated CPUs.
-      "t=$((SECONDS + 60)); until gobgp global >/dev/null 2>&1 || [ $SECONDS -ge $t ]; do sleep 0.05; done",
+      PATIENT_GOBGP,
+      "t=$((SECONDS + 60)); until gobgp global >/dev/null || [ $SECONDS -ge $t ]; do sleep 0.05; done",
       "gobgp global",
     ].join("\n"),
   );

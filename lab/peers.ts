@@ -222,6 +222,23 @@ export function renderGobgpdConfig(layout: LabLayout): string {
  * What kube-router does with the routes its gobgpd learns: put them in the kernel. gobgpd runs without zebra,
  * so a poller mirrors the best paths of the RIB into the main table (proto bgp) and removes withdrawn ones.
  */
+/**
+ * A shell function in front of the gobgp client: gobgp 3.10 gives gobgpd's API 1 s to answer ("context deadline
+ * exceeded"), which a node among many on emulated CPUs can miss while gobgpd runs; that error is retried for 30 s.
+ * Prepended to every lab script that calls gobgp; its output is stdout and stderr together.
+ */
+export const PATIENT_GOBGP = [
+  "gobgp() {",
+  "  local out rc t=$((SECONDS + 30))",
+  "  while :; do",
+  '    out=$(command gobgp "$@" 2>&1); rc=$?',
+  '    [ $rc -ne 0 ] && [[ $out == *"context deadline exceeded"* ]] && [ $SECONDS -lt $t ] || break',
+  "    sleep 0.1",
+  "  done",
+  "  printf '%s\\n' \"$out\"; return $rc",
+  "}",
+].join("\n");
+
 export const ROUTE_POLLER = `#!/bin/bash
 # Managed by stage2 lab: mirrors gobgpd's best paths into the kernel, like kube-router, every $1 s (default 0.3).
 # The kernel is touched only when the RIB changed, a route did not go in, or every 30th poll (a route removed

@@ -5,7 +5,7 @@ import { contains } from "../components/model/net";
 import { CheckContext, clientVip } from "./checks";
 import { sh } from "./host";
 import { dial, startGobgpd, startPeerCharon, startWgClient } from "./peer-hosts";
-import { CLIENT_LAB_DROP_IN, renderClientLabDropIn, renderNodeGobgpd, renderSitePeerSwanctl } from "./peers";
+import { CLIENT_LAB_DROP_IN, PATIENT_GOBGP, renderClientLabDropIn, renderNodeGobgpd, renderSitePeerSwanctl } from "./peers";
 import { LabPki } from "./pki";
 import { ClientLab, SiteLab, Topology } from "./topology";
 
@@ -139,7 +139,7 @@ export async function waitForBgp(ctx: StackLabContext, timeoutMs = 20_000): Prom
     await delay(200);
   }
   const m = missing[0];
-  const rib = await ctx.host(m.node).exec("gobgp neighbor; gobgp global rib -a ipv4");
+  const rib = await ctx.host(m.node).exec(`${PATIENT_GOBGP}\ngobgp neighbor; gobgp global rib -a ipv4`);
   throw new Error(`${m.node} has no BGP route to ${m.vip} via ${m.via} after ${timeoutMs} ms:\n${rib.stdout}${rib.stderr}`);
 }
 

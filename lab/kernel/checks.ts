@@ -1,3 +1,4 @@
+import { PATIENT_GOBGP } from "../peers";
 import { POOL_WITHOUT_IPSEC } from "../../components/nftables/render";
 import { contains } from "../../components/model/net";
 import { labShell } from "../../doctor/lab-shell";
@@ -113,7 +114,7 @@ export async function runKernelChecks(layout: LabLayout, hosts: ReadonlyMap<Role
   add("rw reaches node through the tunnel", pingOk(ping, 5), pingLine(ping));
   add("gw: `meta ipsec exists` counts the road warrior's decrypted packets", before >= 0 && after - before >= 5, `counter ${before} → ${after}`);
   add("IPsec packets never cross wg0", wgBefore === wgAfter, `${wgIf} rx/tx packets ${wgBefore.replace("\n", "/")} → ${wgAfter.replace("\n", "/")}`);
-  const bgp = await out(node, `gobgp global rib -a ipv4; ip route show proto bgp; ping -c 3 -i 0.2 -W 3 ${vip ?? "0.0.0.0"}`);
+  const bgp = await out(node, `${PATIENT_GOBGP}\ngobgp global rib -a ipv4; ip route show proto bgp; ping -c 3 -i 0.2 -W 3 ${vip ?? "0.0.0.0"}`);
   // A best path covering the virtual IP, from gw: the pool announced whole, or the /32 learned from table 220.
   const best = bgp.split("\n").find(
     (l) =>

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ROUTE_POLLER } from "../../lab/peers";
+import { PATIENT_GOBGP, ROUTE_POLLER } from "../../lab/peers";
 import { requireRoot, requireTools } from "../helpers/env";
 
 /** The kube-router stand-in on the lab's nodes, run against a real gobgpd in a network namespace of its own. */
@@ -56,5 +56,38 @@ describe("the nodes' route poller (gobgpd's best paths into the kernel)", functi
       "withdrawn:",
       "10.9.0.0/24 via 192.0.2.9 dev d0",
     ]);
+  });
+});
+
+describe("the lab's gobgp calls (PATIENT_GOBGP)", () => {
+  const run = (failures: number, error: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stage2-gobgp-"));
+    try {
+      // A stand-in client: fails `failures` times with `error`, then prints its arguments.
+      fs.writeFileSync(
+        path.join(dir, "gobgp"),
+        `#!/bin/bash\nn=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/n\nif [ $n -lt ${failures} ]; then echo "${error}" >&2; exit 1; fi\necho "ok $*"\n`,
+        { mode: 0o755 },
+      );
+      const r = spawnSync("bash", ["-c", `${PATIENT_GOBGP}\ngobgp global rib`], {
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+      });
+      return { code: r.status, out: r.stdout.trim(), calls: Number(fs.readFileSync(path.join(dir, "n"), "utf8")) };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it("retries the client's 1 s dial timeout until gobgpd answers", () => {
+    assert.deepEqual(run(3, "context deadline exceeded"), { code: 0, out: "ok global rib", calls: 4 });
+  });
+
+  it("gives any other error back at once, with its exit code", () => {
+    assert.deepEqual(run(3, "rpc error: code = NotFound desc = neighbor not found"), {
+      code: 1,
+      out: "rpc error: code = NotFound desc = neighbor not found",
+      calls: 1,
+    });
   });
 });
