@@ -67,8 +67,8 @@ export async function startGobgpd(host: LabHost<string>, config: string, pollS =
       "gobgpd -t toml -f /etc/gobgpd.toml --dry-run >/dev/null",
       `setsid gobgpd -t toml -f /etc/gobgpd.toml -l info --log-plain --pprof-disable --api-hosts 127.0.0.1:50051 </dev/null >/var/log/gobgpd.log 2>&1 &`,
       detach(`/etc/stage2-lab/bgp-routes ${pollS}`),
-      // Its API answers once the daemon has started: 60 s, for a node among many on emulated CPUs.
       PATIENT_GOBGP,
+      // Its API answers once the daemon has started: 60 s, for a node among many on emulated CPUs.
       "t=$((SECONDS + 60)); until gobgp global >/dev/null || [ $SECONDS -ge $t ]; do sleep 0.05; done",
       "gobgp global",
     ].join("\n"),

@@ -219,10 +219,6 @@ export function renderGobgpdConfig(layout: LabLayout): string {
 }
 
 /**
- * What kube-router does with the routes its gobgpd learns: put them in the kernel. gobgpd runs without zebra,
- * so a poller mirrors the best paths of the RIB into the main table (proto bgp) and removes withdrawn ones.
- */
-/**
  * A shell function in front of the gobgp client: gobgp 3.10 gives gobgpd's API 1 s to answer ("context deadline
  * exceeded"), which a node among many on emulated CPUs can miss while gobgpd runs; that error is retried for 30 s.
  * Prepended to every lab script that calls gobgp; its output is stdout and stderr together.
@@ -239,6 +235,10 @@ export const PATIENT_GOBGP = [
   "}",
 ].join("\n");
 
+/**
+ * What kube-router does with the routes its gobgpd learns: put them in the kernel. gobgpd runs without zebra,
+ * so a poller mirrors the best paths of the RIB into the main table (proto bgp) and removes withdrawn ones.
+ */
 export const ROUTE_POLLER = `#!/bin/bash
 # Managed by stage2 lab: mirrors gobgpd's best paths into the kernel, like kube-router, every $1 s (default 0.3).
 # The kernel is touched only when the RIB changed, a route did not go in, or every 30th poll (a route removed
