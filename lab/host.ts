@@ -33,8 +33,10 @@ export class NamespaceHost<R extends string = Role> implements LabHost<R> {
 export async function sh(host: LabHost<string>, script: string, opts?: RunOptions): Promise<string> {
   const res = await host.exec(script, opts);
   if (res.code !== 0) {
-    const first = script.trim().split("\n")[0].slice(0, 120);
-    throw new Error(`${host.role}: \`${first}\` exited ${res.code}: ${(res.stderr.trim() || res.stdout.trim()).slice(-1500)}`);
+    const lines = script.trim().split("\n");
+    // Which line failed only the output tells: a script of several lines is named by its first, as its first.
+    const what = `${lines.length > 1 ? "the script beginning " : ""}\`${lines[0].slice(0, 120)}\``;
+    throw new Error(`${host.role}: ${what} exited ${res.code}: ${(res.stderr.trim() || res.stdout.trim()).slice(-1500)}`);
   }
   return res.stdout;
 }
