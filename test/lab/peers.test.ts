@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import { GatewayModel } from "../../components/model/gateway";
+import { pingReached } from "../../lab/checks";
 import { pingLoss } from "../../lab/hitless";
 import { labLayout } from "../../lab/layout";
 import { renderGobgpdConfig, renderRoadWarriorSwanctl, renderSiteSwanctl, ROUTE_POLLER } from "../../lab/peers";
@@ -163,5 +164,15 @@ describe("lab peers (rendered with the strongSwan settings serializer) and the l
       "12 packets transmitted, 8 received, 33% packet loss, time 560ms",
     ].join("\n");
     assert.deepEqual(pingLoss(text), { sent: 12, lost: [3] });
+  });
+
+  it("a reach fact holds when ping got the replies it asked for, a loss made up for within its deadline among them", () => {
+    const summary = (sent: number, got: number) => `--- 10.8.0.1 ping statistics ---\n${sent} packets transmitted, ${got} received, time 600ms\n`;
+    assert.equal(pingReached(summary(3, 3), 3), true);
+    assert.equal(pingReached(summary(4, 3), 3), true, "ping -w sent a fourth after one was lost");
+    assert.equal(pingReached(summary(3, 2), 3), false);
+    assert.equal(pingReached(summary(10, 2), 3), false, "the deadline passed with two replies");
+    assert.equal(pingReached(summary(0, 0), 0), false, "nothing sent proves nothing");
+    assert.equal(pingReached("connect: Network is unreachable\n", 3), false);
   });
 });
