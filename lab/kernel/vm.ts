@@ -28,6 +28,24 @@ const plain = (t: string): string => t.replace(/\x1b(\[[0-9;?]*[A-Za-z]|[A-Z])/g
 export const runningJob = (line: string): boolean => /\bJob \S+ running \(|\bA (start|stop) job is running for /.test(plain(line));
 
 /**
+ * The guest kernel's own report that a CPU made no progress ("watchdog: BUG: soft lockup - CPU#1 stuck for 49s!",
+ * an RCU stall and its detail lines): a sign of a stuck boot, never of progress.
+ */
+export const kernelStuck = (line: string): boolean => /\bsoft lockup\b|\bhard LOCKUP\b|\brcu: /.test(plain(line));
+
+/** Whether a console line shows the boot going on: neither a running job's status nor the kernel saying it is stuck. */
+export const bootProgress = (line: string): boolean => !runningJob(line) && !kernelStuck(line);
+
+/** The first line of a console where the guest's kernel reported itself stuck, as a terminal shows it. */
+export function stuckReport(consoleText: string): string | undefined {
+  const line = consoleText.split("\n").find(kernelStuck);
+  return line === undefined ? undefined : plain(line).trim();
+}
+
+/** A boot is started again this often when the guest's kernel reported itself stuck and the boot made no progress. */
+const STUCK_BOOT_RETRIES = 1;
+
+/**
  * A console's last lines as a terminal shows them (a running job's status erased by the next line, escape
  * sequences gone), so a stalled boot ends with the job systemd still runs.
  */
@@ -117,6 +135,7 @@ export class KernelVm {
   /** When the console last showed a line other than a running job's status: the boot's last progress. */
   private lastProgress = Date.now();
   private waiters: Array<() => void> = [];
+  private qemuArgs: readonly string[] = [];
   readonly runDir: string;
   ssh?: SshSession;
   /** systemd mode: the management network qemu provides. */
@@ -190,10 +209,18 @@ export class KernelVm {
       mgmt,
     });
     this.log(`kernel lab: booting Debian's kernel ${kernel.version} in qemu (TCG, ${mode} mode)`);
+    this.spawnQemu(args);
+  }
+
+  /** Starts qemu with `args`; its console goes to console.log in the run directory and to the console waiters. */
+  private spawnQemu(args: readonly string[]): void {
+    this.qemuArgs = args;
+    this.consoleText = "";
+    this.lastProgress = Date.now();
     const proc = spawn("qemu-system-x86_64", args, { stdio: ["pipe", "pipe", "pipe"], detached: true });
     this.proc = proc;
     live.add(this);
-    const consoleLog = fs.createWriteStream(path.join(this.runDir, "console.log"));
+    const consoleLog = fs.createWriteStream(path.join(this.runDir, "console.log"), { flags: "a" });
     let partial = "";
     const onData = (d: Buffer): void => {
       const text = d.toString("utf8").replace(/\r/g, "");
@@ -202,7 +229,7 @@ export class KernelVm {
       partial += text;
       const lines = partial.split("\n");
       partial = lines.pop() ?? "";
-      if (lines.some((l) => !runningJob(l))) this.lastProgress = Date.now();
+      if (lines.some(bootProgress)) this.lastProgress = Date.now();
       for (const line of lines) this.opts.console?.(line);
       this.waiters.forEach((w) => w());
     };
@@ -280,22 +307,38 @@ export class KernelVm {
         `sshd in the VM not reachable: ${why} after ${Math.round((Date.now() - started) / 1000)} s` +
           `${e ? ` (last attempt: ${(e as Error).message.trim()})` : ""}\n--- VM console, last lines ---\n${this.consoleTail()}`,
       );
+    let retries = STUCK_BOOT_RETRIES;
     const stalled = (): string | undefined => {
       if (!this.running) return "the VM stopped during boot";
       if (Date.now() - this.lastProgress > stallMs) return `no boot progress on the console for ${stallMs / 1000} s`;
       if (Date.now() - started > BOOT_MAX_MS) return `boot still not done after ${BOOT_MAX_MS / 1000} s`;
       return undefined;
     };
-    while (!/stage2-init: switching root/.test(this.consoleText)) {
-      const why = stalled();
-      if (why) throw failure(why);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    // An emulated CPU can hang for good at boot (seen once in five boots on an AMD EPYC, qemu 7.2's TCG): the
+    // guest's kernel says so on the console. That boot is started again; any other stall fails.
+    const stuckAgain = async (): Promise<boolean> => {
+      if (!this.running || Date.now() - this.lastProgress <= stallMs || retries === 0) return false;
+      const report = stuckReport(this.consoleText);
+      if (!report) return false;
+      retries--;
+      this.log(`kernel lab: the VM's kernel reported itself stuck (${report}) and its boot made no progress for ${stallMs / 1000} s: starting it again`);
+      this.kill();
+      await this.exited;
+      this.spawnQemu(this.qemuArgs);
+      return true;
+    };
     for (;;) {
+      while (!/stage2-init: switching root/.test(this.consoleText)) {
+        if (await stuckAgain()) continue;
+        const why = stalled();
+        if (why) throw failure(why);
+        await new Promise((r) => setTimeout(r, 500));
+      }
       try {
         await this.ssh.open();
         return this.ssh;
       } catch (e) {
+        if (await stuckAgain()) continue;
         const why = stalled();
         if (why) throw failure(why, e);
       }

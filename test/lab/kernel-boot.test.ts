@@ -6,7 +6,7 @@ import { planGateway } from "../../components/plan";
 import { OWN_TMPFS, renderInit } from "../../lab/kernel/init-script";
 import { GATEWAY_UNITS, MASKED_IN_VM, systemdLayer, unitsToMask } from "../../lab/kernel/layer";
 import { kernelCmdline } from "../../lab/kernel/qemu";
-import { consoleTail, runningJob } from "../../lab/kernel/vm";
+import { bootProgress, consoleTail, runningJob, stuckReport } from "../../lab/kernel/vm";
 import { floatingIpOf, loadStack } from "../../cli/stack-source";
 import { stackFilePath } from "../../stacks/load";
 
@@ -108,5 +108,20 @@ describe("kernel lab: waiting on the boot", () => {
       "[***  ] Job systemd-tmpfiles-setup.service/start running (2s / no limit)",
     ]);
     assert.strictEqual(consoleTail(text, 1), "[***  ] Job systemd-tmpfiles-setup.service/start running (2s / no limit)");
+  });
+
+  it("the guest kernel's report of a stuck CPU is not progress, and is what a hung boot is started again on", () => {
+    const console = [
+      "[  OK  ] Finished stage2-lab-conntrack.service - stage2 kernel lab: connection tracking from boot on.",
+      "[   45.036624] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [swapper/1:0]",
+      "[   45.141166] rcu: INFO: rcu_preempt self-detected stall on CPU",
+      "[   45.141166] rcu: \t1-....: (1 GPs behind) idle=3204/0/0x3 softirq=3752/3753 fqs=1958",
+      "[   73.036004] watchdog: BUG: soft lockup - CPU#1 stuck for 49s! [swapper/1:0]",
+    ];
+    assert.deepStrictEqual(console.map(bootProgress), [true, false, false, false, false]);
+    assert.ok(bootProgress(ok("ssh.service")));
+    assert.ok(!bootProgress(status("systemd-tmpfiles-setup.service", "2s")));
+    assert.strictEqual(stuckReport(console.join("\n")), "[   45.036624] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [swapper/1:0]");
+    assert.strictEqual(stuckReport(console.slice(0, 1).join("\n")), undefined, "a boot that only stalled is not started again");
   });
 });
