@@ -54,11 +54,8 @@ export function startNode(host: LabHost, layout: LabLayout): Promise<void> {
   return startGobgpd(host, renderGobgpdConfig(layout));
 }
 
-/**
- * gobgpd with `config` and the route poller that mirrors its best paths into the kernel, as kube-router does, every
- * `pollS` seconds (each poll runs the gobgp client: under TCG, a fast poll on many nodes takes a CPU of its own).
- */
-export async function startGobgpd(host: LabHost<string>, config: string, pollS = 0.3): Promise<void> {
+/** gobgpd with `config` and the route poller that mirrors its best paths into the kernel as they change, as kube-router does. */
+export async function startGobgpd(host: LabHost<string>, config: string): Promise<void> {
   await putFile(host, "/etc/gobgpd.toml", config);
   await putFile(host, "/etc/stage2-lab/bgp-routes", ROUTE_POLLER, "0755");
   await sh(
@@ -66,7 +63,7 @@ export async function startGobgpd(host: LabHost<string>, config: string, pollS =
     [
       "gobgpd -t toml -f /etc/gobgpd.toml --dry-run >/dev/null",
       `setsid gobgpd -t toml -f /etc/gobgpd.toml -l info --log-plain --pprof-disable --api-hosts 127.0.0.1:50051 </dev/null >/var/log/gobgpd.log 2>&1 &`,
-      detach(`/etc/stage2-lab/bgp-routes ${pollS}`),
+      detach("/etc/stage2-lab/bgp-routes"),
       PATIENT_GOBGP,
       // Its API answers once the daemon has started: 60 s, for a node among many on emulated CPUs.
       "t=$((SECONDS + 60)); until gobgp global >/dev/null || [ $SECONDS -ge $t ]; do sleep 0.05; done",

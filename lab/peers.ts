@@ -1,4 +1,5 @@
 import { renderSettings, section, SettingsSection } from "../components/strongswan/settings";
+import { SWANCTL_PLUGINS } from "./charon-sandbox";
 import { LabLayout, RoadWarriorPeer, SitePeer } from "./layout";
 import { ClientAuth } from "./topology";
 
@@ -15,7 +16,9 @@ export const PEER_HEADER = "# Managed by stage2 lab: a lab peer, not a stage2 ho
  * SAs (close_action), so a gateway restart costs an outage, not a manual reconnect.
  *
  * charon on a peer: userspace ESP, nothing the namespace lacks, and quick retransmits so a peer notices a
- * restarted gateway within seconds (clients' defaults wait minutes).
+ * restarted gateway within seconds (clients' defaults wait minutes). Neither charon nor swanctl loads af-alg: on a
+ * kernel with AF_ALG (the kernel lab's) it asks the kernel for each of its algorithms, some 270 module lookups the
+ * first time, and swanctl, started for every check, loads only what it needs.
  */
 export function renderPeerStrongswanConf(): string {
   return renderSettings(
@@ -28,9 +31,11 @@ export function renderPeerStrongswanConf(): string {
           "kernel-libipsec": section({ load: true }),
           stroke: section({ load: false }),
           "bypass-lan": section({ load: false }),
+          "af-alg": section({ load: false }),
         }),
         filelog: section({ lab: section({ path: "/var/log/charon.log", time_format: "%T", flush_line: true, default: 1, ike: 2, knl: 2 }) }),
       }),
+      swanctl: section({ load: SWANCTL_PLUGINS }),
     }),
     PEER_HEADER,
   );
@@ -240,29 +245,46 @@ export const PATIENT_GOBGP = [
  * so a poller mirrors the best paths of the RIB into the main table (proto bgp) and removes withdrawn ones.
  */
 export const ROUTE_POLLER = `#!/bin/bash
-# Managed by stage2 lab: mirrors gobgpd's best paths into the kernel, like kube-router, every $1 s (default 0.3).
-# The kernel is touched only when the RIB changed, a route did not go in, or every 30th poll (a route removed
-# behind its back): under emulation every command is costly.
-last=""; n=0
+# Managed by stage2 lab: mirrors gobgpd's best paths into the kernel, like kube-router: on every change gobgpd
+# reports (gobgp monitor), and every $1 s (default 30) in any case, for a route removed behind its back. The
+# kernel is touched only when the RIB changed or a route did not go in (retried after 1 s): under emulation
+# every command is costly, a gobgp client above all.
+last=""; ok=1
+mirror() {
+  local rib want net via best _
+  rib=$(gobgp global rib -a ipv4 2>/dev/null) || { ok=0; return; }
+  want=""
+  while read -r best net via _; do
+    [ "$best" = "*>" ] && want+="$net $via"$'\\n'
+  done <<< "$rib"
+  [ "$want" != "$last" ] || { ok=1; return; }
+  ok=1
+  while read -r net via; do
+    [ -z "$net" ] || ip route replace "$net" via "$via" proto bgp 2>/dev/null || ok=0
+  done <<< "$want"
+  while read -r net _; do
+    case $net in */*) ;; *) net=$net/32 ;; esac
+    [[ $'\\n'$want == *$'\\n'"$net "* ]] || ip route del "$net" proto bgp 2>/dev/null
+  done < <(ip -4 route show proto bgp)
+  [ $ok = 0 ] || last=$want
+}
 while :; do
-  n=$(( (n + 1) % 30 )); [ $n -ne 0 ] || last=""
-  if rib=$(gobgp global rib -a ipv4 2>/dev/null); then
-    want=""
-    while read -r best net via _; do
-      [ "$best" = "*>" ] && want+="$net $via"$'\\n'
-    done <<< "$rib"
-    if [ "$want" != "$last" ]; then
-      ok=1
-      while read -r net via; do
-        [ -z "$net" ] || ip route replace "$net" via "$via" proto bgp 2>/dev/null || ok=0
-      done <<< "$want"
-      while read -r net _; do
-        case $net in */*) ;; *) net=$net/32 ;; esac
-        [[ $'\\n'$want == *$'\\n'"$net "* ]] || ip route del "$net" proto bgp 2>/dev/null
-      done < <(ip -4 route show proto bgp)
-      [ $ok = 0 ] || last=$want
+  # Its first lines are the RIB as it stands once it listens (--current), then one a change; it ends with gobgpd.
+  exec 3< <(exec gobgp monitor global rib -a ipv4 --current 2>/dev/null)
+  mirror
+  while :; do
+    wait_s=\${1:-30}; [ $ok = 1 ] || wait_s=1
+    if IFS= read -r -t "$wait_s" _ <&3; then
+      # A burst of changes (a gateway's routes at once) makes one pass.
+      while IFS= read -r -t 0.2 _ <&3; do :; done
+      mirror
+    elif [ $? -gt 128 ]; then
+      last=""; mirror
+    else
+      break
     fi
-  fi
-  sleep "\${1:-0.3}"
+  done
+  exec 3<&-
+  sleep 1
 done
 `;

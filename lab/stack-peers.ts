@@ -18,8 +18,6 @@ export interface StackLabContext extends CheckContext {
   model(change: undefined, gateway: string): GatewayModel;
   secret(key: string): string;
   pki(): LabPki | undefined;
-  /** How often the nodes mirror gobgpd's routes into their kernel (s; default startGobgpd's). */
-  readonly routePollS?: number;
 }
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -44,7 +42,7 @@ export async function startStackPeers(ctx: StackLabContext): Promise<void> {
   await Promise.all([
     ...t.clients.map((c) => startClient(ctx, c, pki)),
     ...t.sites.map((s) => startPeerCharon(ctx.host(s.role), renderSitePeerSwanctl(sitePeerSpec(s), ctx.secret(s.auth.secretKey)))),
-    ...t.nodes.map((n) => startGobgpd(ctx.host(n.role), renderNodeGobgpd(n), ctx.routePollS)),
+    ...t.nodes.map((n) => startGobgpd(ctx.host(n.role), renderNodeGobgpd(n))),
   ]);
 }
 

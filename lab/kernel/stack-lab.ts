@@ -59,9 +59,6 @@ const secondsSince = (t0: number): number => Math.round((Date.now() - t0) / 100)
  * peers, tunnels and checks are the namespace lab's own (lab/stack-peers.ts, lab/checks.ts).
  */
 export class KernelStackLab implements StackLabContext {
-  /** Each poll starts the gobgp client, costly under TCG with a node per kube-router neighbour. */
-  readonly routePollS = 2;
-
   /** A reply may come seconds late while the whole stack runs on emulated CPUs. */
   readonly replyDeadlineS = 10;
 
