@@ -32,7 +32,8 @@ function serviceLines(services: readonly ServiceUnit[], manager: ServiceManager)
   const reload: string[] = [];
   for (const svc of services) {
     if (manager === "systemd") {
-      ensure.push(`systemctl is-enabled --quiet ${shq(svc.unit)} || systemctl enable --quiet ${shq(svc.unit)}`);
+      // Enabling only says what starts at boot (this script starts the unit itself): no reload of every unit with it.
+      ensure.push(`systemctl is-enabled --quiet ${shq(svc.unit)} || systemctl enable --quiet --no-reload ${shq(svc.unit)}`);
       ensure.push(`systemctl is-active --quiet ${shq(svc.unit)} || { systemctl start ${shq(svc.unit)} || fail "starting ${svc.unit} failed"; started=1; }`);
       if (svc.onChange !== "none") reload.push(`systemctl ${svc.onChange} ${shq(svc.unit)} || { unit_said ${shq(svc.unit)} "$since"; false; }`);
     } else {
@@ -99,9 +100,10 @@ const RESTORE = [
 export function renderApplyScript(concern: Concern, manager: ServiceManager): string {
   if (!NAME_RE.test(concern.name)) throw new Error(`concern name ${JSON.stringify(concern.name)} is not lower-case-dashed`);
   const { ensure, reload } = serviceLines(concern.services, manager);
-  // A changed unit file or drop-in takes effect only after daemon-reload, which must precede the units' restarts.
-  const daemonReload = manager === "systemd" && concern.files.some((f) => f.path.startsWith("/etc/systemd/")) ? ["systemctl daemon-reload"] : [];
-  const activate = [...daemonReload, ...reload, ...(concern.activate ?? [])];
+  // A changed unit file or drop-in takes effect only after daemon-reload, which must precede the units' starts
+  // (a new unit's first) and restarts.
+  const daemonReload = manager === "systemd" && concern.files.some((f) => f.path.startsWith("/etc/systemd/"));
+  const activate = [...reload, ...(concern.activate ?? [])];
   const packages = concern.packages.map(shq).join(" ");
   const masked = manager === "systemd" ? (concern.masked ?? []) : [];
   const lines = [
@@ -160,7 +162,7 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
   const restartOwn = concern.services.map((s) => ` systemctl try-restart ${shq(s.unit)};`).join("");
   for (const unit of masked) {
     lines.push(
-      `[ "$(systemctl is-enabled ${shq(unit)} 2>/dev/null || true)" = masked ] || { systemctl disable --now --quiet ${shq(unit)} 2>/dev/null || true; systemctl mask --quiet ${shq(unit)}; say "masked ${unit}";${restartOwn} }`,
+      `[ "$(systemctl is-enabled ${shq(unit)} 2>/dev/null || true)" = masked ] || { systemctl disable --now --quiet --no-reload ${shq(unit)} 2>/dev/null || true; systemctl mask --quiet ${shq(unit)}; say "masked ${unit}";${restartOwn} }`,
     );
   }
   lines.push(...(concern.prepare ?? []));
@@ -222,6 +224,7 @@ export function renderApplyScript(concern: Concern, manager: ServiceManager): st
     '[ ${#removed[@]} -eq 0 ] || say "removed ${#removed[@]} file(s) it wrote before, no longer in the stack: ${removed[*]}"',
     "step swapped",
     "activate() {",
+    ...(daemonReload ? ["  systemctl daemon-reload || return"] : []),
     "  ensure || return",
     ...(manager === "systemd" && reload.length ? ['  since=$(date "+%Y-%m-%d %H:%M:%S")'] : []),
     // Called as an `if` condition, where bash ignores `set -e`: without `|| return` a failed step would be hidden by the next.

@@ -1,3 +1,4 @@
+import { CRYPTO_UNIT_NAME } from "./layer";
 import { VM_STATE_DIR } from "./topology";
 
 /**
@@ -37,6 +38,8 @@ export function renderContainerRoot(role: string, unmask: readonly string[]): st
     // database clusters) is the machine's, not the gateway's, and each daemon-reload would run them all, emulated.
     `mkdir -p ${d}/root/etc/systemd/system-generators`,
     `for g in ${d}/root/lib/systemd/system-generators/* ${d}/root/usr/lib/systemd/system-generators/*; do if [ -e "$g" ]; then ln -sfn /dev/null ${d}/root/etc/systemd/system-generators/"\${g##*/}"; fi; done`,
+    // The VM loaded the kernel's crypto modules at its boot; a container has no modules of its own to load.
+    `ln -sfn /dev/null ${d}/root/etc/systemd/system/${CRYPTO_UNIT_NAME}`,
     `modprobe -a ${GATEWAY_MODULES.join(" ")}`,
   ].join("\n");
 }

@@ -69,6 +69,11 @@ export const KERNEL_LAB_DIFFERENCES: readonly Difference[] = [
     production: "conntrack starts with the first stage2 ruleset; each remote command opens a new SSH connection",
   },
   {
+    what: "crypto modules",
+    lab: "a unit stage2-lab-crypto.service runs `swanctl --version` once at the VM's boot, so the kernel loads the crypto modules strongSwan's af-alg plugin asks for then (some 270 module lookups, 20 s emulated), not at the first gateway charon's start; the gateways' containers do not run it",
+    production: "the kernel loads them when charon first starts",
+  },
+  {
     what: "observation",
     lab: "a table `inet stage2-lab-observe` (a counter on `meta ipsec exists` in the forward hook, no verdicts) shows that decrypted packets carry a secpath",
     production: "none",

@@ -85,6 +85,28 @@ const CONNTRACK_UNIT = [
   "",
 ].join("\n");
 
+/**
+ * The kernel's crypto modules loaded while the VM boots, on the CPU the boot leaves idle: strongSwan's af-alg plugin
+ * (charon's and swanctl's by default) asks the kernel for each algorithm it knows, some 270 module lookups at its
+ * first start (20 s emulated), which would otherwise fall on the first gateway's charon in the middle of a run.
+ */
+export const CRYPTO_UNIT_NAME = "stage2-lab-crypto.service";
+const CRYPTO_UNIT = [
+  "# managed by stage2: kernel lab only",
+  "[Unit]",
+  "Description=stage2 kernel lab: the kernel's crypto modules loaded while the VM boots",
+  "",
+  "[Service]",
+  "Type=oneshot",
+  "ExecStart=-/usr/sbin/swanctl --version",
+  "StandardOutput=null",
+  "RemainAfterExit=yes",
+  "",
+  "[Install]",
+  "WantedBy=multi-user.target",
+  "",
+].join("\n");
+
 export interface LayerFile {
   /** Absolute path inside the VM. */
   readonly path: string;
@@ -128,6 +150,8 @@ export function systemdLayer(hostKey: { priv: string; pub: string }, authorizedK
     { path: `${LAB_DIR_IN_VM}/conntrack.nft`, content: CONNTRACK_NFT, mode: 0o644 },
     { path: "/etc/systemd/system/stage2-lab-conntrack.service", content: CONNTRACK_UNIT, mode: 0o644 },
     { path: "/etc/systemd/system/multi-user.target.wants/stage2-lab-conntrack.service", link: "../stage2-lab-conntrack.service", mode: 0o777 },
+    { path: `/etc/systemd/system/${CRYPTO_UNIT_NAME}`, content: CRYPTO_UNIT, mode: 0o644 },
+    { path: `/etc/systemd/system/multi-user.target.wants/${CRYPTO_UNIT_NAME}`, link: `../${CRYPTO_UNIT_NAME}`, mode: 0o777 },
     ...masked.map((unit) => ({ path: `/etc/systemd/system/${unit}`, link: "/dev/null", mode: 0o777 })),
   ];
 }

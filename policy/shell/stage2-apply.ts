@@ -6,22 +6,27 @@ import { Concern } from "../../components/host/types";
  * $stage). Those lines write exactly the payload's files, which the policies read from stdin, so they are left
  * out of the fail-closed reading — but only where they stand whole, as blocks of lines identical to the renderer's.
  */
-// Every optional part filled with a probe's own text, so the common runs end wherever a concern's own lines go.
-const probe = (name: string, unit: string, pkg: string): Concern => ({
+// Every optional part filled with a probe's own text, so the common runs end wherever a concern's own lines go; with
+// and without a unit file of its own (which makes the script reload systemd's units).
+const probe = (name: string, unit: string, pkg: string, unitFile: boolean): Concern => ({
   name,
   packages: [pkg],
   masked: [`${unit}-masked`],
   prepare: [`${unit}-prepare`],
   activate: [`${unit}-activate`],
-  files: [],
+  files: unitFile ? [{ path: `/etc/systemd/system/${unit}.service`, content: "", mode: "0644" }] : [],
   services: [{ unit, onChange: "reload", direct: { running: `${unit}-running`, start: `${unit}-start`, reload: `${unit}-reload` } }],
 });
 
 function blocks(): string[][] {
   const out: string[][] = [];
-  for (const manager of ["systemd", "direct"] as const) {
-    const a = renderApplyScript(probe("probe-a", "unit-a", "pkg-a"), manager).split("\n");
-    const b = new Set(renderApplyScript(probe("probe-b", "unit-b", "pkg-b"), manager).split("\n"));
+  for (const [manager, unitFile] of [
+    ["systemd", false],
+    ["systemd", true],
+    ["direct", false],
+  ] as const) {
+    const a = renderApplyScript(probe("probe-a", "unit-a", "pkg-a", unitFile), manager).split("\n");
+    const b = new Set(renderApplyScript(probe("probe-b", "unit-b", "pkg-b", unitFile), manager).split("\n"));
     let run: string[] = [];
     for (const line of [...a, "\u0000"]) {
       if (b.has(line) && line.trim() !== "") run.push(line);

@@ -209,6 +209,7 @@ describe("kernel lab: pure parts", () => {
       "packages",
       "stack",
       "conntrack",
+      "crypto modules",
       "observation",
       "several gateways",
       "whole-stack secrets",

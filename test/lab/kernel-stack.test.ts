@@ -69,7 +69,7 @@ describe("kernel lab: the prod stack whole, each gateway on systemd (one boot)",
     for (const g of t.gateways) for (const n of g.nodes) assert.ok(counts.connection.get(`${g.name}/bgp ${n}`), `${g.name}/bgp ${n}`);
   });
 
-  it("each gateway is a container whose PID 1 is systemd, running the gateway's units on the kernel's XFRM and WireGuard", async () => {
+  it("each gateway is a container whose PID 1 is systemd, running and enabling the gateway's units on the kernel's XFRM and WireGuard", async () => {
     for (const g of lab!.topology.gateways) {
       const text = await sh(
         lab!.host(g.role),
@@ -83,10 +83,12 @@ describe("kernel lab: the prod stack whole, each gateway on systemd (one boot)",
           "ip -d link show wg0 | grep -c 'wireguard'",
           "ip link show ipsec0 >/dev/null 2>&1 && echo ipsec0 || echo no-ipsec0",
           "find /run/systemd/generator /run/systemd/generator.early /run/systemd/generator.late -mindepth 1 2>/dev/null | wc -l",
+          // What comes back at boot: the converge enables without reloading systemd, so read from disk.
+          `systemctl is-enabled strongswan bird nftables wg-quick@${g.wgInterface} stage2-strongswan-metrics.timer | sort | uniq -c | xargs`,
         ].join("\n"),
         { timeoutMs: 60_000 },
       );
-      const [virt, pid1, host, a1, a2, a3, a4, starter, esp, wg, ipsec0, generated] = text.trim().split("\n");
+      const [virt, pid1, host, a1, a2, a3, a4, starter, esp, wg, ipsec0, generated, enabled] = text.trim().split("\n");
       assert.deepStrictEqual([virt, pid1, host], ["systemd-nspawn", "systemd", g.name], g.name);
       assert.deepStrictEqual([a1, a2, a3, a4], ["active", "active", "active", "active"], `${g.name}: strongswan bird nftables wg-quick`);
       assert.strictEqual(starter, "masked", `${g.name}: strongswan-starter`);
@@ -94,6 +96,7 @@ describe("kernel lab: the prod stack whole, each gateway on systemd (one boot)",
       assert.strictEqual(wg, "1", `${g.name}: wg0 is a kernel WireGuard link`);
       assert.strictEqual(ipsec0, "no-ipsec0", `${g.name}: no kernel-libipsec TUN`);
       assert.strictEqual(generated, "0", `${g.name}: no unit made by a generator from this machine's files`);
+      assert.strictEqual(enabled, "5 enabled", `${g.name}: strongswan bird nftables wg-quick metrics timer enabled`);
     }
   });
 

@@ -84,10 +84,18 @@ describe("metrics concern: rendered files", () => {
     );
   });
 
-  it("with systemd, unit files are re-read (daemon-reload) before the units restart; without, no systemctl at all", () => {
+  it("with systemd, unit files are re-read (daemon-reload) once, before the units start or restart; without, no systemctl at all", () => {
     const systemd = renderApplyScript(metricsConcern(gw), "systemd").split("\n");
     const at = (text: string) => systemd.findIndex((l) => l.trim().startsWith(text));
     assert.ok(at("systemctl daemon-reload") > 0);
+    // Before the new timer unit's first start (ensure), which enables it without a reload of its own.
+    assert.ok(at("systemctl daemon-reload") < at("ensure || return"));
+    assert.ok(
+      systemd.includes(
+        "  systemctl is-enabled --quiet 'stage2-strongswan-metrics.timer' || systemctl enable --quiet --no-reload 'stage2-strongswan-metrics.timer'",
+      ),
+    );
+    assert.equal(systemd.filter((l) => /systemctl (daemon-reload|enable(?! --quiet --no-reload))/.test(l)).length, 1, "one reload of systemd's units");
     assert.ok(at("systemctl daemon-reload") < at("systemctl restart 'prometheus-node-exporter'"));
     assert.ok(at("systemctl restart 'prometheus-node-exporter'") < at("systemctl restart 'stage2-strongswan-metrics.timer'"));
     const direct = renderApplyScript(metricsConcern(gw), "direct");
