@@ -68,22 +68,29 @@ const CONNTRACK_NFT = [
   "",
 ].join("\n");
 
-const CONNTRACK_UNIT = [
-  "# managed by stage2: kernel lab only",
-  "[Unit]",
-  "Description=stage2 kernel lab: connection tracking from boot on",
-  "DefaultDependencies=no",
-  "Before=ssh.service network-pre.target",
-  "",
-  "[Service]",
-  "Type=oneshot",
-  `ExecStart=/usr/sbin/nft -f ${LAB_DIR_IN_VM}/conntrack.nft`,
-  "RemainAfterExit=yes",
-  "",
-  "[Install]",
-  "WantedBy=multi-user.target",
-  "",
-].join("\n");
+/** A lab-only oneshot unit of the VM's, started at boot (multi-user.target). */
+const labOneshotUnit = (description: string, unit: readonly string[], service: readonly string[]): string =>
+  [
+    "# managed by stage2: kernel lab only",
+    "[Unit]",
+    `Description=stage2 kernel lab: ${description}`,
+    ...unit,
+    "",
+    "[Service]",
+    "Type=oneshot",
+    ...service,
+    "RemainAfterExit=yes",
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
+
+const CONNTRACK_UNIT = labOneshotUnit(
+  "connection tracking from boot on",
+  ["DefaultDependencies=no", "Before=ssh.service network-pre.target"],
+  [`ExecStart=/usr/sbin/nft -f ${LAB_DIR_IN_VM}/conntrack.nft`],
+);
 
 /**
  * The kernel's crypto modules loaded while the VM boots, on the CPU the boot leaves idle: strongSwan's af-alg plugin
@@ -91,21 +98,11 @@ const CONNTRACK_UNIT = [
  * first start (20 s emulated), which would otherwise fall on the first gateway's charon in the middle of a run.
  */
 export const CRYPTO_UNIT_NAME = "stage2-lab-crypto.service";
-const CRYPTO_UNIT = [
-  "# managed by stage2: kernel lab only",
-  "[Unit]",
-  "Description=stage2 kernel lab: the kernel's crypto modules loaded while the VM boots",
-  "",
-  "[Service]",
-  "Type=oneshot",
-  "ExecStart=-/usr/sbin/swanctl --version",
-  "StandardOutput=null",
-  "RemainAfterExit=yes",
-  "",
-  "[Install]",
-  "WantedBy=multi-user.target",
-  "",
-].join("\n");
+const CRYPTO_UNIT = labOneshotUnit(
+  "the kernel's crypto modules loaded while the VM boots",
+  [],
+  ["ExecStart=-/usr/sbin/swanctl --version", "StandardOutput=null"],
+);
 
 export interface LayerFile {
   /** Absolute path inside the VM. */
