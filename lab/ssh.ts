@@ -70,7 +70,11 @@ export async function startSshd(host: LabHost<string>, authorizedKey: string): P
     "chmod 600 /etc/ssh/stage2-lab-authorized_keys",
     "mkdir -p /run/sshd && chmod 755 /run/sshd",
     "/usr/sbin/sshd -t",
+    "rm -f /run/sshd.pid",
     "/usr/sbin/sshd",
+    // sshd forks away before it binds its port; it writes its pid file once it listens (a connection at once was refused).
+    "t=$((SECONDS + 30)); until [ -s /run/sshd.pid ] || [ $SECONDS -ge $t ]; do sleep 0.05; done",
+    '[ -s /run/sshd.pid ] || { echo "sshd did not listen within 30 s" >&2; exit 1; }',
     "cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub",
   ].join("\n");
   return (await sh(host, script)).trim();
