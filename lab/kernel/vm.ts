@@ -38,7 +38,8 @@ export const bootProgress = (line: string): boolean => !runningJob(line) && !ker
 
 /** The first line of a console where the guest's kernel reported itself stuck, as a terminal shows it. */
 export function stuckReport(consoleText: string): string | undefined {
-  const line = consoleText.split("\n").find(kernelStuck);
+  // The reports' headers only: an RCU line that is not a stall (its boot banner) is no reason to boot again.
+  const line = consoleText.split("\n").find((l) => /\bsoft lockup\b|\bhard LOCKUP\b|\brcu: INFO: .*stall/.test(plain(l)));
   return line === undefined ? undefined : plain(line).trim();
 }
 

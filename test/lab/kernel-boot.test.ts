@@ -123,5 +123,7 @@ describe("kernel lab: waiting on the boot", () => {
     assert.ok(!bootProgress(status("systemd-tmpfiles-setup.service", "2s")));
     assert.strictEqual(stuckReport(console.join("\n")), "[   45.036624] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [swapper/1:0]");
     assert.strictEqual(stuckReport(console.slice(0, 1).join("\n")), undefined, "a boot that only stalled is not started again");
+    assert.strictEqual(stuckReport(`${console[0]}\n[    0.1] rcu: Hierarchical RCU implementation.`), undefined, "an RCU banner is not a stall");
+    assert.strictEqual(stuckReport(console.slice(2, 3).join("\n")), "[   45.141166] rcu: INFO: rcu_preempt self-detected stall on CPU");
   });
 });
